@@ -1,0 +1,3 @@
+from podpiska.cli import main
+
+main()

@@ -1,0 +1,39 @@
+"""Which organization the signed-in user works in (kept in the session)."""
+
+from django.http import Http404
+
+from podpiska.accounts.models import Membership
+
+SESSION_KEY = "current_organization_id"
+
+
+def memberships_of(user):
+    return Membership.objects.filter(user=user).select_related("organization").order_by(
+        "organization__short_name"
+    )
+
+
+def current_membership(request) -> Membership | None:
+    if not request.user.is_authenticated:
+        return None
+    memberships = list(memberships_of(request.user))
+    if not memberships:
+        return None
+    wanted = request.session.get(SESSION_KEY)
+    for membership in memberships:
+        if membership.organization_id == wanted:
+            return membership
+    return memberships[0]
+
+
+def switch_organization(request, organization_id: int) -> Membership:
+    """Only an organization the user belongs to can be picked; else 404."""
+    membership = (
+        Membership.objects.filter(user=request.user, organization_id=organization_id)
+        .select_related("organization")
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    request.session[SESSION_KEY] = membership.organization_id
+    return membership

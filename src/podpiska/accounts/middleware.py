@@ -1,0 +1,17 @@
+from django.utils.functional import SimpleLazyObject
+
+from podpiska.accounts.current import current_membership
+
+
+class CurrentOrganizationMiddleware:
+    """`request.membership` and `request.organization`: the user's current organization."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.membership = SimpleLazyObject(lambda: current_membership(request))
+        request.organization = SimpleLazyObject(
+            lambda: request.membership.organization if request.membership else None
+        )
+        return self.get_response(request)

@@ -1,0 +1,24 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiKey(models.Model):
+    """A host product's key. Only its SHA-256 is stored; the key is shown once."""
+
+    name = models.CharField(_("название"), max_length=200)
+    prefix = models.CharField(_("начало ключа"), max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    # Empty scope = every organization; else only these (an integration's own customers).
+    organizations = models.ManyToManyField(
+        "accounts.Organization", blank=True, related_name="api_keys"
+    )
+    created_at = models.DateTimeField(_("создан"))
+    revoked_at = models.DateTimeField(_("отозван"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("последнее использование"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API-ключ")
+        verbose_name_plural = _("API-ключи")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditRecord(models.Model):
+    """One state change: who, when, what, and the object before and after."""
+
+    at = models.DateTimeField(_("когда"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("кто"),
+    )
+    actor_label = models.CharField(_("кто (подпись)"), max_length=200, blank=True)
+    action = models.CharField(_("действие"), max_length=100, db_index=True)
+    object_type = models.CharField(_("объект"), max_length=100)
+    object_id = models.CharField(_("id объекта"), max_length=64)
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_records",
+        verbose_name=_("организация"),
+    )
+    before = models.JSONField(_("до"), null=True, blank=True)
+    after = models.JSONField(_("после"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("запись журнала")
+        verbose_name_plural = _("журнал изменений")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.at:%d.%m.%Y %H:%M} {self.actor_label} {self.action}"

@@ -1,0 +1,265 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from podpiska.catalog.models import Terms
+
+
+class OrderKind(models.TextChoices):
+    RENEW = "renew", _("продление")
+    UPGRADE = "upgrade", _("улучшение")
+    SWITCH = "switch", _("смена тарифа")
+    RESUME = "resume", _("возобновление")
+    DEFAULT_OFFER = "default_offer", _("подключение")
+    OFFER = "offer", _("индивидуальное предложение")
+    ADDON = "addon", _("дополнительные выгрузки")
+
+
+class OrderStatus(models.TextChoices):
+    AWAITING_PAYMENT = "awaiting_payment", _("ожидает оплаты")
+    PAID = "paid", _("оплачен")
+    FULFILLED = "fulfilled", _("исполнен")
+    CANCELLED = "cancelled", _("отменён")
+    EXPIRED = "expired", _("истёк")
+
+
+class PaymentMethod(models.TextChoices):
+    INVOICE = "invoice", _("счёт для оплаты по безналичному расчёту")
+    ONLINE = "online", _("онлайн-оплата картой")
+
+
+class Order(Terms):
+    """A purchase: what is bought, at which terms and price (copied at ordering), by whom."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="orders"
+    )
+    kind = models.CharField(_("вид"), max_length=20, choices=OrderKind.choices)
+    tariff = models.ForeignKey(
+        "catalog.Tariff", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    offer = models.ForeignKey(
+        "catalog.IndividualOffer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    addon_exports = models.PositiveIntegerField(_("дополнительно выгрузок"), default=0)
+    requisites = models.JSONField(_("реквизиты покупателя (подтверждённые)"))
+    payment_method = models.CharField(
+        _("способ оплаты"), max_length=10, choices=PaymentMethod.choices
+    )
+    status = models.CharField(
+        _("статус"),
+        max_length=20,
+        choices=OrderStatus.choices,
+        default=OrderStatus.AWAITING_PAYMENT,
+        db_index=True,
+    )
+    idempotency_key = models.CharField(max_length=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("создан"))
+    pay_by = models.DateField(_("оплатить до"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("оплачен"), null=True, blank=True)
+    fulfilled_at = models.DateTimeField(_("исполнен"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("отменён/истёк"), null=True, blank=True)
+    overpaid = models.BooleanField(_("переплата"), default=False)
+
+    class Meta:
+        verbose_name = _("заказ")
+        verbose_name_plural = _("заказы")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"], name="uniq_order_idempotency_key"
+            ),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="order_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"Заказ {self.pk}: {self.get_kind_display()} — {self.tariff_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OrderStatus.AWAITING_PAYMENT
+
+
+class InvoiceCounter(models.Model):
+    """The last invoice number of a year; locked (SELECT … FOR UPDATE) to issue the next."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("счётчик счетов")
+        verbose_name_plural = _("счётчики счетов")
+
+
+class Invoice(models.Model):
+    """«Счёт на оплату № N от дд.мм.гггг» for a bank-transfer order; everything frozen."""
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="invoice")
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="invoices"
+    )
+    year = models.PositiveSmallIntegerField()
+    number = models.PositiveIntegerField()
+    issued_on = models.DateField(_("дата счёта"))
+    pay_by = models.DateField(_("оплатить до"))
+    seller = models.JSONField(_("продавец"))
+    buyer = models.JSONField(_("покупатель"))
+    line = models.CharField(_("наименование"), max_length=500)
+    total = models.BigIntegerField(_("сумма, коп."))
+    vat_rate = models.PositiveSmallIntegerField(_("ставка НДС, %"), null=True, blank=True)
+    vat_amount = models.BigIntegerField(_("НДС, коп."), default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("счёт")
+        verbose_name_plural = _("счета")
+        ordering = ["-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "number"], name="uniq_invoice_number")
+        ]
+
+    def __str__(self):
+        return f"Счёт № {self.display_number} от {self.issued_on:%d.%m.%Y}"
+
+    @property
+    def display_number(self) -> str:
+        """Year and number, so a payment purpose names exactly one invoice."""
+        return f"{self.year}-{self.number:05d}"
+
+
+class StatementImport(models.Model):
+    """One upload of a bank statement and its report."""
+
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    report = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("импорт выписки")
+        verbose_name_plural = _("импорт выписок")
+        ordering = ["-created_at"]
+
+
+class PaymentSource(models.TextChoices):
+    STATEMENT = "statement", _("банковская выписка")
+    MANUAL = "manual", _("вручную")
+    ONLINE = "online", _("онлайн")
+
+
+class PaymentState(models.TextChoices):
+    APPLIED = "applied", _("зачтён")
+    QUEUED = "queued", _("разбор сотрудником")
+    REJECTED = "rejected", _("не наш платёж")
+
+
+class QueueReason(models.TextChoices):
+    NONE = "", _("—")
+    NO_MATCH = "no_match", _("счёт не найден")
+    AMBIGUOUS = "ambiguous", _("несколько подходящих счетов")
+    INN_MISMATCH = "inn_mismatch", _("ИНН плательщика не совпадает")
+    UNDERPAID = "underpaid", _("недоплата")
+    ORDER_CLOSED = "order_closed", _("заказ отменён или истёк")
+    ALREADY_PAID = "already_paid", _("заказ уже оплачен")
+
+
+class Payment(models.Model):
+    """Money received. Never deleted; one that cannot be applied waits for staff."""
+
+    source = models.CharField(max_length=10, choices=PaymentSource.choices)
+    state = models.CharField(
+        max_length=10, choices=PaymentState.choices, default=PaymentState.QUEUED, db_index=True
+    )
+    queue_reason = models.CharField(
+        max_length=20, choices=QueueReason.choices, blank=True, default=""
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.BigIntegerField(_("сумма, коп."))
+    received_at = models.DateTimeField(_("поступил"))
+    # Statement and manual payments: the bank document.
+    doc_number = models.CharField(max_length=50, blank=True)
+    doc_date = models.DateField(null=True, blank=True)
+    payer_name = models.CharField(max_length=500, blank=True)
+    payer_inn = models.CharField(max_length=12, blank=True)
+    payer_account = models.CharField(max_length=20, blank=True)
+    payer_bik = models.CharField(max_length=9, blank=True)
+    purpose = models.TextField(blank=True)
+    # The same bank document imported twice has the same key and is credited once.
+    dedup_key = models.CharField(max_length=200, unique=True)
+    statement = models.ForeignKey(
+        StatementImport, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    suggestions = models.JSONField(default=list, blank=True)
+    provider = models.CharField(max_length=20, blank=True)
+    provider_payment_id = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("платёж")
+        verbose_name_plural = _("платежи")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive")
+        ]
+
+    def __str__(self):
+        return f"Платёж {self.pk} на {self.amount / 100:.2f} ₽"
+
+
+class OnlinePaymentStatus(models.TextChoices):
+    PENDING = "pending", _("ожидает")
+    WAITING_FOR_CAPTURE = "waiting_for_capture", _("ожидает подтверждения")
+    SUCCEEDED = "succeeded", _("оплачен")
+    CANCELED = "canceled", _("отменён")
+
+
+class OnlinePayment(models.Model):
+    """An attempt to pay an order online at a provider (sandbox or YooKassa)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="online_payments")
+    provider = models.CharField(max_length=20)
+    external_id = models.CharField(max_length=100, blank=True)
+    idempotence_key = models.CharField(max_length=100, unique=True)
+    status = models.CharField(
+        max_length=25, choices=OnlinePaymentStatus.choices, default=OnlinePaymentStatus.PENDING
+    )
+    amount = models.BigIntegerField()
+    confirmation_url = models.URLField(max_length=1000, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("онлайн-платёж")
+        verbose_name_plural = _("онлайн-платежи")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="uniq_online_payment_external_id",
+            )
+        ]

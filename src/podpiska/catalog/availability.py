@@ -1,0 +1,116 @@
+"""What an organization may do right now (SPEC §4): the one function every screen,
+the API and the back-office ask.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from podpiska.catalog.models import IndividualOffer, Tariff
+from podpiska.catalog.recommend import pick_upgrade
+from podpiska.catalog.tariffs import default_offer_tariff, is_maximum, on_sale, sellable_version
+from podpiska.subscriptions import quota
+from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.timeline import (
+    current_subscription,
+    last_day,
+    last_ended_subscription,
+    next_start,
+    period_end,
+)
+
+
+class State:
+    PAID = "paid"
+    FREE_AFTER_PAID = "free_after_paid"
+    FREE_NEVER_PAID = "free_never_paid"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to buy: the tariff and the period it would cover if paid at `at`."""
+
+    kind: str  # an OrderKind value
+    tariff: Tariff
+    starts_at: datetime
+    ends_at: datetime
+    last_day: date
+    reason: str = ""
+
+    @property
+    def price(self) -> int:
+        return self.tariff.price
+
+    @property
+    def export_limit(self) -> int:
+        return self.tariff.export_limit
+
+    @property
+    def field_set(self) -> str:
+        return self.tariff.field_set
+
+
+@dataclass
+class Actions:
+    state: str
+    current: Subscription | None
+    renew: Variant | None = None
+    upgrade: Variant | None = None
+    resume: Variant | None = None
+    default_offer: Variant | None = None
+    catalog: list[Variant] = field(default_factory=list)
+    offers: list[IndividualOffer] = field(default_factory=list)
+    on_maximum: bool = False
+    can_request_limit_increase: bool = False
+
+    @property
+    def is_paid(self) -> bool:
+        return self.state == State.PAID
+
+
+def variant(organization, kind: str, tariff: Tariff, at: datetime, reason: str = "") -> Variant:
+    starts_at = next_start(organization, at)
+    ends_at = period_end(starts_at, tariff.term_months, organization.tz)
+    return Variant(kind, tariff, starts_at, ends_at, last_day(ends_at, organization.tz), reason)
+
+
+def open_offers(organization, at: datetime) -> list[IndividualOffer]:
+    today = at.astimezone(organization.tz).date()
+    return list(
+        IndividualOffer.objects.filter(
+            organization=organization,
+            status=IndividualOffer.Status.OPEN,
+            valid_until__gte=today,
+        ).select_related("tariff")
+    )
+
+
+def available_actions(organization, at: datetime) -> Actions:
+    current = current_subscription(organization, at)
+    sale = on_sale()
+    if current is not None:
+        actions = Actions(state=State.PAID, current=current)
+        renewal = sellable_version(current.tariff)
+        if renewal is not None:
+            actions.renew = variant(organization, "renew", renewal, at)
+        actions.on_maximum = is_maximum(current.tariff)
+        actions.can_request_limit_increase = actions.on_maximum
+        if not actions.on_maximum:
+            upgrade = pick_upgrade(current, quota.used_during(current), at)
+            if upgrade is not None:
+                actions.upgrade = variant(organization, "upgrade", upgrade.tariff, at, upgrade.reason)
+        actions.catalog = [variant(organization, "switch", t, at) for t in sale]
+    else:
+        ended = last_ended_subscription(organization, at)
+        if ended is not None:
+            actions = Actions(state=State.FREE_AFTER_PAID, current=None)
+            resumable = sellable_version(ended.tariff)
+            if resumable is not None:
+                actions.resume = variant(organization, "resume", resumable, at)
+        else:
+            actions = Actions(state=State.FREE_NEVER_PAID, current=None)
+            default = default_offer_tariff()
+            if default is not None:
+                actions.default_offer = variant(organization, "default_offer", default, at)
+        actions.catalog = [variant(organization, "switch", t, at) for t in sale]
+    actions.offers = open_offers(organization, at)
+    return actions

@@ -1,0 +1,81 @@
+"""«Улучшить подписку»: the more capacious tariff picked for the organization (SPEC §4)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from podpiska.catalog.models import LimitReset, Tariff
+from podpiska.catalog.tariffs import on_sale
+from podpiska.core.money import ru_plural
+from podpiska.subscriptions.models import Subscription
+
+# Too little of the term has passed to extrapolate; below this, take the next rank up.
+MIN_DAYS_FOR_FORECAST = 7
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    tariff: Tariff
+    reason: str
+    forecast: int | None
+
+
+def capacity_per_term(tariff: Tariff) -> int:
+    if tariff.limit_reset == LimitReset.MONTH:
+        return tariff.export_limit * tariff.term_months
+    return tariff.export_limit
+
+
+def forecast_use(subscription: Subscription, used: int, at: datetime) -> int | None:
+    """Use over a whole term if the pace so far continues; None if too early to tell."""
+    elapsed = (min(at, subscription.ends_at) - subscription.starts_at).total_seconds()
+    term = (subscription.ends_at - subscription.starts_at).total_seconds()
+    if elapsed < MIN_DAYS_FOR_FORECAST * 86400 or term <= 0:
+        return None
+    # Integer arithmetic on whole seconds: ceil(used * term / elapsed).
+    return -(-used * int(term) // int(elapsed))
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}".replace(",", "\u00a0")
+
+
+def pick_upgrade(subscription: Subscription, used: int, at: datetime) -> Upgrade | None:
+    """The smallest higher-rank tariff whose limit covers the forecast, else the next rank up.
+
+    None on the maximum tariff (nothing of a higher rank is on sale).
+    """
+    current_rank = subscription.tariff.rank
+    higher = [t for t in on_sale() if t.rank > current_rank]
+    if not higher:
+        return None
+    forecast = forecast_use(subscription, used, at)
+    if forecast is not None:
+        for tariff in higher:
+            if capacity_per_term(tariff) >= forecast:
+                if forecast > subscription.total_limit:
+                    reason = (
+                        f"С начала подписки выгружено {_fmt(used)} "
+                        f"{ru_plural(used, 'карточка', 'карточки', 'карточек')}; при таком темпе "
+                        f"за срок понадобится около {_fmt(forecast)} — больше лимита текущего "
+                        f"тарифа ({_fmt(subscription.total_limit)}). Лимита тарифа "
+                        f"«{tariff.name}» ({_fmt(capacity_per_term(tariff))}) хватит."
+                    )
+                else:
+                    reason = (
+                        f"При нынешнем темпе (около {_fmt(forecast)} за срок) лимита хватает; "
+                        f"«{tariff.name}» — следующий по ёмкости тариф "
+                        f"с лимитом {_fmt(capacity_per_term(tariff))}."
+                    )
+                return Upgrade(tariff, reason, forecast)
+    tariff = higher[0]
+    if forecast is None:
+        reason = (
+            f"Подписка началась недавно, прогноз пока не построить; «{tariff.name}» — "
+            f"следующий по ёмкости тариф с лимитом {_fmt(capacity_per_term(tariff))}."
+        )
+    else:
+        reason = (
+            f"При нынешнем темпе за срок понадобится около {_fmt(forecast)} выгрузок — "
+            f"больше, чем даёт любой тариф; «{tariff.name}» — следующий по ёмкости."
+        )
+    return Upgrade(tariff, reason, forecast)

@@ -1,0 +1,11 @@
+from django.db import models
+
+
+class ClockOffset(models.Model):
+    """The demo's shifted time, shared by web and worker processes (one row)."""
+
+    seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "сдвиг часов (демо)"
+        verbose_name_plural = "сдвиг часов (демо)"

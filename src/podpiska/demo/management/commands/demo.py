@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+
+from podpiska.demo.data import PASSWORD, load_all
+
+LOGINS = [
+    ("paid@demo.local", "Компас 200, заканчивается через 10 дней"),
+    ("max@demo.local", "Компас Максимум"),
+    ("expired@demo.local", "бесплатный; Компас 100 закончился в прошлом месяце"),
+    ("free@demo.local", "бесплатный, никогда не платил"),
+    ("staff@demo.local", "сотрудник, бэк-офис /staff/"),
+]
+
+
+class Command(BaseCommand):
+    help = "Загружает демо-данные (повторный запуск ничего не дублирует)."
+
+    def handle(self, *args, **options):
+        load_all()
+        self.stdout.write(self.style.SUCCESS("Демо-данные загружены."))
+        self.stdout.write(f"Пароль для всех входов: {PASSWORD}")
+        for email, what in LOGINS:
+            self.stdout.write(f"  {email:<22} {what}")

@@ -1,0 +1,120 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from podpiska.catalog.models import FieldSet, Terms
+
+
+class SubscriptionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("запланирована")
+    ACTIVE = "active", _("действует")
+    ENDED = "ended", _("завершена")
+
+
+class Subscription(Terms):
+    """A paid period [starts_at, ends_at) with the terms copied when it was paid for.
+
+    Status is derived from the time (see `timeline.status_of`), never stored.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    tariff = models.ForeignKey(
+        "catalog.Tariff", on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    order = models.OneToOneField(
+        "billing.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subscription",
+    )
+    starts_at = models.DateTimeField(_("начало"))
+    ends_at = models.DateTimeField(_("окончание (не включая)"))
+    extra_exports = models.PositiveIntegerField(_("докуплено выгрузок"), default=0)
+    created_at = models.DateTimeField(_("создана"))
+
+    class Meta:
+        verbose_name = _("подписка")
+        verbose_name_plural = _("подписки")
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["organization", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="subscription_period"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.tariff_name}: {self.starts_at:%d.%m.%Y}–{self.ends_at:%d.%m.%Y}"
+
+    @property
+    def total_limit(self) -> int:
+        return self.export_limit + self.extra_exports
+
+
+class QuotaPeriod(models.Model):
+    """One period of an organization's export limit and what it has used of it.
+
+    Consumption is a conditional UPDATE of `used` on this row (see `quota.py`): check
+    and count in one step, so concurrent exports never spend more than `limit`.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="quota_periods"
+    )
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.CASCADE, related_name="quota_periods"
+    )
+    starts_at = models.DateTimeField(_("начало периода"))
+    ends_at = models.DateTimeField(_("конец периода (не включая)"))
+    limit = models.PositiveIntegerField(_("лимит"))
+    used = models.PositiveIntegerField(_("использовано"), default=0)
+    field_set = models.CharField(max_length=10, choices=FieldSet.choices)
+
+    class Meta:
+        verbose_name = _("период лимита")
+        verbose_name_plural = _("периоды лимита")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "starts_at"], name="uniq_quota_period_start"
+            ),
+            models.CheckConstraint(condition=models.Q(used__lte=models.F("limit")), name="quota_used_within_limit"),
+        ]
+
+    def __str__(self):
+        return f"{self.organization}: {self.used}/{self.limit}"
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+class ExportRecord(models.Model):
+    """One consumption of the limit, kept with its answer so a repeated key replays it."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="exports"
+    )
+    period = models.ForeignKey(
+        QuotaPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="exports"
+    )
+    idempotency_key = models.CharField(max_length=200)
+    rows = models.PositiveIntegerField()
+    refunded_rows = models.PositiveIntegerField(default=0)
+    field_set = models.CharField(max_length=10, choices=FieldSet.choices)
+    accepted = models.BooleanField(default=False)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    actor_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("выгрузка")
+        verbose_name_plural = _("выгрузки")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"], name="uniq_export_idempotency_key"
+            )
+        ]

@@ -1,0 +1,113 @@
+"""The subscription timeline (SPEC §3): half-open periods that never overlap.
+
+Status is derived from the time; nothing here is stored state. A purchase starts at
+`next_start`: the later of the payment's confirmation and the end of the latest paid
+subscription, so a renewal or upgrade bought early waits for the current one to end.
+"""
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from podpiska.subscriptions.models import Subscription, SubscriptionStatus
+
+
+def status_of(subscription: Subscription, at: datetime) -> SubscriptionStatus:
+    if at < subscription.starts_at:
+        return SubscriptionStatus.SCHEDULED
+    if at < subscription.ends_at:
+        return SubscriptionStatus.ACTIVE
+    return SubscriptionStatus.ENDED
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day `months` later, clamped to the month's end (31.01 + 1 -> 28/29.02)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def period_end(starts_at: datetime, term_months: int, tz: ZoneInfo) -> datetime:
+    """End of a term that starts at `starts_at`.
+
+    A term that starts mid-day runs to the end of that calendar day `term_months` later,
+    so the customer gets the whole last day the invoice promised («по 27.11.2027
+    включительно»); a term that starts at midnight (a renewal chained to the previous
+    end) ends at midnight `term_months` later.
+    """
+    local = starts_at.astimezone(tz)
+    first_full_day = local.date() if local.time() == time.min else local.date() + timedelta(days=1)
+    return local_midnight(add_months(first_full_day, term_months), tz)
+
+
+def last_day(ends_at: datetime, tz: ZoneInfo) -> date:
+    """The last day of a half-open period, inclusive, in the organization's time zone."""
+    return (ends_at - timedelta(microseconds=1)).astimezone(tz).date()
+
+
+def subscriptions_of(organization) -> list[Subscription]:
+    return list(Subscription.objects.filter(organization=organization).order_by("starts_at"))
+
+
+def current_subscription(organization, at: datetime) -> Subscription | None:
+    """The paid subscription in force at `at`, or None (the free tariff)."""
+    return (
+        Subscription.objects.filter(organization=organization, starts_at__lte=at, ends_at__gt=at)
+        .select_related("tariff")
+        .first()
+    )
+
+
+def latest_paid_end(organization) -> datetime | None:
+    latest = (
+        Subscription.objects.filter(organization=organization)
+        .order_by("-ends_at")
+        .values_list("ends_at", flat=True)
+        .first()
+    )
+    return latest
+
+
+def next_start(organization, at: datetime) -> datetime:
+    """When a purchase confirmed at `at` starts: max(at, end of the latest paid)."""
+    latest = latest_paid_end(organization)
+    return max(at, latest) if latest else at
+
+
+def coverage_end(organization, at: datetime) -> datetime | None:
+    """End of the unbroken paid coverage that contains `at` (scheduled renewals included).
+
+    None when no paid subscription is in force at `at`.
+    """
+    end = None
+    for subscription in Subscription.objects.filter(
+        organization=organization, ends_at__gt=at
+    ).order_by("starts_at"):
+        if end is None:
+            if subscription.starts_at > at:
+                return None
+            end = subscription.ends_at
+        elif subscription.starts_at <= end:
+            end = max(end, subscription.ends_at)
+        else:
+            break
+    return end
+
+
+def last_ended_subscription(organization, at: datetime) -> Subscription | None:
+    return (
+        Subscription.objects.filter(organization=organization, ends_at__lte=at)
+        .select_related("tariff")
+        .order_by("-ends_at")
+        .first()
+    )
+
+
+def has_overlap(organization, starts_at: datetime, ends_at: datetime) -> bool:
+    return Subscription.objects.filter(
+        organization=organization, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists()

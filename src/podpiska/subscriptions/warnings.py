@@ -1,0 +1,67 @@
+"""The yellow expiry warning (SPEC §4): derived from the time, never stored."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+
+from podpiska.core.business_days import subtract_business_days
+from podpiska.subscriptions.timeline import coverage_end, last_day
+
+
+class WarningState:
+    NONE = "none"
+    EXPIRING = "expiring"
+    AWAITING_PAYMENT = "awaiting_payment"
+
+
+@dataclass(frozen=True)
+class ExpiryWarning:
+    state: str
+    ends_at: datetime | None = None
+    last_day: date | None = None
+    pay_by_bank_transfer: date | None = None
+    days_left: int | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.state != WarningState.NONE
+
+
+NO_WARNING = ExpiryWarning(WarningState.NONE)
+
+
+def last_day_to_pay_by_transfer(last_covered_day: date) -> date:
+    """The end date minus the bank's delay in business days (production calendar)."""
+    return subtract_business_days(last_covered_day, settings.PODPISKA["BANK_DELAY_BUSINESS_DAYS"])
+
+
+def has_pending_renewal(organization) -> bool:
+    from podpiska.billing.models import OrderKind, OrderStatus
+
+    return organization.orders.filter(status=OrderStatus.AWAITING_PAYMENT).exclude(
+        kind=OrderKind.ADDON
+    ).exists()
+
+
+def expiry_warning(organization, at: datetime) -> ExpiryWarning:
+    """Warn when paid coverage (scheduled renewals included) ends within the window.
+
+    A paid renewal extends the coverage and so removes the warning; an ordered but
+    unpaid one turns it into «ожидает оплаты».
+    """
+    end = coverage_end(organization, at)
+    if end is None or end - at > timedelta(days=settings.PODPISKA["WARNING_DAYS"]):
+        return NO_WARNING
+    tz = organization.tz
+    final_day = last_day(end, tz)
+    state = (
+        WarningState.AWAITING_PAYMENT if has_pending_renewal(organization) else WarningState.EXPIRING
+    )
+    return ExpiryWarning(
+        state=state,
+        ends_at=end,
+        last_day=final_day,
+        pay_by_bank_transfer=last_day_to_pay_by_transfer(final_day),
+        days_left=(final_day - at.astimezone(tz).date()).days,
+    )

@@ -1,0 +1,106 @@
+from datetime import timedelta
+
+from podpiska.catalog.availability import State, available_actions
+from podpiska.catalog.models import IndividualOffer, Tariff
+from podpiska.catalog.recommend import pick_upgrade
+from podpiska.subscriptions.timeline import period_end
+from tests.conftest import NOW
+from tests.factories import make_subscription
+
+
+def test_paid_organization_renews_and_upgrades_after_current_end(tariffs, org):
+    sub = make_subscription(org, tariffs["200"], NOW - timedelta(days=200), used=2_000)
+    actions = available_actions(org, NOW)
+    assert actions.state == State.PAID
+    assert actions.current == sub
+    assert actions.renew.tariff.code == "200"
+    assert actions.renew.starts_at == sub.ends_at
+    assert actions.renew.ends_at == period_end(sub.ends_at, 12, org.tz)
+    assert actions.upgrade is not None and actions.upgrade.starts_at == sub.ends_at
+    assert not actions.on_maximum and not actions.can_request_limit_increase
+    assert [v.tariff.code for v in actions.catalog] == ["100", "200", "400", "max"]
+
+
+def test_upgrade_covers_the_forecast(tariffs, org):
+    # 200 days into the term, 9 000 used: about 16 400 a year -> Компас 400 (50 000).
+    sub = make_subscription(org, tariffs["200"], NOW - timedelta(days=200), used=9_000)
+    upgrade = pick_upgrade(sub, 9_000, NOW)
+    assert upgrade.tariff.code == "400"
+    assert upgrade.forecast > 10_000
+    assert "больше лимита" in upgrade.reason
+
+
+def test_upgrade_to_the_smallest_tariff_that_covers(tariffs, org):
+    # 2 900 of 3 000 used in 200 days: about 5 300 a year -> Компас 200 (10 000), not 400.
+    sub = make_subscription(org, tariffs["100"], NOW - timedelta(days=200), used=2_900)
+    assert pick_upgrade(sub, 2_900, NOW).tariff.code == "200"
+
+
+def test_upgrade_is_the_next_rank_when_use_is_low(tariffs, org):
+    sub = make_subscription(org, tariffs["100"], NOW - timedelta(days=200), used=100)
+    upgrade = pick_upgrade(sub, 100, NOW)
+    assert upgrade.tariff.code == "200"
+    assert "следующий по ёмкости" in upgrade.reason
+
+
+def test_upgrade_too_early_to_forecast(tariffs, org):
+    sub = make_subscription(org, tariffs["100"], NOW - timedelta(days=2), used=2_900)
+    assert pick_upgrade(sub, 2_900, NOW).tariff.code == "200"
+
+
+def test_maximum_tariff_has_no_upgrade_but_may_ask_for_more(tariffs, org):
+    make_subscription(org, tariffs["max"], NOW - timedelta(days=30))
+    actions = available_actions(org, NOW)
+    assert actions.upgrade is None
+    assert actions.on_maximum and actions.can_request_limit_increase
+    assert actions.renew.tariff.code == "max"
+
+
+def test_free_after_paid_offers_to_resume(tariffs, org):
+    make_subscription(org, tariffs["100"], NOW - timedelta(days=400))
+    actions = available_actions(org, NOW)
+    assert actions.state == State.FREE_AFTER_PAID
+    assert actions.resume.tariff.code == "100"
+    assert actions.resume.starts_at == NOW
+    assert actions.renew is None and actions.upgrade is None and actions.default_offer is None
+
+
+def test_never_paid_gets_tariff_400_by_default(tariffs, org):
+    actions = available_actions(org, NOW)
+    assert actions.state == State.FREE_NEVER_PAID
+    assert actions.default_offer.tariff.code == "400"
+    assert actions.default_offer.field_set == "extended"
+    assert actions.resume is None
+
+
+def test_default_offer_comes_from_configuration(tariffs, org, settings):
+    settings.PODPISKA = {**settings.PODPISKA, "DEFAULT_OFFER_TARIFF": "200"}
+    assert available_actions(org, NOW).default_offer.tariff.code == "200"
+
+
+def test_archived_tariff_renews_as_its_successor(tariffs, org):
+    old = Tariff.objects.create(
+        code="150-old", name="Компас 150 (архив)", rank=15, price=90_000_00, export_limit=5_000,
+        is_archived=True, successor=tariffs["200"],
+    )
+    make_subscription(org, old, NOW - timedelta(days=100))
+    actions = available_actions(org, NOW)
+    assert actions.renew.tariff.code == "200"
+    assert "150-old" not in [v.tariff.code for v in actions.catalog]
+
+
+def test_resume_of_archived_tariff_uses_successor(tariffs, org):
+    tariffs["100"].is_archived = True
+    tariffs["100"].successor = tariffs["200"]
+    tariffs["100"].save()
+    make_subscription(org, tariffs["100"], NOW - timedelta(days=400))
+    assert available_actions(org, NOW).resume.tariff.code == "200"
+
+
+def test_open_individual_offers_are_listed_until_they_expire(tariffs, org):
+    offer = IndividualOffer.objects.create(
+        organization=org, kind="custom", tariff_name="Особый", price=100_000_00, export_limit=20_000,
+        field_set="extended", valid_until=NOW.date(), created_at=NOW,
+    )
+    assert available_actions(org, NOW).offers == [offer]
+    assert available_actions(org, NOW + timedelta(days=1)).offers == []

@@ -1,0 +1,35 @@
+from django.core.management import call_command
+
+from podpiska.accounts.models import Organization, User
+from podpiska.catalog.availability import State, available_actions
+from podpiska.core.requisites import check_requisites
+from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.warnings import WarningState, expiry_warning
+from tests.conftest import NOW
+
+
+def test_demo_is_idempotent_and_matches_the_logins(db, clock):
+    call_command("demo")
+    counts = (User.objects.count(), Organization.objects.count(), Subscription.objects.count())
+    call_command("demo")
+    assert (User.objects.count(), Organization.objects.count(), Subscription.objects.count()) == counts
+
+    def org_of(email):
+        return User.objects.get(email=email).memberships.get(role="owner").organization
+
+    assert User.objects.get(email="staff@demo.local").is_staff
+    paid = available_actions(org_of("paid@demo.local"), NOW)
+    assert paid.state == State.PAID and paid.current.tariff.code == "200"
+    assert (paid.current.ends_at - NOW).days == 9  # ends in 10 days: midnight after day 9
+    assert expiry_warning(org_of("paid@demo.local"), NOW).state == WarningState.EXPIRING
+    assert available_actions(org_of("max@demo.local"), NOW).on_maximum
+    assert available_actions(org_of("expired@demo.local"), NOW).state == State.FREE_AFTER_PAID
+    assert available_actions(org_of("free@demo.local"), NOW).state == State.FREE_NEVER_PAID
+    assert User.objects.get(email="paid@demo.local").memberships.count() == 2
+
+
+def test_demo_requisites_are_valid(db):
+    call_command("demo")
+    for org in Organization.objects.all():
+        _, errors = check_requisites(inn=org.inn, ogrn=org.ogrn, **({"kpp": org.kpp} if org.kpp else {}))
+        assert errors == {}, (org, errors)
