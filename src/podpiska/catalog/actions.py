@@ -1,0 +1,76 @@
+"""State changes of the catalog: individual offers and tariffs, each audited."""
+
+from datetime import date
+
+from django.db import transaction
+
+from podpiska.audit.log import record, snapshot
+from podpiska.catalog.models import IndividualOffer, Tariff
+from podpiska.core import clock
+
+
+class CatalogError(Exception):
+    """Refused change; the message is for the staff user."""
+
+
+@transaction.atomic
+def make_offer(
+    *,
+    organization,
+    staff_user,
+    valid_until: date,
+    tariff: Tariff | None = None,
+    terms: dict | None = None,
+    addon_exports: int = 0,
+    price: int | None = None,
+    comment: str = "",
+) -> IndividualOffer:
+    """A tariff (optionally at a special price), custom terms, or an add-on."""
+    if valid_until < clock.now().astimezone(organization.tz).date():
+        raise CatalogError("Дата окончания предложения уже прошла.")
+    if addon_exports:
+        if addon_exports <= 0 or not price or price <= 0:
+            raise CatalogError("Для докупки выгрузок укажите их число и цену больше нуля.")
+        fields = dict(kind=IndividualOffer.Kind.ADDON, tariff_name=f"+{addon_exports} выгрузок",
+                      price=price, export_limit=0, addon_exports=addon_exports)
+    elif tariff is not None:
+        fields = dict(kind=IndividualOffer.Kind.TARIFF, tariff=tariff, **tariff.terms())
+        if price is not None:
+            fields["price"] = price
+    elif terms:
+        if terms.get("price", -1) < 0 or terms.get("export_limit", 0) <= 0:
+            raise CatalogError("Укажите цену и лимит выгрузки больше нуля.")
+        fields = dict(kind=IndividualOffer.Kind.CUSTOM, **terms)
+    else:
+        raise CatalogError("Выберите тариф, условия или докупку выгрузок.")
+    offer = IndividualOffer.objects.create(
+        organization=organization, valid_until=valid_until, created_by=staff_user,
+        created_at=clock.now(), comment=comment, **fields,
+    )
+    record("catalog.offer_created", offer, actor=staff_user, after=snapshot(offer))
+    return offer
+
+
+@transaction.atomic
+def withdraw_offer(offer: IndividualOffer, *, staff_user) -> IndividualOffer:
+    offer = IndividualOffer.objects.select_for_update().get(pk=offer.pk)
+    if offer.status != IndividualOffer.Status.OPEN:
+        raise CatalogError("Предложение уже не действует.")
+    before = snapshot(offer)
+    offer.status = IndividualOffer.Status.WITHDRAWN
+    offer.save(update_fields=["status"])
+    record("catalog.offer_withdrawn", offer, actor=staff_user, before=before, after=snapshot(offer))
+    return offer
+
+
+@transaction.atomic
+def archive_tariff(tariff: Tariff, *, successor: Tariff | None, staff_user) -> Tariff:
+    """Stop selling a tariff; renewals of it go to the successor. Bought terms stay."""
+    if successor is not None and (successor.pk == tariff.pk or not successor.on_sale):
+        raise CatalogError("Преемником может быть только другой тариф, который продаётся.")
+    before = snapshot(tariff)
+    tariff.is_archived = True
+    tariff.successor = successor
+    tariff.save(update_fields=["is_archived", "successor"])
+    record("catalog.tariff_archived", tariff, actor=staff_user, before=before, after=snapshot(tariff))
+    return tariff

@@ -1,0 +1,83 @@
+"""Requests from customers to staff: support questions and limit increases."""
+
+from datetime import date
+
+from django.db import transaction
+
+from podpiska.audit.log import record, snapshot
+from podpiska.catalog.availability import available_actions
+from podpiska.catalog.models import IndividualOffer
+from podpiska.core import clock
+from podpiska.support.models import LimitIncreaseRequest, RequestStatus, SupportRequest
+
+MAX_EXTRA_EXPORTS = 10_000_000
+
+
+class RequestRefused(Exception):
+    """A request that cannot be filed; the message is for the user."""
+
+
+@transaction.atomic
+def file_support_request(*, user, organization, subject: str, message: str, contact: str = "") -> SupportRequest:
+    subject, message = (subject or "").strip(), (message or "").strip()
+    if not subject:
+        raise RequestRefused("Укажите тему обращения.")
+    if not message:
+        raise RequestRefused("Опишите вопрос: сообщение не может быть пустым.")
+    request = SupportRequest.objects.create(
+        organization=organization, user=user, subject=subject[:200], message=message,
+        contact=contact.strip()[:200], created_at=clock.now(),
+    )
+    record("support.request_filed", request, actor=user, organization=organization, after=snapshot(request))
+    return request
+
+
+@transaction.atomic
+def file_limit_increase_request(*, user, organization, extra_exports: int, comment: str = "") -> LimitIncreaseRequest:
+    """Only on the maximum tariff (SPEC §4); one open request at a time."""
+    if not isinstance(extra_exports, int) or extra_exports <= 0:
+        raise RequestRefused("Укажите, сколько выгрузок добавить: целое число больше нуля.")
+    if extra_exports > MAX_EXTRA_EXPORTS:
+        raise RequestRefused("Слишком большое число выгрузок: свяжитесь с поддержкой.")
+    if not available_actions(organization, clock.now()).can_request_limit_increase:
+        raise RequestRefused("Увеличить лимит можно на максимальном тарифе.")
+    existing = LimitIncreaseRequest.objects.select_for_update().filter(
+        organization=organization, status__in=[RequestStatus.OPEN, RequestStatus.IN_PROGRESS]
+    ).first()
+    if existing is not None:
+        # A repeated submit returns the request already filed instead of a second one.
+        return existing
+    request = LimitIncreaseRequest.objects.create(
+        organization=organization, user=user, extra_exports=extra_exports,
+        comment=(comment or "").strip(), created_at=clock.now(),
+    )
+    record("support.limit_request_filed", request, actor=user, after=snapshot(request))
+    return request
+
+
+@transaction.atomic
+def answer_limit_request_with_offer(
+    request: LimitIncreaseRequest, *, staff_user, extra_exports: int, price: int, valid_until: date, answer: str = ""
+) -> IndividualOffer:
+    """Staff answer: an add-on offer (+N exports for a price, valid until a date)."""
+    request = LimitIncreaseRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status in (RequestStatus.ANSWERED, RequestStatus.CLOSED):
+        raise RequestRefused("На эту заявку уже ответили.")
+    if extra_exports <= 0 or price <= 0:
+        raise RequestRefused("Число выгрузок и цена должны быть больше нуля.")
+    if valid_until < clock.now().astimezone(request.organization.tz).date():
+        raise RequestRefused("Срок действия предложения уже прошёл.")
+    before = snapshot(request)
+    offer = IndividualOffer.objects.create(
+        organization=request.organization, kind=IndividualOffer.Kind.ADDON,
+        tariff_name=f"+{extra_exports} выгрузок", price=price, export_limit=0,
+        addon_exports=extra_exports, valid_until=valid_until, limit_request=request,
+        created_by=staff_user, created_at=clock.now(), comment=answer,
+    )
+    request.status = RequestStatus.ANSWERED
+    request.answer = answer or f"Предлагаем +{extra_exports} выгрузок."
+    request.answered_at = clock.now()
+    request.save()
+    record("support.limit_request_answered", request, actor=staff_user, before=before, after=snapshot(request))
+    record("catalog.offer_created", offer, actor=staff_user, after=snapshot(offer))
+    return offer
