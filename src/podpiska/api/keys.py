@@ -1,0 +1,72 @@
+"""API keys of host products: issue (the raw key is shown once), look up, revoke."""
+
+import hashlib
+import secrets
+
+from django.db import transaction
+
+from podpiska.api.models import ApiKey
+from podpiska.audit.log import record, snapshot
+from podpiska.core import clock
+
+# A recognisable start lets a leaked key be found by secret scanners and in logs.
+KEY_START = "ppk_"
+PREFIX_LENGTH = 12
+
+
+def hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_key(name: str, organizations=(), *, actor=None) -> tuple[ApiKey, str]:
+    """Create a key for `organizations` (empty = every organization).
+
+    Returns the key and the raw secret; only its SHA-256 is kept, so the raw value
+    must be shown to the person right away and is never recoverable afterwards.
+    """
+    raw = KEY_START + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            name=name.strip() or "API",
+            prefix=raw[:PREFIX_LENGTH],
+            key_hash=hash_key(raw),
+            created_at=clock.now(),
+        )
+        if organizations:
+            key.organizations.set(organizations)
+        record("api_key.issued", key, actor=actor, after=snapshot(key))
+    return key, raw
+
+
+def authenticate(raw: str | None) -> ApiKey | None:
+    """The active key with this raw value, or None (unknown, malformed or revoked)."""
+    if not raw or not raw.startswith(KEY_START) or len(raw) > 200:
+        return None
+    key = ApiKey.objects.filter(key_hash=hash_key(raw), revoked_at__isnull=True).first()
+    if key is None:
+        return None
+    now = clock.now()
+    # Coarse to avoid a write per request under load; a minute is precise enough.
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() >= 60:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+def key_allows(key: ApiKey, organization) -> bool:
+    """Whether `key` may act for `organization` (an empty scope allows all)."""
+    scope = key.organizations
+    return not scope.exists() or scope.filter(pk=organization.pk).exists()
+
+
+def revoke_key(key: ApiKey, *, actor) -> ApiKey:
+    """Revoke `key` now; repeating it changes nothing."""
+    with transaction.atomic():
+        key = ApiKey.objects.select_for_update().get(pk=key.pk)
+        if key.revoked_at is not None:
+            return key
+        before = snapshot(key)
+        key.revoked_at = clock.now()
+        key.save(update_fields=["revoked_at"])
+        record("api_key.revoked", key, actor=actor, before=before, after=snapshot(key))
+    return key
