@@ -1,0 +1,158 @@
+"""Invoices for bank-transfer orders (SPEC §5): numbering, frozen content, payment purpose.
+
+An invoice is a document the customer pays by: once issued, nothing on it changes —
+the seller's and buyer's requisites, the line and the amounts are copied onto the row.
+Numbers are sequential per calendar year (in the seller's time zone) with no gap and no
+repeat: the next number is taken from the year's `InvoiceCounter` row under a row lock
+inside the caller's transaction, so a rolled-back order gives its number back.
+"""
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+
+from podpiska.audit.log import record, snapshot
+from podpiska.billing.models import Invoice, InvoiceCounter, Order, OrderKind
+from podpiska.core import clock
+from podpiska.core.money import format_amount, vat_inside
+from podpiska.notifications.events import publish
+from podpiska.subscriptions.timeline import last_day, next_start, period_end
+
+# A bank's «НазначениеПлатежа» holds at most this many characters (REFERENCE.md).
+PURPOSE_MAX_LENGTH = 210
+
+
+def seller() -> dict:
+    """The seller's requisites as configured (settings.PODPISKA_SELLER)."""
+    return dict(settings.PODPISKA_SELLER)
+
+
+def seller_tz() -> ZoneInfo:
+    """Invoice dates and the numbering year follow the seller's (Moscow) calendar."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def seller_today() -> date:
+    return clock.now().astimezone(seller_tz()).date()
+
+
+def locked_counter(year: int) -> InvoiceCounter:
+    """The year's counter row, locked (SELECT … FOR UPDATE) until the transaction ends.
+
+    Concurrent issuers queue on this lock, so each takes a distinct number, and since a
+    rollback restores the counter, no gaps appear. The first invoice of a year creates
+    the row; if two transactions race to create it, get_or_create catches the loser's
+    IntegrityError (in a savepoint) and locks the winner's row.
+    """
+    counter, _created = InvoiceCounter.objects.select_for_update().get_or_create(year=year)
+    return counter
+
+
+def order_period(order: Order) -> tuple[date, date]:
+    """First and last day (inclusive) the order would cover if paid now.
+
+    The same computation the catalog shows and fulfilment uses: the term starts at
+    max(now, end of the latest paid subscription).
+    """
+    organization = order.organization
+    tz = organization.tz
+    starts_at = next_start(organization, clock.now())
+    ends_at = period_end(starts_at, order.term_months, tz)
+    return starts_at.astimezone(tz).date(), last_day(ends_at, tz)
+
+
+def invoice_line(order: Order) -> str:
+    """The invoice's one line: what is paid for."""
+    if order.kind == OrderKind.ADDON:
+        return f"Дополнительные выгрузки: +{order.addon_exports} к текущей подписке"
+    first, last = order_period(order)
+    return (
+        f"Доступ к сервису, тариф «{order.tariff_name}», "
+        f"период с {first:%d.%m.%Y} по {last:%d.%m.%Y}"
+    )
+
+
+def issue_invoice(order: Order) -> Invoice:
+    """The invoice of a bank-transfer order; issues it on the first call.
+
+    Call inside the order's transaction (place_order). Idempotent: a second call, also a
+    concurrent one, returns the existing invoice instead of taking another number.
+    """
+    existing = Invoice.objects.filter(order=order).first()
+    if existing is not None:
+        return existing
+    if order.pay_by is None:
+        raise ValueError(
+            f"order {order.pk} has no pay-by date; only bank-transfer orders get invoices"
+        )
+    with transaction.atomic():
+        issued_on = seller_today()
+        counter = locked_counter(issued_on.year)
+        # Re-checked under the counter lock: a concurrent issue for the same order has
+        # committed by now, and taking a second number for it would leave a gap.
+        existing = Invoice.objects.filter(order=order).first()
+        if existing is not None:
+            return existing
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+        seller_requisites = seller()
+        vat_rate = seller_requisites.get("vat_rate")
+        invoice = Invoice.objects.create(
+            order=order,
+            organization=order.organization,
+            year=issued_on.year,
+            number=counter.last_number,
+            issued_on=issued_on,
+            pay_by=order.pay_by,
+            seller=seller_requisites,
+            buyer=dict(order.requisites),
+            line=invoice_line(order),
+            total=order.price,
+            vat_rate=vat_rate,
+            vat_amount=vat_inside(order.price, vat_rate),
+            created_at=clock.now(),
+        )
+        record("invoice.issued", invoice, actor=order.created_by, after=snapshot(invoice))
+        publish(
+            "invoice.issued",
+            organization=order.organization,
+            data={
+                "invoice_id": invoice.pk,
+                "number": invoice.display_number,
+                "order_id": order.pk,
+                "issued_on": invoice.issued_on.isoformat(),
+                "pay_by": invoice.pay_by.isoformat(),
+                "total": invoice.total,
+                "vat_amount": invoice.vat_amount,
+            },
+        )
+    return invoice
+
+
+def vat_clause(invoice: Invoice, sep: str = " ") -> str:
+    """«В т. ч. НДС (22 %) 57 993,44 руб.» or «Без НДС» for the payment purpose."""
+    if not invoice.vat_rate:
+        return "Без НДС"
+    return f"В т. ч. НДС ({invoice.vat_rate} %) {format_amount(invoice.vat_amount, sep)} руб."
+
+
+def payment_purpose(invoice: Invoice) -> str:
+    """The «НазначениеПлатежа» the customer copies into the payment order.
+
+    The statement matcher finds the invoice by `display_number` in it, so the number is
+    never shortened; a long tariff name is cut to keep the bank's 210-character limit.
+    Plain spaces only: bank systems reject no-break spaces.
+    """
+    order = invoice.order
+    head = f"Оплата по счёту № {invoice.display_number} от {invoice.issued_on:%d.%m.%Y} за "
+    tail = f". {vat_clause(invoice)}"
+    if order.kind == OrderKind.ADDON:
+        subject = f"дополнительные выгрузки (+{order.addon_exports})"
+    else:
+        subject = f"доступ к сервису, тариф «{order.tariff_name}»"
+    room = PURPOSE_MAX_LENGTH - len(head) - len(tail)
+    if len(subject) > room:
+        subject = subject[: room - 2] + "…»" if subject.endswith("»") else subject[: room - 1] + "…"
+    return head + subject + tail
