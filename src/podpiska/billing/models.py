@@ -171,6 +171,7 @@ class QueueReason(models.TextChoices):
     UNDERPAID = "underpaid", _("недоплата")
     ORDER_CLOSED = "order_closed", _("заказ отменён или истёк")
     ALREADY_PAID = "already_paid", _("заказ уже оплачен")
+    NO_SUBSCRIPTION = "no_subscription", _("нет действующей подписки для докупки")
 
 
 class Payment(models.Model):

@@ -33,14 +33,17 @@ def make_offer(
             raise CatalogError("Для докупки выгрузок укажите их число и цену больше нуля.")
         fields = dict(kind=IndividualOffer.Kind.ADDON, tariff_name=f"+{addon_exports} выгрузок",
                       price=price, export_limit=0, addon_exports=addon_exports)
+    elif tariff is not None and terms:
+        # Custom terms sit on a base tariff: it gives the rank for later upgrades.
+        if terms.get("price", -1) < 0 or terms.get("export_limit", 0) <= 0:
+            raise CatalogError("Укажите цену и лимит выгрузки больше нуля.")
+        fields = dict(kind=IndividualOffer.Kind.CUSTOM, tariff=tariff, **{**tariff.terms(), **terms})
     elif tariff is not None:
         fields = dict(kind=IndividualOffer.Kind.TARIFF, tariff=tariff, **tariff.terms())
         if price is not None:
             fields["price"] = price
     elif terms:
-        if terms.get("price", -1) < 0 or terms.get("export_limit", 0) <= 0:
-            raise CatalogError("Укажите цену и лимит выгрузки больше нуля.")
-        fields = dict(kind=IndividualOffer.Kind.CUSTOM, **terms)
+        raise CatalogError("Для индивидуальных условий выберите базовый тариф.")
     else:
         raise CatalogError("Выберите тариф, условия или докупку выгрузок.")
     offer = IndividualOffer.objects.create(

@@ -1,0 +1,96 @@
+"""State changes of organizations and users."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from podpiska.accounts.models import Organization, User
+from podpiska.audit.log import record, snapshot
+from podpiska.core.requisites import (
+    RequisiteError,
+    validate_inn,
+    validate_kpp_for_inn,
+    validate_ogrn_for_inn,
+)
+
+REQUIRED_TEXT = {
+    "name": "Полное наименование",
+    "short_name": "Краткое наименование",
+    "address": "Юридический адрес",
+}
+
+
+class RequisitesInvalid(Exception):
+    """Every invalid field with its message in Russian; nothing was saved."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def clean_requisites(data: dict, *, organization: Organization | None = None) -> dict:
+    """Validate requisites as a whole (KPP and OGRN depend on the kind of INN)."""
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for field, label in REQUIRED_TEXT.items():
+        value = " ".join(str(data.get(field) or "").split())
+        if not value:
+            errors[field] = f"{label}: укажите значение"
+        clean[field] = value
+    try:
+        clean["inn"] = validate_inn(str(data.get("inn") or ""))
+    except RequisiteError as exc:
+        errors[exc.field] = exc.message
+    if "inn" in clean:
+        for field, func in (("kpp", validate_kpp_for_inn), ("ogrn", validate_ogrn_for_inn)):
+            try:
+                clean[field] = func(str(data.get(field) or ""), clean["inn"])
+            except RequisiteError as exc:
+                errors[exc.field] = exc.message
+        taken = Organization.objects.filter(inn=clean["inn"])
+        if organization is not None:
+            taken = taken.exclude(pk=organization.pk)
+        if taken.exists():
+            errors["inn"] = "Организация с таким ИНН уже зарегистрирована"
+    email = str(data.get("email") or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = "E-mail для документов: неверный адрес"
+    clean["email"] = email
+    if errors:
+        raise RequisitesInvalid(errors)
+    return clean
+
+
+@transaction.atomic
+def update_requisites(organization: Organization, data: dict, *, actor) -> Organization:
+    """Save corrected requisites (all or nothing), with the audit record."""
+    clean = clean_requisites(data, organization=organization)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    before = snapshot(organization)
+    organization.name = clean["name"]
+    organization.short_name = clean["short_name"]
+    organization.inn = clean["inn"]
+    organization.kpp = clean["kpp"]
+    organization.ogrn = clean["ogrn"]
+    organization.legal_address = clean["address"]
+    organization.email = clean["email"]
+    after_values = snapshot(organization)
+    if after_values != before:
+        organization.save()
+        record("organization.requisites_updated", organization, actor=actor, before=before, after=after_values)
+    return organization
+
+
+@transaction.atomic
+def set_reminders_enabled(user, enabled: bool, *, actor) -> None:
+    """«Получать напоминания о продлении» on or off, with the audit record."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.reminders_enabled == enabled:
+        return
+    before = snapshot(user, fields=["reminders_enabled"])
+    user.reminders_enabled = enabled
+    user.save(update_fields=["reminders_enabled"])
+    record("user.reminders_changed", user, actor=actor, before=before, after=snapshot(user, fields=["reminders_enabled"]))

@@ -1,0 +1,361 @@
+"""Orders and payments (SPEC §5): place an order, record money, fulfil.
+
+Each function is one transaction with its audit record and events. A payment is
+recorded first and applied second, so money is never lost: whatever cannot be applied
+(underpaid, order closed, no match) stays recorded and waits for staff.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from podpiska.accounts.actions import update_requisites
+from podpiska.accounts.models import Membership, Organization
+from podpiska.audit.log import record, snapshot
+from podpiska.billing.models import (
+    Order,
+    OrderKind,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentState,
+    QueueReason,
+)
+from podpiska.catalog.availability import available_actions
+from podpiska.catalog.models import IndividualOffer, Tariff
+from podpiska.core import clock
+from podpiska.core.business_days import add_business_days
+from podpiska.notifications.events import publish
+from podpiska.subscriptions.actions import start_subscription
+from podpiska.subscriptions.quota import add_extra_exports
+from podpiska.subscriptions.timeline import current_subscription
+
+
+class OrderRefused(Exception):
+    """An order that cannot be placed; the message is for the customer."""
+
+
+class Outcome:
+    FULFILLED = "fulfilled"
+    UNDERPAID = "underpaid"
+    ORDER_CLOSED = "order_closed"
+    ALREADY_PAID = "already_paid"
+    NO_SUBSCRIPTION = "no_subscription"
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """What an order buys, resolved and checked against what the organization may buy."""
+
+    kind: str
+    tariff: Tariff | None
+    terms: dict
+    addon_exports: int = 0
+    offer: IndividualOffer | None = None
+
+
+def _variant_tariff(actions, kind: str) -> Tariff | None:
+    variant = {
+        OrderKind.RENEW: actions.renew,
+        OrderKind.UPGRADE: actions.upgrade,
+        OrderKind.RESUME: actions.resume,
+        OrderKind.DEFAULT_OFFER: actions.default_offer,
+    }.get(kind)
+    return variant.tariff if variant else None
+
+
+def resolve_purchase(organization: Organization, kind: str, tariff, offer, at: datetime) -> Purchase:
+    """Refuse anything this organization is not offered right now (SPEC §10)."""
+    if offer is not None:
+        if offer.organization_id != organization.pk:
+            raise OrderRefused("Предложение не найдено.")
+        today = at.astimezone(organization.tz).date()
+        if offer.status != IndividualOffer.Status.OPEN or offer.valid_until < today:
+            raise OrderRefused("Срок действия предложения истёк или оно уже оплачено.")
+        if offer.kind == IndividualOffer.Kind.ADDON:
+            if current_subscription(organization, at) is None:
+                raise OrderRefused("Докупить выгрузки можно только к действующей подписке.")
+            return Purchase(OrderKind.ADDON, None, offer.terms(), offer.addon_exports, offer)
+        if offer.tariff is None:
+            raise OrderRefused("Предложение оформлено без тарифа; обратитесь в поддержку.")
+        return Purchase(OrderKind.OFFER, offer.tariff, offer.terms(), 0, offer)
+
+    if kind not in {OrderKind.RENEW, OrderKind.UPGRADE, OrderKind.SWITCH, OrderKind.RESUME,
+                    OrderKind.DEFAULT_OFFER}:
+        raise OrderRefused("Неизвестный вид заказа.")
+    if tariff is None:
+        raise OrderRefused("Выберите тариф.")
+    if tariff.is_archived:
+        raise OrderRefused(f"Тариф «{tariff.name}» больше не продаётся.")
+    if tariff.is_free:
+        raise OrderRefused("Бесплатный тариф не нужно оплачивать.")
+    actions = available_actions(organization, at)
+    if kind == OrderKind.SWITCH:
+        allowed = any(v.tariff.pk == tariff.pk for v in actions.catalog)
+    else:
+        offered = _variant_tariff(actions, kind)
+        allowed = offered is not None and offered.pk == tariff.pk
+    if not allowed:
+        raise OrderRefused("Этот вариант сейчас недоступен для вашей организации.")
+    return Purchase(kind, tariff, tariff.terms())
+
+
+def _can_buy(user, organization) -> bool:
+    return Membership.objects.filter(
+        user=user, organization=organization, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
+    ).exists()
+
+
+def place_order(
+    *,
+    organization: Organization,
+    user,
+    kind: str,
+    payment_method: str,
+    idempotency_key: str,
+    tariff: Tariff | None = None,
+    offer: IndividualOffer | None = None,
+    requisites: dict | None = None,
+) -> Order:
+    """Place an order; a repeated idempotency key returns the order placed the first time.
+
+    Bank-transfer orders get their invoice in the same transaction.
+    """
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 100:
+        raise OrderRefused("Форма устарела: обновите страницу и попробуйте ещё раз.")
+    existing = Order.objects.filter(organization=organization, idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    if not _can_buy(user, organization):
+        raise OrderRefused("Оформлять покупки могут владелец и администраторы организации.")
+    if payment_method not in PaymentMethod.values:
+        raise OrderRefused("Выберите способ оплаты: счёт или онлайн.")
+    now = clock.now()
+    purchase = resolve_purchase(organization, kind, tariff, offer, now)
+    try:
+        with transaction.atomic():
+            if requisites is not None:
+                organization = update_requisites(organization, requisites, actor=user)
+            order = Order.objects.create(
+                organization=organization,
+                kind=purchase.kind,
+                tariff=purchase.tariff,
+                offer=purchase.offer,
+                addon_exports=purchase.addon_exports,
+                requisites=organization.requisites(),
+                payment_method=payment_method,
+                idempotency_key=key,
+                created_by=user,
+                created_at=now,
+                pay_by=add_business_days(
+                    now.astimezone(organization.tz).date(),
+                    settings.PODPISKA["ORDER_EXPIRY_BUSINESS_DAYS"],
+                ),
+                **purchase.terms,
+            )
+            record("order.placed", order, actor=user, after=snapshot(order))
+            publish("order.created", organization=organization, data=order_data(order))
+            if payment_method == PaymentMethod.INVOICE:
+                from podpiska.billing.invoices import issue_invoice
+
+                issue_invoice(order)
+    except IntegrityError:
+        # The same form posted twice at once: the other request placed it.
+        existing = Order.objects.filter(organization=organization, idempotency_key=key).first()
+        if existing is None:
+            raise
+        return existing
+    return order
+
+
+def order_data(order: Order) -> dict:
+    return {
+        "order_id": order.pk,
+        "kind": order.kind,
+        "status": order.status,
+        "tariff": order.tariff.code if order.tariff_id else None,
+        "tariff_name": order.tariff_name,
+        "price": order.price,
+        "addon_exports": order.addon_exports,
+        "payment_method": order.payment_method,
+    }
+
+
+@transaction.atomic
+def cancel_order(order: Order, *, actor) -> Order:
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != OrderStatus.AWAITING_PAYMENT:
+        if order.status == OrderStatus.CANCELLED:
+            return order
+        raise OrderRefused("Отменить можно только неоплаченный заказ.")
+    before = snapshot(order)
+    order.status = OrderStatus.CANCELLED
+    order.closed_at = clock.now()
+    order.save(update_fields=["status", "closed_at"])
+    record("order.cancelled", order, actor=actor, before=before, after=snapshot(order))
+    return order
+
+
+def expire_overdue_orders(at: datetime) -> int:
+    """Unpaid orders past their pay-by date expire (a later payment still gets recorded)."""
+    expired = 0
+    candidates = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT, pay_by__isnull=False)
+    for order in candidates.select_related("organization"):
+        if order.pay_by >= at.astimezone(order.organization.tz).date():
+            continue
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            if locked.status != OrderStatus.AWAITING_PAYMENT:
+                continue
+            before = snapshot(locked)
+            locked.status = OrderStatus.EXPIRED
+            locked.closed_at = at
+            locked.save(update_fields=["status", "closed_at"])
+            record("order.expired", locked, before=before, after=snapshot(locked))
+            expired += 1
+    return expired
+
+
+def record_payment(
+    *,
+    source: str,
+    amount: int,
+    received_at: datetime,
+    dedup_key: str,
+    order: Order | None = None,
+    organization: Organization | None = None,
+    actor=None,
+    statement=None,
+    queue_reason: str = QueueReason.NO_MATCH,
+    suggestions=(),
+    **document_fields,
+) -> tuple[Payment, bool]:
+    """Record money received, once per `dedup_key`; apply it when the order is known.
+
+    Returns (payment, created). A repeat (same bank document, same provider payment)
+    returns the payment recorded the first time and credits nothing again.
+    """
+    if not isinstance(amount, int) or amount <= 0:
+        raise ValueError("amount must be a positive number of kopecks")
+    existing = Payment.objects.filter(dedup_key=dedup_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                source=source,
+                amount=amount,
+                received_at=received_at,
+                dedup_key=dedup_key,
+                organization=organization or (order.organization if order else None),
+                statement=statement,
+                state=PaymentState.QUEUED,
+                queue_reason="" if order else queue_reason,
+                suggestions=list(suggestions),
+                created_by=actor if getattr(actor, "pk", None) else None,
+                created_at=clock.now(),
+                **document_fields,
+            )
+            record("payment.recorded", payment, actor=actor, after=snapshot(payment))
+            if order is None:
+                publish_queued(payment)
+    except IntegrityError:
+        return Payment.objects.get(dedup_key=dedup_key), False
+    if order is not None:
+        apply_payment(payment, order, actor=actor)
+        payment.refresh_from_db()
+    return payment, True
+
+
+def publish_queued(payment: Payment) -> None:
+    if payment.organization_id:
+        publish(
+            "payment.queued",
+            organization=payment.organization,
+            data={"payment_id": payment.pk, "amount": payment.amount, "reason": payment.queue_reason},
+        )
+
+
+@transaction.atomic
+def apply_payment(payment: Payment, order: Order, *, actor=None) -> str:
+    """Apply a recorded payment to an order, fulfilling it when it is paid in full.
+
+    Locks the order and the payment, so concurrent confirmations fulfil once.
+    """
+    order = Order.objects.select_for_update().select_related("organization", "tariff").get(pk=order.pk)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.state == PaymentState.APPLIED:
+        return Outcome.FULFILLED if payment.order_id == order.pk else Outcome.ALREADY_PAID
+    before = snapshot(payment)
+    payment.order = order
+    payment.organization = order.organization
+    now = clock.now()
+
+    reason = None
+    if order.status in (OrderStatus.PAID, OrderStatus.FULFILLED):
+        reason = QueueReason.ALREADY_PAID
+    elif order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        reason = QueueReason.ORDER_CLOSED
+    elif payment.amount < order.price:
+        reason = QueueReason.UNDERPAID
+    elif order.kind == OrderKind.ADDON and current_subscription(order.organization, now) is None:
+        reason = QueueReason.NO_SUBSCRIPTION
+    if reason is not None:
+        payment.state = PaymentState.QUEUED
+        payment.queue_reason = reason
+        payment.save()
+        record("payment.queued", payment, actor=actor, before=before, after=snapshot(payment))
+        publish_queued(payment)
+        return reason
+
+    _fulfil(order, payment, actor=actor, at=now)
+    payment.state = PaymentState.APPLIED
+    payment.queue_reason = ""
+    payment.resolved_at = now
+    payment.save()
+    record("payment.applied", payment, actor=actor, before=before, after=snapshot(payment))
+    return Outcome.FULFILLED
+
+
+def _fulfil(order: Order, payment: Payment, *, actor, at: datetime) -> None:
+    """Paid in full: form the subscription (or raise the limit) in this transaction."""
+    before = snapshot(order)
+    order.status = OrderStatus.PAID
+    order.paid_at = at
+    order.overpaid = payment.amount > order.price
+    organization = order.organization
+    if order.kind == OrderKind.ADDON:
+        subscription = current_subscription(organization, at)
+        add_extra_exports(subscription, order.addon_exports, actor=actor, at=at)
+        publish(
+            "limit.changed",
+            organization=organization,
+            data={"subscription_id": subscription.pk, "added": order.addon_exports,
+                  "limit": subscription.total_limit},
+        )
+    else:
+        subscription = start_subscription(
+            organization=organization,
+            tariff=order.tariff,
+            terms=order.terms(),
+            confirmed_at=at,
+            order=order,
+            actor=actor,
+        )
+        publish(
+            "subscription.activated",
+            organization=organization,
+            data={"subscription_id": subscription.pk, "tariff": order.tariff.code,
+                  "starts_at": subscription.starts_at.isoformat(),
+                  "ends_at": subscription.ends_at.isoformat()},
+        )
+    if order.offer_id:
+        IndividualOffer.objects.filter(pk=order.offer_id).update(status=IndividualOffer.Status.ACCEPTED)
+    order.status = OrderStatus.FULFILLED
+    order.fulfilled_at = at
+    order.save()
+    record("order.fulfilled", order, actor=actor, before=before, after=snapshot(order))
+    publish("order.paid", organization=organization, data={**order_data(order), "overpaid": order.overpaid})

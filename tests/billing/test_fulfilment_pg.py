@@ -1,0 +1,77 @@
+"""Concurrency on PostgreSQL: the same payment confirmed at once forms one subscription."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+
+from podpiska.billing.actions import place_order, record_payment
+from podpiska.billing.models import Order, Payment
+from podpiska.core import clock
+from podpiska.subscriptions.models import Subscription
+from tests.conftest import NOW
+from tests.factories import catalog, make_org, make_subscription, make_user
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def run_threads(n, target):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results.append(target(i))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+def test_concurrent_confirmations_form_one_subscription():
+    clock.freeze(NOW)
+    try:
+        tariffs = catalog()
+        owner = make_user()
+        org = make_org(user=owner)
+        make_subscription(org, tariffs["200"], NOW - timedelta(days=300))
+        order = place_order(organization=org, user=owner, kind="renew", payment_method="invoice",
+                            idempotency_key="k", tariff=tariffs["200"])
+        results, errors = run_threads(8, lambda i: record_payment(
+            source="statement", amount=order.price, received_at=NOW, dedup_key="bank-doc-1", order=order))
+        assert not errors, errors
+        assert sum(1 for _, created in results if created) == 1
+        assert Payment.objects.count() == 1
+        assert Subscription.objects.filter(organization=org).count() == 2
+        assert Order.objects.get().status == "fulfilled"
+    finally:
+        clock.reset()
+
+
+def test_concurrent_double_submit_places_one_order():
+    clock.freeze(NOW)
+    try:
+        tariffs = catalog()
+        owner = make_user()
+        org = make_org(user=owner)
+        results, errors = run_threads(6, lambda i: place_order(
+            organization=org, user=owner, kind="default_offer", payment_method="invoice",
+            idempotency_key="double-click", tariff=tariffs["400"]))
+        assert not errors, errors
+        assert len({o.pk for o in results}) == 1
+        assert Order.objects.count() == 1
+    finally:
+        clock.reset()
