@@ -1,0 +1,48 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from podpiska.notifications.email import retry_now
+from podpiska.notifications.models import EmailMessage, ReminderSent
+from podpiska.staff.site import staff_site
+
+
+@admin.register(EmailMessage, site=staff_site)
+class EmailMessageAdmin(admin.ModelAdmin):
+    """The outbox: what was sent, what waits, what failed and why."""
+
+    list_display = ("created_at", "recipients", "subject", "status", "attempts", "next_attempt_at", "sent_at")
+    list_filter = ("status",)
+    search_fields = ("subject", "to")
+    readonly_fields = [f.name for f in EmailMessage._meta.fields]
+    actions = ["retry"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("кому"))
+    def recipients(self, obj):
+        return ", ".join(obj.to)
+
+    @admin.action(description=_("Отправить повторно сейчас"), permissions=["change"])
+    def retry(self, request, queryset):
+        for message in queryset.exclude(status=EmailMessage.Status.SENT):
+            retry_now(message, actor=request.user)
+        messages.success(request, _("Письма поставлены в очередь."))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReminderSent, site=staff_site)
+class ReminderSentAdmin(admin.ModelAdmin):
+    list_display = ("sent_at", "organization", "kind", "subject_key", "offset_days")
+    list_filter = ("kind", "offset_days")
+    search_fields = ("organization__name", "organization__inn")
+    readonly_fields = [f.name for f in ReminderSent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,146 @@
+"""The e-mail outbox: a message is a row first and a sent e-mail later.
+
+`queue_email` writes the row in the caller's transaction (so a rolled-back action
+e-mails no one) and, once that transaction commits, enqueues a task to send it. If the
+worker is down or the task is lost, `send_due` (run by every tick) picks the row up:
+nothing is lost while a row is pending. Each message is sent in its own short
+transaction holding its row lock, so two workers never send the same row at once and a
+worker stopped mid-run leaves the unsent rows pending.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+
+from podpiska.core import clock
+from podpiska.notifications.models import EmailMessage
+
+logger = logging.getLogger(__name__)
+
+# After this many failed attempts a message stops retrying and waits for staff.
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(minutes=1)
+
+
+def render_email(template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, plain text and HTML from templates/notifications/<template>.*"""
+    context = {"site_url": settings.SITE_URL.rstrip("/"), **context}
+    subject = " ".join(render_to_string(f"notifications/{template}.subject.txt", context).split())
+    text = render_to_string(f"notifications/{template}.txt", context).strip() + "\n"
+    html = render_to_string(f"notifications/{template}.html", context)
+    return subject, text, html
+
+
+def queue_email(to: list[str], template: str, context: dict) -> EmailMessage:
+    """Store the e-mail now; send it after the caller's transaction commits."""
+    recipients = sorted({address.strip().lower() for address in to if address and address.strip()})
+    if not recipients:
+        raise ValueError("an e-mail needs at least one recipient")
+    subject, text, html = render_email(template, context)
+    now = clock.now()
+    message = EmailMessage.objects.create(
+        to=recipients,
+        subject=subject[:300],
+        body_text=text,
+        body_html=html,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    transaction.on_commit(lambda: _enqueue_send(message.pk))
+    return message
+
+
+def _enqueue_send(message_id: int) -> None:
+    from podpiska.notifications.tasks import send_email_task
+
+    try:
+        send_email_task.enqueue(message_id)
+    except Exception:
+        # The row stays pending and the next tick sends it; a broken queue must not
+        # break the request that committed the e-mail.
+        logger.exception("could not enqueue e-mail %s; the tick will send it", message_id)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes after the attempt that failed."""
+    return FIRST_RETRY * (2 ** max(attempts - 1, 0))
+
+
+def _due(now: datetime):
+    return EmailMessage.objects.filter(status=EmailMessage.Status.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+def send_message(message_id: int, now: datetime | None = None) -> bool:
+    """Send one pending message if it is due; True when it went out.
+
+    The row is locked for the send (skip_locked: another worker already has it), so
+    the same message is never sent twice by two workers.
+    """
+    now = now or clock.now()
+    with transaction.atomic():
+        message = (
+            _due(now).select_for_update(skip_locked=True).filter(pk=message_id).first()
+        )
+        if message is None:
+            return False
+        message.attempts += 1
+        try:
+            mail = EmailMultiAlternatives(
+                subject=message.subject,
+                body=message.body_text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=message.to,
+            )
+            if message.body_html:
+                mail.attach_alternative(message.body_html, "text/html")
+            mail.send()
+        except Exception as error:  # any transport error: retry later, keep it visible
+            message.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = EmailMessage.Status.FAILED
+                message.next_attempt_at = None
+            else:
+                message.next_attempt_at = now + backoff(message.attempts)
+            message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            logger.warning("e-mail %s failed (attempt %s): %s", message.pk, message.attempts, error)
+            return False
+        message.status = EmailMessage.Status.SENT
+        message.sent_at = now
+        message.next_attempt_at = None
+        message.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at"])
+        return True
+
+
+def send_due(now: datetime) -> int:
+    """Send every pending message that is due; returns how many went out."""
+    sent = 0
+    for message_id in _due(now).order_by("created_at", "pk").values_list("pk", flat=True):
+        if send_message(message_id, now):
+            sent += 1
+    return sent
+
+
+def retry_now(message: EmailMessage, *, actor=None) -> None:
+    """Staff: put a failed or delayed message back in the queue for the next run."""
+    from podpiska.audit.log import record, snapshot
+
+    with transaction.atomic():
+        message = EmailMessage.objects.select_for_update().get(pk=message.pk)
+        if message.status == EmailMessage.Status.SENT:
+            return
+        before = snapshot(message, ["status", "next_attempt_at", "attempts"])
+        message.status = EmailMessage.Status.PENDING
+        message.next_attempt_at = clock.now()
+        message.save(update_fields=["status", "next_attempt_at"])
+        record(
+            "notifications.email_retry", message, actor=actor, before=before,
+            after=snapshot(message, ["status", "next_attempt_at", "attempts"]),
+        )
+        transaction.on_commit(lambda: _enqueue_send(message.pk))

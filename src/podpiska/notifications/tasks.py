@@ -1,0 +1,96 @@
+"""Background work: the e-mail task and the periodic tick.
+
+The tick is the one list of due work. `podpiska tick` runs it once (for cron),
+`podpiska worker` runs it every minute next to the task queue, and the demo server may
+run it in a thread. Every step is safe to run twice or in two processes at once:
+reminders are guarded by a unique constraint, outbox rows are sent under a row lock,
+orders expire by a conditional update.
+"""
+
+import logging
+import threading
+from datetime import datetime
+
+from django.db import close_old_connections
+from django_tasks import task
+
+from podpiska.core import clock
+
+logger = logging.getLogger(__name__)
+
+TICK_SECONDS = 60
+
+
+@task()
+def send_email_task(message_id: int) -> bool:
+    from podpiska.notifications.email import send_message
+
+    return send_message(message_id)
+
+
+def _steps():
+    from podpiska.notifications import email, reminders, webhooks
+
+    steps = [
+        ("reminders", reminders.send_due_reminders),
+        ("emails", email.send_due),
+    ]
+    # Written by other parts of the project; called when present.
+    deliver_due = getattr(webhooks, "deliver_due", None)
+    if deliver_due is not None:
+        steps.append(("webhooks", deliver_due))
+    try:
+        from podpiska.billing.actions import expire_overdue_orders
+    except ImportError:
+        expire_overdue_orders = None
+    if expire_overdue_orders is not None:
+        steps.append(("expired_orders", expire_overdue_orders))
+    return steps
+
+
+def run_tick(now: datetime | None = None) -> dict[str, int]:
+    """Run every due job once; one failing job does not stop the others.
+
+    Order matters: expire overdue orders first (so no reminder is sent for an invoice
+    that just expired), then reminders (they queue e-mails and webhook deliveries), then
+    send what is queued.
+    """
+    clock.load_offset()
+    now = now or clock.now()
+    results: dict[str, int] = {}
+    steps = _steps()
+    steps.sort(key=lambda step: step[0] != "expired_orders")
+    for name, job in steps:
+        try:
+            results[name] = int(job(now) or 0)
+        except Exception:
+            logger.exception("tick step %s failed; it runs again next tick", name)
+            results[name] = -1
+    return results
+
+
+_background_started = threading.Event()
+
+
+def start_background_tick(interval: float = TICK_SECONDS) -> threading.Thread | None:
+    """Run the tick every `interval` seconds in a daemon thread (the demo server).
+
+    Started once per process; production runs `podpiska worker` instead.
+    """
+    if _background_started.is_set():
+        return None
+    _background_started.set()
+    stop = threading.Event()
+
+    def loop():
+        while not stop.wait(interval):
+            try:
+                run_tick()
+            except Exception:
+                logger.exception("background tick failed")
+            finally:
+                close_old_connections()
+
+    thread = threading.Thread(target=loop, name="podpiska-tick", daemon=True)
+    thread.start()
+    return thread
