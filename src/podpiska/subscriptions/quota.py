@@ -2,9 +2,13 @@
 
 Paid tariffs count per subscription term (or per calendar month when the tariff says
 so); the free tariff counts per calendar month: its first-export allowance
-(`Tariff.first_period_limit`, 50) until the organization has exported anything, then
-`export_limit` (20). Periods are rows of `QuotaPeriod`; consumption is a conditional
-UPDATE on that row (check and count in one step).
+(`Tariff.first_period_limit`, 50) for every month until the organization's first
+export, then `export_limit` (20) a month. Periods are rows of `QuotaPeriod`.
+
+Consumption is modelled on Sentry's quotas: check and count in one step (a conditional
+UPDATE on the period row), refund explicitly. Each consumption is an `ExportRecord`
+kept with its answer, and the unique (organization, idempotency_key) makes a repeated
+request return the first answer, also when the repeats race each other.
 """
 
 from dataclasses import dataclass
@@ -12,11 +16,17 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from podpiska.audit.log import record
-from podpiska.catalog.models import LimitReset, Tariff
-from podpiska.subscriptions.models import QuotaPeriod, Subscription
+from podpiska.catalog.models import FIELDS_BY_SET, FieldSet, LimitReset, Tariff, field_set_covers
+from podpiska.core.money import group_thousands, ru_plural
+from podpiska.subscriptions.models import ExportRecord, QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import add_months, current_subscription, local_midnight
+
+# One export of more than a billion rows is a client bug, never a real request.
+MAX_ROWS = 1_000_000_000
+MAX_IDEMPOTENCY_KEY = 200
 
 
 @dataclass(frozen=True)
@@ -27,9 +37,10 @@ class PeriodSpec:
     field_set: str
     subscription: Subscription | None
     tariff_name: str
+    tariff_code: str = ""
 
 
-def free_tariff() -> Tariff:
+def free_tariff() -> Tariff | None:
     return Tariff.objects.filter(is_free=True).order_by("rank").first()
 
 
@@ -46,11 +57,15 @@ def period_spec(organization, at: datetime) -> PeriodSpec:
         if subscription.limit_reset == LimitReset.MONTH:
             starts, ends = _month_bounds(at, tz)
             starts, ends = max(starts, subscription.starts_at), min(ends, subscription.ends_at)
+            # An add-on is a one-off: it raises the month it was bought in (see
+            # add_extra_exports), not every month of the term.
+            limit = subscription.export_limit
         else:
             starts, ends = subscription.starts_at, subscription.ends_at
+            limit = subscription.total_limit
         return PeriodSpec(
-            starts, ends, subscription.total_limit, subscription.field_set, subscription,
-            subscription.tariff_name,
+            starts, ends, limit, subscription.field_set, subscription,
+            subscription.tariff_name, subscription.tariff.code,
         )
     tariff = free_tariff()
     starts, ends = _month_bounds(at, tz)
@@ -71,10 +86,13 @@ def period_spec(organization, at: datetime) -> PeriodSpec:
     )
     if previous_paid_end:
         starts = previous_paid_end
+    if tariff is None:
+        # No free tariff in the catalog: nothing may be exported without paying.
+        return PeriodSpec(starts, ends, 0, FieldSet.BASIC, None, _("Без тарифа"), "")
     limit = tariff.export_limit
     if tariff.first_period_limit is not None and not has_ever_exported(organization, before=starts):
         limit = tariff.first_period_limit
-    return PeriodSpec(starts, ends, limit, tariff.field_set, None, tariff.name)
+    return PeriodSpec(starts, ends, limit, tariff.field_set, None, tariff.name, tariff.code)
 
 
 def has_ever_exported(organization, before: datetime) -> bool:
@@ -88,6 +106,10 @@ def current_period(organization, at: datetime) -> QuotaPeriod:
     spec = period_spec(organization, at)
     period = QuotaPeriod.objects.filter(organization=organization, starts_at=spec.starts_at).first()
     if period is not None:
+        if period.ends_at != spec.ends_at:
+            # A paid subscription bought mid-month ends the free month early.
+            QuotaPeriod.objects.filter(pk=period.pk).update(ends_at=spec.ends_at)
+            period.ends_at = spec.ends_at
         return period
     try:
         with transaction.atomic():
@@ -116,7 +138,15 @@ def add_extra_exports(subscription: Subscription, extra: int, *, actor=None, at:
     """An add-on: raise the subscription's limit and that of its period in force."""
     if extra <= 0:
         raise ValueError("extra exports must be positive")
+    from podpiska.notifications.events import publish
+
     before = subscription.extra_exports
+    organization = subscription.organization
+    in_force = subscription.starts_at <= at < subscription.ends_at
+    if in_force:
+        # The row must exist before the raise, or a term period created later would
+        # count the add-on twice (once in total_limit, once here).
+        current_period(organization, at)
     Subscription.objects.filter(pk=subscription.pk).update(extra_exports=F("extra_exports") + extra)
     QuotaPeriod.objects.filter(subscription=subscription, starts_at__lte=at, ends_at__gt=at).update(
         limit=F("limit") + extra
@@ -129,3 +159,263 @@ def add_extra_exports(subscription: Subscription, extra: int, *, actor=None, at:
         before={"extra_exports": before},
         after={"extra_exports": subscription.extra_exports},
     )
+    state = entitlements(organization, at)
+    publish(
+        "limit.changed",
+        organization=organization,
+        data={
+            "subscription_id": subscription.pk,
+            "added": extra,
+            "limit": state["limit"],
+            "used": state["used"],
+            "remaining": state["remaining"],
+        },
+    )
+
+
+# --- Consumption by the host product ----------------------------------------------------
+
+
+class QuotaRequestError(Exception):
+    """A request the quota cannot take as asked; nothing was spent.
+
+    `code` is machine-readable, the message is for people (Russian), `status` is the
+    HTTP status the API answers with, `extra` goes into the error body.
+    """
+
+    def __init__(self, code: str, message: str, *, status: int = 422, extra: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.extra = extra or {}
+
+
+@dataclass(frozen=True)
+class ConsumeResult:
+    status: int  # 201 spent, 409 over the limit, 403 field set not in the tariff
+    body: dict
+    export: ExportRecord
+    replayed: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.export.accepted
+
+
+def _rows_error(rows) -> str | None:
+    if isinstance(rows, bool) or not isinstance(rows, int):
+        return _("Количество строк должно быть целым числом.")
+    if rows < 1:
+        return _("Количество строк должно быть не меньше 1.")
+    if rows > MAX_ROWS:
+        return _("Количество строк не может быть больше %(max)s.") % {"max": group_thousands(MAX_ROWS)}
+    return None
+
+
+def _check_request(rows, field_set, idempotency_key) -> None:
+    errors = {}
+    if message := _rows_error(rows):
+        errors["rows"] = message
+    if field_set not in FieldSet.values:
+        errors["field_set"] = _("Набор полей должен быть «basic» или «extended».")
+    if not isinstance(idempotency_key, str) or not idempotency_key.strip():
+        errors["idempotency_key"] = _("Нужен заголовок Idempotency-Key.")
+    elif len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        errors["idempotency_key"] = _("Idempotency-Key длиннее %(max)d символов.") % {"max": MAX_IDEMPOTENCY_KEY}
+    if errors:
+        raise QuotaRequestError(
+            "invalid_request", " ".join(errors.values()), extra={"errors": errors}
+        )
+
+
+def _replay(existing: ExportRecord, rows: int, field_set: str) -> ConsumeResult:
+    if existing.rows != rows or existing.field_set != field_set:
+        raise QuotaRequestError(
+            "idempotency_key_reused",
+            _("Этот Idempotency-Key уже использован для другой выгрузки (строк: %(rows)d, набор полей: %(field_set)s).")
+            % {"rows": existing.rows, "field_set": existing.field_set},
+        )
+    return ConsumeResult(existing.response_status, existing.response_body, existing, replayed=True)
+
+
+def _rows_phrase(n: int) -> str:
+    return f"{group_thousands(n)} {ru_plural(n, 'строка', 'строки', 'строк')}"
+
+
+def consume(
+    organization, *, rows: int, field_set: str, idempotency_key: str, actor_label: str, at: datetime
+) -> ConsumeResult:
+    """Spend `rows` of the organization's current limit, whole or not at all.
+
+    Answers 201 (spent), 409 (over the limit, with what remains) or 403 (the field set
+    is not in the tariff); each answer is kept, and the same key returns it again
+    without spending. Raises QuotaRequestError for a malformed request or a key reused
+    with different parameters.
+    """
+    _check_request(rows, field_set, idempotency_key)
+    existing = ExportRecord.objects.filter(
+        organization=organization, idempotency_key=idempotency_key
+    ).first()
+    if existing is not None:
+        return _replay(existing, rows, field_set)
+    try:
+        with transaction.atomic():
+            return _consume_once(organization, rows, field_set, idempotency_key, actor_label, at)
+    except IntegrityError:
+        # The same key committed first in a concurrent request: our spending was rolled
+        # back with the failed insert; answer as it did.
+        existing = ExportRecord.objects.filter(
+            organization=organization, idempotency_key=idempotency_key
+        ).first()
+        if existing is None:
+            raise
+        return _replay(existing, rows, field_set)
+
+
+def _consume_once(organization, rows, field_set, idempotency_key, actor_label, at) -> ConsumeResult:
+    period = current_period(organization, at)
+    accepted = False
+    if not field_set_covers(period.field_set, field_set):
+        status = 403
+        body = {
+            "code": "field_set_not_included",
+            "message": _("Набор полей «%(wanted)s» не входит в тариф организации; доступен «%(have)s».")
+            % {"wanted": FieldSet(field_set).label, "have": FieldSet(period.field_set).label},
+            "field_set": period.field_set,
+        }
+    else:
+        # Check and count in one statement: the row lock it takes serialises concurrent
+        # exports of this organization, and the condition is re-checked after the wait.
+        accepted = bool(
+            QuotaPeriod.objects.filter(pk=period.pk, used__lte=F("limit") - rows).update(
+                used=F("used") + rows
+            )
+        )
+        period.refresh_from_db(fields=["used", "limit"])
+        if accepted:
+            status, body = 201, {}
+        else:
+            status = 409
+            body = {
+                "code": "limit_exceeded",
+                "message": _("Лимит выгрузки исчерпан: запрошено %(asked)s, осталось %(left)s.")
+                % {"asked": _rows_phrase(rows), "left": _rows_phrase(period.remaining)},
+                "remaining": period.remaining,
+            }
+    export = ExportRecord.objects.create(
+        organization=organization,
+        period=period,
+        idempotency_key=idempotency_key,
+        rows=rows,
+        field_set=field_set,
+        accepted=accepted,
+        response_status=status,
+        response_body=body,
+        actor_label=actor_label[:200],
+        created_at=at,
+    )
+    if accepted:
+        export.response_body = {
+            "export_id": export.pk,
+            "rows": rows,
+            "field_set": field_set,
+            "limit": period.limit,
+            "used": period.used,
+            "remaining": period.remaining,
+        }
+        export.save(update_fields=["response_body"])
+    return ConsumeResult(status, export.response_body, export)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    export: ExportRecord
+    period: QuotaPeriod
+
+    @property
+    def body(self) -> dict:
+        return {
+            "export_id": self.export.pk,
+            "refunded_rows": self.export.refunded_rows,
+            "used": self.period.used,
+            "remaining": self.period.remaining,
+        }
+
+
+def refund(organization, *, export_id: int, rows: int, actor_label: str, at: datetime) -> RefundResult:
+    """Give back `rows` of an accepted export that were not delivered.
+
+    The rows return to the period they were taken from. At most what the export spent
+    and was not refunded yet can come back, so a retried refund never gives back
+    twice; `refunded_rows` in the answer is the export's total refunded so far.
+    """
+    if message := _rows_error(rows):
+        raise QuotaRequestError("invalid_request", message, extra={"errors": {"rows": message}})
+    with transaction.atomic():
+        export = (
+            ExportRecord.objects.select_for_update()
+            .filter(organization=organization, pk=export_id, accepted=True)
+            .first()
+        )
+        if export is None:
+            raise QuotaRequestError("export_not_found", _("Выгрузка не найдена."), status=404)
+        refundable = export.rows - export.refunded_rows
+        if rows > refundable:
+            raise QuotaRequestError(
+                "refund_exceeds_export",
+                _("Вернуть можно не больше %(left)s: выгрузка списала %(spent)s, уже возвращено %(back)s.")
+                % {
+                    "left": _rows_phrase(refundable),
+                    "spent": _rows_phrase(export.rows),
+                    "back": _rows_phrase(export.refunded_rows),
+                },
+                extra={"refundable": refundable},
+            )
+        before = {"refunded_rows": export.refunded_rows}
+        export.refunded_rows += rows
+        export.save(update_fields=["refunded_rows"])
+        QuotaPeriod.objects.filter(pk=export.period_id).update(used=F("used") - rows)
+        period = QuotaPeriod.objects.get(pk=export.period_id)
+        record(
+            "export.refunded",
+            export,
+            actor=actor_label,
+            before=before,
+            after={"refunded_rows": export.refunded_rows},
+        )
+    return RefundResult(export, period)
+
+
+def entitlements(organization, at: datetime) -> dict:
+    """What the organization may export right now: the answer of the host-product API."""
+    from podpiska.subscriptions.warnings import expiry_warning
+
+    spec = period_spec(organization, at)
+    # Read-only: the period row is created by the first export, not by looking.
+    row = (
+        QuotaPeriod.objects.filter(organization=organization, starts_at=spec.starts_at)
+        .values_list("limit", "used")
+        .first()
+    )
+    limit, used = row if row else (spec.limit, 0)
+    warning = expiry_warning(organization, at)
+    return {
+        "organization_id": organization.pk,
+        "inn": organization.inn,
+        "tariff": {"code": spec.tariff_code, "name": spec.tariff_name},
+        "paid": spec.subscription is not None,
+        "field_set": spec.field_set,
+        "fields": list(FIELDS_BY_SET[FieldSet(spec.field_set)]),
+        "limit": limit,
+        "used": used,
+        "remaining": max(limit - used, 0),
+        # In the organization's time zone, so the period reads as its calendar says.
+        "period_starts_at": spec.starts_at.astimezone(organization.tz),
+        "period_ends_at": spec.ends_at.astimezone(organization.tz),
+        "warning": {
+            "state": warning.state,
+            "last_day": warning.last_day,
+            "pay_by_bank_transfer": warning.pay_by_bank_transfer,
+        },
+    }

@@ -1,0 +1,85 @@
+"""Request and answer shapes of the host-product API (they make the OpenAPI schema)."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from ninja import Field, Schema
+
+from podpiska.subscriptions.quota import MAX_ROWS
+
+FieldSetName = Literal["basic", "extended"]
+
+
+class Error(Schema):
+    code: str = Field(description="Машиночитаемый код ошибки")
+    message: str = Field(description="Сообщение для людей, по-русски")
+
+
+class InvalidRequest(Error):
+    errors: dict[str, str] = Field(default_factory=dict, description="Поле → что не так")
+
+
+class LimitExceeded(Error):
+    remaining: int = Field(description="Сколько строк ещё можно выгрузить в этом периоде")
+
+
+class FieldSetNotIncluded(Error):
+    field_set: FieldSetName = Field(description="Набор полей, который есть в тарифе")
+
+
+class RefundTooLarge(InvalidRequest):
+    refundable: int = Field(0, description="Сколько строк этой выгрузки ещё можно вернуть")
+
+
+class Tariff(Schema):
+    code: str
+    name: str
+
+
+class Warning(Schema):
+    state: Literal["none", "expiring", "awaiting_payment"]
+    last_day: date | None = Field(description="Последний оплаченный день, включительно")
+    pay_by_bank_transfer: date | None = Field(
+        description="Последний день, чтобы успеть оплатить банковским переводом"
+    )
+
+
+class Entitlements(Schema):
+    organization_id: int
+    inn: str
+    tariff: Tariff
+    paid: bool = Field(description="Действует платная подписка")
+    field_set: FieldSetName
+    fields: list[str] = Field(description="Поля карточки компании, доступные в выгрузке")
+    limit: int
+    used: int
+    remaining: int
+    period_starts_at: datetime
+    period_ends_at: datetime = Field(description="Конец периода лимита (не включая)")
+    warning: Warning
+
+
+class ExportIn(Schema):
+    # strict: 5.0, "5" and true are not row counts.
+    rows: int = Field(ge=1, le=MAX_ROWS, strict=True, description="Сколько строк выгружается")
+    field_set: FieldSetName
+
+
+class ExportOut(Schema):
+    export_id: int
+    rows: int
+    field_set: FieldSetName
+    limit: int
+    used: int
+    remaining: int
+
+
+class RefundIn(Schema):
+    rows: int = Field(ge=1, le=MAX_ROWS, strict=True, description="Сколько строк не выгружено")
+
+
+class RefundOut(Schema):
+    export_id: int
+    refunded_rows: int = Field(description="Всего возвращено по этой выгрузке")
+    used: int
+    remaining: int

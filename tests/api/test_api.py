@@ -1,0 +1,231 @@
+"""The host-product API over HTTP (Django's test client, real database)."""
+
+from datetime import timedelta
+
+import pytest
+
+from podpiska.api.keys import issue_key, revoke_key
+from podpiska.catalog.models import BASIC_FIELDS, EXTENDED_ONLY_FIELDS
+from podpiska.subscriptions.models import ExportRecord, QuotaPeriod
+from tests import factories
+from tests.api.conftest import ApiClient
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+def exports_url(org):
+    return f"/api/v1/organizations/{org.pk}/exports"
+
+
+def consume(api, org, rows=10, field_set="basic", idem="k-1", **kw):
+    return api.post(exports_url(org), {"rows": rows, "field_set": field_set}, **{"Idempotency-Key": idem}, **kw)
+
+
+def used(org) -> int:
+    return sum(QuotaPeriod.objects.filter(organization=org).values_list("used", flat=True))
+
+
+@pytest.fixture
+def paid_org(tariffs, org):
+    # Компас 200 from 01.06.2026 to 01.06.2027: 10 000 rows a term, basic fields.
+    factories.make_subscription(org, tariffs["200"], NOW.replace(month=6, day=1, hour=0), used=9_990)
+    return org
+
+
+def test_entitlements_of_a_paid_organization(api, paid_org):
+    response = api.get(f"/api/v1/organizations/{paid_org.pk}/entitlements")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["organization_id"] == paid_org.pk and body["inn"] == paid_org.inn
+    assert body["tariff"] == {"code": "200", "name": "Компас 200"}
+    assert body["paid"] is True
+    assert body["field_set"] == "basic" and body["fields"] == list(BASIC_FIELDS)
+    assert (body["limit"], body["used"], body["remaining"]) == (10_000, 9_990, 10)
+    assert body["period_starts_at"] == "2026-06-01T00:00:00+03:00"
+    assert body["period_ends_at"] == "2027-06-01T00:00:00+03:00"
+    assert body["warning"] == {"state": "none", "last_day": None, "pay_by_bank_transfer": None}
+    same = api.get(f"/api/v1/organizations/by-inn/{paid_org.inn}/entitlements")
+    assert same.status_code == 200 and same.json() == body
+
+
+def test_entitlements_of_a_free_organization_with_warning_fields(api, tariffs, org, clock):
+    body = api.get(f"/api/v1/organizations/{org.pk}/entitlements").json()
+    assert body["tariff"]["code"] == "free" and body["paid"] is False
+    assert (body["limit"], body["used"], body["remaining"]) == (50, 0, 50)
+    assert body["period_ends_at"] == "2026-12-01T00:00:00+03:00"
+    # A subscription ending in ten days turns the warning on.
+    factories.make_subscription(org, tariffs["400"], NOW - timedelta(days=355), ends_at=NOW + timedelta(days=10))
+    body = api.get(f"/api/v1/organizations/{org.pk}/entitlements").json()
+    assert body["fields"] == list(BASIC_FIELDS + EXTENDED_ONLY_FIELDS)
+    assert body["warning"]["state"] == "expiring"
+    assert body["warning"]["last_day"] == "2026-12-07"
+    assert body["warning"]["pay_by_bank_transfer"] == "2026-12-02"
+    assert not QuotaPeriod.objects.exists()  # looking creates nothing
+
+
+def test_consume_spends_and_answers_remaining(api, paid_org):
+    response = consume(api, paid_org, rows=4)
+    assert response.status_code == 201
+    body = response.json()
+    export = ExportRecord.objects.get()
+    assert body == {"export_id": export.pk, "rows": 4, "field_set": "basic",
+                    "limit": 10_000, "used": 9_994, "remaining": 6}
+    assert export.actor_label.startswith("api:ppk_") and export.idempotency_key == "k-1"
+
+
+def test_over_the_limit_is_refused_whole_with_what_remains(api, paid_org):
+    response = consume(api, paid_org, rows=11)
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "limit_exceeded" and body["remaining"] == 10
+    assert "осталось 10 строк" in body["message"]
+    assert used(paid_org) == 9_990
+    assert consume(api, paid_org, rows=10, idem="k-2").status_code == 201
+    assert consume(api, paid_org, rows=1, idem="k-3").json()["remaining"] == 0
+
+
+def test_field_set_not_in_tariff(api, paid_org):
+    response = consume(api, paid_org, field_set="extended")
+    assert response.status_code == 403
+    assert response.json()["code"] == "field_set_not_included"
+    assert response.json()["field_set"] == "basic"
+    assert used(paid_org) == 9_990
+
+
+def test_same_key_replays_the_first_answer_and_spends_once(api, paid_org):
+    first = consume(api, paid_org, rows=3)
+    again = consume(api, paid_org, rows=3)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert used(paid_org) == 9_993 and ExportRecord.objects.count() == 1
+    # A refusal is an answer too: repeating it returns it, even after the limit grows.
+    refused = consume(api, paid_org, rows=50, idem="big")
+    QuotaPeriod.objects.update(limit=20_000)
+    assert consume(api, paid_org, rows=50, idem="big").json() == refused.json()
+
+
+def test_same_key_with_another_body_is_refused(api, paid_org):
+    consume(api, paid_org, rows=3)
+    response = consume(api, paid_org, rows=4)
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert used(paid_org) == 9_993
+
+
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ('{"rows": 0, "field_set": "basic"}', "rows"),
+        ('{"rows": -1, "field_set": "basic"}', "rows"),
+        ('{"rows": 1000000001, "field_set": "basic"}', "rows"),
+        ('{"rows": 99999999999999999999999, "field_set": "basic"}', "rows"),
+        ('{"rows": 2.5, "field_set": "basic"}', "rows"),
+        ('{"rows": "5", "field_set": "basic"}', "rows"),
+        ('{"rows": true, "field_set": "basic"}', "rows"),
+        ('{"field_set": "basic"}', "rows"),
+        ('{"rows": 5, "field_set": "full"}', "field_set"),
+        ('{"rows": 5}', "field_set"),
+        ("not json", "body"),
+        ('{"rows": 5, "field_set": "basic"', "body"),
+        ("[1, 2]", None),
+        ("", None),
+    ],
+)
+def test_bad_bodies_are_refused_and_spend_nothing(api, paid_org, raw, field):
+    response = api.post(exports_url(paid_org), raw=raw, **{"Idempotency-Key": "bad"})
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["code"] == "invalid_request" and body["message"]
+    if field:
+        assert field in body["errors"]
+    assert used(paid_org) == 9_990 and not ExportRecord.objects.exists()
+
+
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": ""}, {"Idempotency-Key": "x" * 201}, {"Idempotency-Key": "ключ"}])
+def test_idempotency_key_is_required(api, paid_org, headers):
+    response = api.post(exports_url(paid_org), {"rows": 1, "field_set": "basic"}, **headers)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+    assert "Idempotency-Key" in response.json()["errors"]
+    assert used(paid_org) == 9_990
+
+
+@pytest.mark.parametrize("key", [None, "", "ppk_wrong", "Basic abc"])
+def test_without_a_valid_key_401_and_nothing_changes(api, paid_org, key):
+    for response in (
+        consume(api, paid_org, idem="k", key=key),
+        api.get(f"/api/v1/organizations/{paid_org.pk}/entitlements", key=key),
+    ):
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthorized"
+        assert "API-ключ" in response.json()["message"]
+    assert used(paid_org) == 9_990
+
+
+def test_revoked_key_gets_401(api, api_key, paid_org, owner):
+    assert consume(api, paid_org, rows=1).status_code == 201
+    revoke_key(api_key[0], actor=owner)
+    response = consume(api, paid_org, rows=1, idem="k-2")
+    assert response.status_code == 401
+    assert used(paid_org) == 9_991
+
+
+def test_scoped_key_sees_only_its_organizations(paid_org, tariffs):
+    other = factories.make_org()
+    _, raw = issue_key("Интеграция", [paid_org])
+    scoped = ApiClient(raw)
+    assert scoped.get(f"/api/v1/organizations/{paid_org.pk}/entitlements").status_code == 200
+    for response in (
+        scoped.get(f"/api/v1/organizations/{other.pk}/entitlements"),
+        scoped.get(f"/api/v1/organizations/by-inn/{other.inn}/entitlements"),
+        consume(scoped, other, rows=1),
+    ):
+        assert response.status_code == 404
+        assert response.json() == {"code": "not_found", "message": "Организация не найдена."}
+    assert not QuotaPeriod.objects.filter(organization=other).exists()
+
+
+def test_unknown_organization_and_address(api, tariffs):
+    assert api.get("/api/v1/organizations/999999/entitlements").status_code == 404
+    assert api.get("/api/v1/organizations/by-inn/7707083893/entitlements").status_code == 404
+    assert api.get("/api/v1/organizations/by-inn/12345/entitlements").status_code == 422
+    response = api.get("/api/v1/organizations/99999999999999999999999/entitlements")
+    assert response.status_code == 422
+    response = api.get("/api/v1/no-such-thing")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_refund_returns_rows_once(api, paid_org):
+    export_id = consume(api, paid_org, rows=8).json()["export_id"]
+    url = f"{exports_url(paid_org)}/{export_id}/refund"
+    response = api.post(url, {"rows": 5})
+    assert response.status_code == 200
+    assert response.json() == {"export_id": export_id, "refunded_rows": 5, "used": 9_993, "remaining": 7}
+    too_much = api.post(url, {"rows": 4})
+    assert too_much.status_code == 422
+    assert too_much.json()["code"] == "refund_exceeds_export" and too_much.json()["refundable"] == 3
+    assert api.post(url, {"rows": 3}).json()["refunded_rows"] == 8
+    assert api.post(url, {"rows": 1}).status_code == 422
+    assert used(paid_org) == 9_990
+    for bad in ({"rows": 0}, {"rows": -3}, {}):
+        assert api.post(url, bad).status_code == 422
+    assert used(paid_org) == 9_990
+
+
+def test_refund_of_another_organizations_or_refused_export_is_404(api, paid_org, tariffs):
+    other = factories.make_org()
+    factories.make_subscription(other, tariffs["200"], NOW.replace(month=6, day=1, hour=0))
+    theirs = consume(api, other, rows=2, idem="o").json()["export_id"]
+    assert api.post(f"{exports_url(paid_org)}/{theirs}/refund", {"rows": 1}).status_code == 404
+    refused = consume(api, paid_org, rows=500, idem="r")
+    assert refused.status_code == 409
+    refused_id = ExportRecord.objects.get(idempotency_key="r").pk
+    assert api.post(f"{exports_url(paid_org)}/{refused_id}/refund", {"rows": 1}).status_code == 404
+
+
+def test_openapi_schema_is_served(api):
+    response = api.client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/v1/organizations/{organization_id}/exports" in paths
+    assert "/api/v1/organizations/by-inn/{inn}/entitlements" in paths
