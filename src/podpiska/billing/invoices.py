@@ -156,3 +156,10 @@ def payment_purpose(invoice: Invoice) -> str:
     if len(subject) > room:
         subject = subject[: room - 2] + "…»" if subject.endswith("»") else subject[: room - 1] + "…"
     return head + subject + tail
+
+
+def invoices_visible_to(user):
+    """Invoices `user` may open: those of organizations they belong to; staff see all."""
+    if user.is_staff:
+        return Invoice.objects.all()
+    return Invoice.objects.filter(organization__memberships__user=user)

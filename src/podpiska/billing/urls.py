@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from podpiska.billing import online_views, views
 
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns = [
+    path("invoices/<int:invoice_id>/", views.invoice_page, name="invoice"),
+    path("invoices/<int:invoice_id>.pdf", views.invoice_pdf, name="invoice_pdf"),
+    path("online/return/<int:online_payment_id>/", online_views.online_return, name="online_return"),
+    path(
+        "online/yookassa/notifications/",
+        online_views.yookassa_notifications,
+        name="yookassa_notifications",
+    ),
+    path("sandbox/<int:online_payment_id>/", online_views.sandbox_page, name="sandbox"),
+]

@@ -1,0 +1,113 @@
+"""How an issued invoice looks: one template for the page and the PDF, and the payment QR.
+
+Everything shown is read from the invoice's frozen fields, so the page, the PDF and a
+reprint a year later say exactly what the customer was sent.
+"""
+
+import qrcode
+import qrcode.constants
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from qrcode.image.svg import SvgPathImage
+
+from podpiska.billing.invoices import payment_purpose
+from podpiska.billing.models import Invoice
+from podpiska.core.money import amount_in_words, format_amount
+
+TEMPLATE = "billing/invoice.html"
+# The only unit an invoice line uses: access to the service is a service.
+UNIT = "усл."
+
+
+def _qr_value(value: str) -> str:
+    """`|` separates the fields of the QR payload and may not appear inside a value."""
+    return " ".join(str(value).replace("|", " ").split())
+
+
+def qr_payload(invoice: Invoice) -> str:
+    """The ГОСТ Р 56042-2014 payment string banks' apps read (ST0001 + 2 = UTF-8).
+
+    The mandatory block (Name, PersonalAcc, BankName, BIC, CorrespAcc) comes first, then
+    the payee's INN/KPP, the purpose and the sum in kopecks. A seller without KPP (an
+    entrepreneur) leaves the KPP field out rather than sending it empty.
+    """
+    seller = invoice.seller
+    fields = [
+        ("Name", seller["name"]),
+        ("PersonalAcc", seller["account"]),
+        ("BankName", seller["bank"]),
+        ("BIC", seller["bik"]),
+        ("CorrespAcc", seller["corr_account"]),
+        ("PayeeINN", seller["inn"]),
+        ("KPP", seller.get("kpp") or ""),
+        ("Purpose", payment_purpose(invoice)),
+        ("Sum", str(invoice.total)),
+    ]
+    return "ST00012|" + "|".join(f"{key}={_qr_value(value)}" for key, value in fields if value)
+
+
+def qr_svg(payload: str) -> str:
+    """The QR code as inline SVG (vector: sharp on screen, in print and in the PDF)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    qr.add_data(payload.encode("utf-8"))
+    qr.make(fit=True)
+    svg = qr.make_image(image_factory=SvgPathImage).to_string(encoding="unicode")
+    # The template sizes the code; the factory's fixed millimetre size would fight it.
+    _prolog, rest = svg.split("<svg", 1)
+    attributes, body = rest.split(">", 1)
+    attributes = " ".join(
+        part for part in attributes.split() if not part.startswith(("width=", "height="))
+    )
+    return f'<svg {attributes} role="img" aria-label="QR-код для оплаты">{body}'
+
+
+def vat_label(invoice: Invoice) -> str:
+    if not invoice.vat_rate:
+        return "Без НДС"
+    return f"В том числе НДС ({invoice.vat_rate}\u00a0%)"
+
+
+def invoice_context(invoice: Invoice, *, for_pdf: bool = False) -> dict:
+    total = format_amount(invoice.total)
+    payload = qr_payload(invoice)
+    return {
+        "invoice": invoice,
+        "number": invoice.display_number,
+        "seller": invoice.seller,
+        "buyer": invoice.buyer,
+        "lines": [
+            {
+                "position": 1,
+                "name": invoice.line,
+                "quantity": 1,
+                "unit": UNIT,
+                "price": total,
+                "sum": total,
+            }
+        ],
+        "total": total,
+        "vat_label": vat_label(invoice),
+        "vat_amount": format_amount(invoice.vat_amount) if invoice.vat_rate else "",
+        "total_in_words": amount_in_words(invoice.total),
+        "purpose": payment_purpose(invoice),
+        "qr_payload": payload,
+        "qr_svg": mark_safe(qr_svg(payload)),  # generated here, contains no user markup
+        "pdf_url": reverse("billing:invoice_pdf", args=[invoice.pk]),
+        "for_pdf": for_pdf,
+    }
+
+
+def render_invoice_html(invoice: Invoice, *, for_pdf: bool = False, request=None) -> str:
+    return render_to_string(TEMPLATE, invoice_context(invoice, for_pdf=for_pdf), request=request)
+
+
+def render_invoice_pdf(invoice: Invoice) -> bytes:
+    """The PDF from the page's own template (print layout, no buttons)."""
+    from weasyprint import HTML  # heavy import, needed only when a PDF is asked for
+
+    return HTML(string=render_invoice_html(invoice, for_pdf=True)).write_pdf()
+
+
+def pdf_filename(invoice: Invoice) -> str:
+    return f"schet-{invoice.display_number}.pdf"
