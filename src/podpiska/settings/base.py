@@ -198,6 +198,13 @@ YOOKASSA = {
         "2a02:5180:0:1533::/64,2a02:5180:0:2669::/64",
     ),
 }
+# Behind our own reverse proxy the notification's sender is the rightmost X-Forwarded-For
+# hop (the one the proxy appended); without a proxy it must stay off, or anyone could
+# claim YooKassa's address.
+YOOKASSA_TRUST_X_FORWARDED_FOR = env_bool("YOOKASSA_TRUST_X_FORWARDED_FOR")
+
+# The reference company directory (demo) calls the API here; empty = the same server.
+DIRECTORY_API_URL = os.environ.get("DIRECTORY_API_URL", "")
 
 SUPPORT = {
     "PHONE": os.environ.get("SUPPORT_PHONE", "8 800 500-10-10"),

@@ -1,0 +1,92 @@
+"""Online payment pages: the return from the provider, its notifications, the sandbox."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from podpiska.billing.models import OnlinePayment, OnlinePaymentStatus, OrderStatus
+from podpiska.billing.online import get_provider, receive_notification, refresh_online_payment, sandbox_allowed
+from podpiska.billing.providers.base import ProviderError
+from podpiska.billing.providers.sandbox import SandboxProvider
+
+
+def attempt_of_current_organization(request, online_payment_id: int, **filters) -> OnlinePayment:
+    """The attempt, or 404 — also for one of an organization the user is not working in."""
+    if not request.membership:
+        raise Http404
+    return get_object_or_404(
+        OnlinePayment.objects.select_related("order"),
+        pk=online_payment_id,
+        order__organization=request.organization,
+        **filters,
+    )
+
+
+def safe_next(request) -> str:
+    target = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("web:settings")
+
+
+@login_required
+@require_http_methods(["GET"])
+def online_return(request, online_payment_id: int):
+    """The provider sends the customer back here: ask it how the payment went."""
+    attempt = attempt_of_current_organization(request, online_payment_id)
+    try:
+        attempt = refresh_online_payment(attempt)
+    except ProviderError as exc:
+        messages.warning(request, str(exc))
+    order = attempt.order
+    order.refresh_from_db()
+    if attempt.status == OnlinePaymentStatus.SUCCEEDED:
+        if order.status == OrderStatus.FULFILLED:
+            messages.success(request, _("Оплата получена, заказ № %(n)s исполнен.") % {"n": order.pk})
+        else:
+            messages.warning(request, _("Оплата получена; сотрудник проверит её и завершит заказ № %(n)s.") % {"n": order.pk})
+        return redirect(safe_next(request))
+    if attempt.status == OnlinePaymentStatus.CANCELED:
+        messages.warning(request, _("Оплата не прошла. Заказ № %(n)s ждёт оплаты: попробуйте ещё раз или оплатите по счёту.") % {"n": order.pk})
+        return redirect(safe_next(request))
+    return render(request, "billing/online/return.html", {"attempt": attempt, "order": order, "next": safe_next(request)})
+
+
+@csrf_exempt
+@require_POST
+def yookassa_notifications(request):
+    """YooKassa's HTTP notifications: 200 (also for one we ignore) stops redelivery."""
+    result = receive_notification("yookassa", request)
+    return HttpResponse(result.message, status=result.status_code, content_type="text/plain")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sandbox_page(request, online_payment_id: int):
+    """The sandbox provider's payment page: «Оплатить» or «Отказаться»."""
+    if not sandbox_allowed():
+        raise Http404
+    attempt = attempt_of_current_organization(request, online_payment_id, provider=SandboxProvider.name)
+    provider = get_provider(SandboxProvider.name)
+    if request.method == "POST":
+        if not request.membership.can_manage:
+            raise PermissionDenied
+        action = request.POST.get("action")
+        if action not in {"pay", "refuse"}:
+            messages.error(request, _("Выберите «Оплатить» или «Отказаться»."))
+            return redirect(request.path)
+        provider.decide(attempt, pay=action == "pay")
+        try:
+            refresh_online_payment(attempt)
+        except ProviderError as exc:
+            messages.warning(request, str(exc))
+        attempt.refresh_from_db()
+        return redirect(SandboxProvider.return_url(attempt))
+    return render(request, "billing/online/sandbox.html", {"attempt": attempt, "order": attempt.order})
