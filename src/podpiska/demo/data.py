@@ -8,6 +8,8 @@ from django.db import transaction
 from podpiska.accounts.models import Membership, Organization, User
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff
 from podpiska.core import clock
+from podpiska.demo.directory.credentials import ensure_credentials
+from podpiska.demo.directory.generator import load_directory
 from podpiska.subscriptions.models import QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import add_months, local_midnight, period_end
 
@@ -134,3 +136,5 @@ def load_accounts(tariffs: dict[str, Tariff]) -> None:
 def load_all() -> None:
     tariffs = load_catalog()
     load_accounts(tariffs)
+    load_directory()
+    ensure_credentials()

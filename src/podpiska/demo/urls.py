@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from podpiska.demo import views
 
 app_name = "demo"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.directory, name="directory"),
+    path("export/", views.export, name="export"),
+    path("exports/<int:pk>/", views.download, name="download"),
+]

@@ -1,0 +1,147 @@
+"""«Поиск компаний»: search the directory and export a selection (thin views).
+
+The organization is always the user's current one from the session
+(`request.organization`); nothing in a form or an address can name another.
+"""
+
+import uuid
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from podpiska.demo.directory.api_client import ApiError
+from podpiska.demo.directory.credentials import client_for
+from podpiska.demo.directory.export import (
+    COLUMNS,
+    CONTENT_TYPES,
+    MAX_ROWS,
+    ExportRefused,
+    export_fields,
+    export_selection,
+)
+from podpiska.demo.directory.reference import OKVED, REGION_BY_CODE
+from podpiska.demo.directory.search import PAGE_SIZE, SEARCH_FIELDS, SearchForm, search_companies
+from podpiska.demo.models import DirectoryExport, ExportFormat
+
+
+class ExportForm(SearchForm):
+    rows = forms.IntegerField(label=_("Сколько строк"), min_value=1, max_value=MAX_ROWS)
+    file_format = forms.ChoiceField(label=_("Формат"), choices=ExportFormat.choices)
+    # Made when the page is drawn: submitting the same form twice spends the limit once.
+    key = forms.RegexField(regex=r"^[A-Za-z0-9-]{8,64}$", widget=forms.HiddenInput)
+
+
+def _directory_url(filters: dict, **extra) -> str:
+    params = {k: v for k, v in {**filters, **extra}.items() if v}
+    return reverse("demo:directory") + (f"?{urlencode(params)}" if params else "")
+
+
+def _describe(filters: dict) -> str:
+    parts = []
+    if filters.get("q"):
+        parts.append(f"«{filters['q']}»")
+    if filters.get("region"):
+        parts.append(REGION_BY_CODE[filters["region"]].name)
+    if filters.get("okved"):
+        parts.append(f"ОКВЭД {filters['okved']} {OKVED[filters['okved']]}")
+    return ", ".join(parts) or "все компании"
+
+
+@login_required
+@require_GET
+def directory(request):
+    search = SearchForm(request.GET)
+    filters = search.filters()
+    page = Paginator(search_companies(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"search": search, "filters": filters, "page": page, "export_form": None}
+
+    organization = request.organization
+    if organization:
+        entitlements, api_error = None, ""
+        try:
+            with client_for(request) as client:
+                entitlements = client.entitlements(organization.pk)
+        except ApiError as exc:
+            api_error = exc.message
+        total = page.paginator.count
+        rows = min(total, MAX_ROWS, entitlements["remaining"] if entitlements else MAX_ROWS)
+        context.update(
+            entitlements=entitlements,
+            api_error=api_error,
+            columns=[COLUMNS[name].header for name in export_fields(entitlements)] if entitlements else [],
+            max_rows=MAX_ROWS,
+            export_form=ExportForm(initial={
+                **filters, "rows": max(rows, 1), "file_format": ExportFormat.XLSX, "key": uuid.uuid4().hex,
+            }),
+            recent=DirectoryExport.objects.filter(organization=organization).defer("content")[:5],
+            ready=_ready_export(request, organization),
+        )
+    return render(request, "demo/directory.html", context)
+
+
+def _ready_export(request, organization) -> DirectoryExport | None:
+    pk = request.GET.get("ready", "")
+    if not pk.isdigit():
+        return None
+    return (
+        DirectoryExport.objects.filter(pk=pk, organization=organization, state=DirectoryExport.State.READY)
+        .defer("content")
+        .first()
+    )
+
+
+@login_required
+@require_POST
+def export(request):
+    organization = request.organization
+    if not organization:
+        raise Http404
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items())
+        messages.error(request, _("Выгрузка не выполнена — проверьте форму. %(errors)s") % {"errors": errors})
+        return redirect(_directory_url(form.filters()))
+    filters = {name: form.cleaned_data[name] for name in SEARCH_FIELDS}
+    try:
+        with client_for(request) as client:
+            done = export_selection(
+                client,
+                organization=organization,
+                user=request.user,
+                companies=search_companies(**filters),
+                rows=form.cleaned_data["rows"],
+                file_format=form.cleaned_data["file_format"],
+                idempotency_key=form.cleaned_data["key"],
+                description=_describe(filters),
+            )
+    except ExportRefused as exc:
+        messages.error(request, exc.message)
+        return redirect(_directory_url(filters))
+    messages.success(
+        request,
+        _("Выгрузка готова: %(rows)s строк, файл %(name)s. Скачивание начнётся автоматически.")
+        % {"rows": done.rows, "name": done.filename},
+    )
+    return redirect(_directory_url(filters, ready=done.pk))
+
+
+@login_required
+@require_GET
+def download(request, pk: int):
+    organization = request.organization
+    if not organization:
+        raise Http404
+    done = get_object_or_404(
+        DirectoryExport, pk=pk, organization=organization, state=DirectoryExport.State.READY
+    )
+    response = HttpResponse(bytes(done.content), content_type=CONTENT_TYPES[done.format])
+    response["Content-Disposition"] = f'attachment; filename="{done.filename}"'
+    return response
