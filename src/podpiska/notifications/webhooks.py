@@ -1,13 +1,26 @@
 """Outgoing webhooks to the host product (SPEC §7): an outbox of deliveries.
 
 `enqueue` writes one delivery per active endpoint inside the caller's transaction, so
-an event exists exactly when the state change committed; the worker sends them.
+an event exists exactly when the state change committed. `deliver_due` (the worker's
+tick) sends them: signed (`X-Podpiska-Signature:
+t=<unix time>,v1=<HMAC-SHA256 hex of "<t>.<body>">`), retried with exponential backoff,
+every attempt's outcome kept on the delivery (the log in /staff/).
 """
 
+import hashlib
+import hmac
+import json
+import logging
 import uuid
+from datetime import datetime, timedelta
+
+import httpx
+from django.db import transaction
 
 from podpiska.core import clock
 from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
 
 
 def enqueue(event: str, *, organization, data: dict) -> list[WebhookDelivery]:
@@ -34,3 +47,151 @@ def enqueue(event: str, *, organization, data: dict) -> list[WebhookDelivery]:
             )
         )
     return deliveries
+
+
+# --- Sending --------------------------------------------------------------------------
+
+TIMEOUT_SECONDS = 5
+MAX_ATTEMPTS = 10
+FIRST_RETRY = timedelta(minutes=1)
+# A claimed delivery is not due again for this long, so a worker that dies mid-send
+# leaves it to be retried rather than lost, and a live one is never raced.
+CLAIM_LEASE = timedelta(minutes=2)
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def sign(secret: str, timestamp: int | str, body: str | bytes) -> str:
+    """HMAC-SHA256 of f"{timestamp}.{body}" with the endpoint's secret, in hex."""
+    if isinstance(body, bytes):
+        body = body.decode()
+    message = f"{timestamp}.{body}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, timestamp: int, body: str | bytes) -> str:
+    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
+
+
+def verify(secret: str, header: str, body: str | bytes, *, now: datetime | None = None,
+           tolerance: int = SIGNATURE_TOLERANCE_SECONDS) -> bool:
+    """What a receiver checks: our signature, made within `tolerance` seconds of now."""
+    parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+    timestamp, received = parts.get("t", ""), parts.get("v1", "")
+    if not timestamp.isdigit() or not received:
+        return False
+    now = now or clock.now()
+    if abs(now.timestamp() - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), received)
+
+
+def backoff(attempts: int) -> timedelta:
+    """After the n-th failed attempt wait 1, 2, 4 … minutes (1 min × 2^(n-1))."""
+    return FIRST_RETRY * (2 ** max(attempts - 1, 0))
+
+
+def _due(now: datetime):
+    return WebhookDelivery.objects.filter(
+        status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+    )
+
+
+def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
+    """Take one due delivery for this worker, or None if another worker has it."""
+    with transaction.atomic():
+        delivery = (
+            _due(now).select_for_update(skip_locked=True)
+            .select_related("endpoint").filter(pk=delivery_id).first()
+        )
+        if delivery is None:
+            return None
+        delivery.next_attempt_at = now + CLAIM_LEASE
+        delivery.save(update_fields=["next_attempt_at"])
+        return delivery
+
+
+def body_of(delivery: WebhookDelivery) -> str:
+    return json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _post(client: httpx.Client, delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str]:
+    body = body_of(delivery)
+    timestamp = int(now.timestamp())
+    try:
+        response = client.post(
+            delivery.endpoint.url,
+            content=body.encode(),
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "Podpiska-Webhooks/1",
+                "X-Podpiska-Event": delivery.event,
+                "X-Podpiska-Delivery": delivery.event_id,
+                "X-Podpiska-Signature": signature_header(delivery.endpoint.secret, timestamp, body),
+            },
+        )
+    except httpx.HTTPError as error:
+        return None, f"{type(error).__name__}: {error}"[:2000]
+    if 200 <= response.status_code < 300:
+        return response.status_code, ""
+    return response.status_code, f"HTTP {response.status_code}: {response.text[:500]}"
+
+
+def _finish(delivery: WebhookDelivery, status_code: int | None, error: str, now: datetime) -> bool:
+    delivery.attempts += 1
+    delivery.last_status_code = status_code
+    delivery.last_error = error
+    if not error:
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        delivery.delivered_at = now
+        delivery.next_attempt_at = None
+    elif delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.next_attempt_at = None
+    else:
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+    delivery.save(update_fields=[
+        "attempts", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at",
+    ])
+    if error:
+        logger.warning("webhook %s to %s failed (attempt %s): %s",
+                       delivery.pk, delivery.endpoint.url, delivery.attempts, error)
+    return not error
+
+
+def deliver_due(now: datetime) -> int:
+    """Send every due delivery once; returns how many were delivered.
+
+    Each is claimed in a short transaction (skip_locked on PostgreSQL, so two workers
+    split the work) and sent outside it, so no row lock is held during the HTTP call.
+    """
+    delivered = 0
+    due_ids = list(_due(now).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:500])
+    if not due_ids:
+        return 0
+    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+        for delivery_id in due_ids:
+            delivery = _claim(delivery_id, now)
+            if delivery is None:
+                continue
+            status_code, error = _post(client, delivery, now)
+            delivered += _finish(delivery, status_code, error, now)
+    return delivered
+
+
+def resend(delivery: WebhookDelivery, *, actor=None) -> WebhookDelivery:
+    """Staff: send a delivery again at the next run (a delivered one too: a lost event)."""
+    from podpiska.audit.log import record, snapshot
+
+    fields = ["status", "next_attempt_at", "attempts"]
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        before = snapshot(delivery, fields)
+        delivery.status = WebhookDelivery.Status.PENDING
+        delivery.next_attempt_at = clock.now()
+        # A failed delivery gets a fresh round of retries.
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.attempts = 0
+        delivery.save(update_fields=fields)
+        record("notifications.webhook_resend", delivery, actor=actor, before=before,
+               after=snapshot(delivery, fields))
+    return delivery
