@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from podpiska.support import views
 
 app_name = "support"
-urlpatterns: list = []
+urlpatterns = [
+    path("request/", views.support_request, name="request"),
+    path("limit/", views.limit_increase, name="limit_increase"),
+]

@@ -1,7 +1,33 @@
+"""The customer's pages and windows. Thin: they ask the domain functions and render."""
+
+import uuid
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from podpiska.accounts.actions import RequisitesInvalid, set_reminders_enabled, update_requisites
+from podpiska.accounts.current import switch_organization
+from podpiska.billing import actions as billing
+from podpiska.billing.invoices import payment_purpose
+from podpiska.billing.models import Invoice, Order, PaymentMethod
+from podpiska.catalog.models import EXTENDED_ONLY_FIELDS
+from podpiska.core import clock
+from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.timeline import last_day, status_of
+from podpiska.support.models import LimitIncreaseRequest
+from podpiska.web.choices import FIELD_LABELS, find_choice
+from podpiska.web.forms import CheckoutForm, LimitIncreaseForm, ReminderSettingsForm, RequisitesForm
+from podpiska.web.menu import menu_for
 
 
 def healthz(request):
@@ -10,6 +36,218 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def window(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    """A window: a fragment for htmx's dialog, or a whole page without JavaScript."""
+    context["window_base"] = "web/_window.html" if is_htmx(request) else "web/_window_page.html"
+    return render(request, template, context, status=status)
+
+
+def organization_required(view):
+    """Signed in and working in an organization (the user's current one)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.membership:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def manager_required(view):
+    """Buying and editing requisites: owners and admins; members get 403."""
+
+    @wraps(view)
+    @organization_required
+    def wrapper(request, *args, **kwargs):
+        if not request.membership.can_manage:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
 @login_required
 def home(request):
     return render(request, "web/home.html")
+
+
+@require_POST
+@login_required
+def switch_org(request):
+    organization_id = request.POST.get("organization", "")
+    if not organization_id.isdigit():
+        raise Http404
+    membership = switch_organization(request, int(organization_id))
+    messages.info(request, _("Вы работаете в организации %(name)s.") % {"name": membership.organization})
+    return redirect(safe_next(request, reverse("web:home")))
+
+
+@require_GET
+@organization_required
+def settings_page(request):
+    organization = request.organization
+    now = clock.now()
+    tz = organization.tz
+    subscriptions = [
+        {"subscription": s, "status": status_of(s, now), "last_day": last_day(s.ends_at, tz),
+         "starts_on": s.starts_at.astimezone(tz).date()}
+        for s in Subscription.objects.filter(organization=organization).order_by("-starts_at")
+    ]
+    orders = Order.objects.filter(organization=organization).select_related("invoice")
+    limit_request = (
+        LimitIncreaseRequest.objects.filter(organization=organization)
+        .prefetch_related("offers")
+        .first()
+    )
+    return render(
+        request,
+        "web/settings.html",
+        {
+            "subscriptions": subscriptions,
+            "orders": orders,
+            "limit_request": limit_request,
+            "limit_form": LimitIncreaseForm(),
+            "extended_fields": [FIELD_LABELS[name] for name in EXTENDED_ONLY_FIELDS],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def edit_requisites(request):
+    organization = request.organization
+    if request.method == "POST":
+        form = RequisitesForm(request.POST)
+        if form.is_valid():
+            try:
+                update_requisites(organization, form.requisites(), actor=request.user)
+            except RequisitesInvalid as exc:
+                form.add_errors(exc.errors)
+            else:
+                messages.success(request, _("Реквизиты сохранены."))
+                return redirect("web:settings")
+    else:
+        form = RequisitesForm(initial=RequisitesForm.initial_for(organization))
+    return render(request, "web/requisites.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile(request):
+    if request.method == "POST":
+        form = ReminderSettingsForm(request.POST)
+        if form.is_valid():
+            set_reminders_enabled(request.user, form.cleaned_data["reminders_enabled"], actor=request.user)
+            messages.success(request, _("Настройки напоминаний сохранены."))
+            return redirect("web:profile")
+    else:
+        form = ReminderSettingsForm(initial={"reminders_enabled": request.user.reminders_enabled})
+    return render(request, "web/profile.html", {"form": form})
+
+
+def choice_or_404(request, kind: str):
+    organization = request.organization
+    now = clock.now()
+    menu = menu_for(request)
+    source = request.POST if request.method == "POST" else request.GET
+    choice = find_choice(
+        organization, menu.actions, now, kind,
+        tariff_code=source.get("tariff", ""), offer_id=source.get("offer", ""),
+    )
+    if choice is None:
+        raise Http404
+    return choice
+
+
+@require_GET
+@organization_required
+def choice_window(request, kind: str):
+    """«Продлить подписку», «Улучшить подписку», a catalog tariff or an offer: the variant."""
+    return window(request, "web/choice.html", {"choice": choice_or_404(request, kind)})
+
+
+def invoice_links(invoice: Invoice | None) -> dict:
+    if invoice is None:
+        return {}
+    return {
+        "invoice": invoice,
+        "invoice_url": reverse("billing:invoice", args=[invoice.pk]),
+        "invoice_pdf_url": reverse("billing:invoice_pdf", args=[invoice.pk]),
+        "purpose": payment_purpose(invoice),
+    }
+
+
+def online_payments():
+    """`start_online_payment`, or None while no provider is installed."""
+    try:
+        from podpiska.billing.online import start_online_payment
+    except ImportError:
+        return None
+    return start_online_payment
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def checkout(request, kind: str):
+    """«Продолжить оформление»: confirm the requisites, choose the payment, place the order."""
+    choice = choice_or_404(request, kind)
+    organization = request.organization
+    online = online_payments() is not None
+    if request.method == "GET":
+        form = CheckoutForm(
+            initial={**CheckoutForm.initial_for(organization), "idempotency_key": uuid.uuid4().hex},
+            online_available=online,
+        )
+        return window(request, "web/checkout.html", {"choice": choice, "form": form})
+
+    form = CheckoutForm(request.POST, online_available=online)
+    if form.is_valid():
+        try:
+            order = billing.place_order(
+                organization=organization,
+                user=request.user,
+                kind=choice.kind,
+                payment_method=form.cleaned_data["payment_method"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                tariff=None if choice.offer else choice.tariff,
+                offer=choice.offer,
+                requisites=form.requisites(),
+            )
+        except RequisitesInvalid as exc:
+            form.add_errors(exc.errors)
+        except billing.OrderRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            return order_placed(request, order)
+    return window(request, "web/checkout.html", {"choice": choice, "form": form}, status=422 if is_htmx(request) else 200)
+
+
+def order_placed(request, order: Order) -> HttpResponse:
+    menu_for(request, refresh=True)
+    if order.payment_method == PaymentMethod.ONLINE:
+        url = online_payments()(order, return_url=request.build_absolute_uri(reverse("web:settings")))
+        if is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return HttpResponseRedirect(url)
+    invoice = Invoice.objects.filter(order=order).first()
+    return window(
+        request,
+        "web/checkout_done.html",
+        {"order": order, **invoice_links(invoice),
+         "bank_delay": settings.PODPISKA["BANK_DELAY_BUSINESS_DAYS"]},
+    )

@@ -1,0 +1,61 @@
+// Windows (a <dialog> filled by htmx), the «?» support panel, copy buttons.
+(function () {
+  "use strict";
+  var dialog = document.getElementById("window");
+  var body = document.getElementById("window-body");
+  var opener = null;
+
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    if (e.detail.target === body && !dialog.open) opener = document.activeElement;
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target !== body) return;
+    var menu = document.getElementById("org-menu");
+    if (menu && menu.open && !menu.contains(body)) menu.open = false;
+    if (!dialog.open) dialog.showModal();
+    var focus = body.querySelector("[autofocus], input:not([type=hidden]):not([readonly]), .btn.primary, button");
+    if (focus) focus.focus();
+  });
+  // Server-side field errors come back as 422: show them in the window anyway.
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.xhr.status === 422) { e.detail.shouldSwap = true; e.detail.isError = false; }
+  });
+  dialog.addEventListener("close", function () {
+    body.innerHTML = "";
+    if (opener && document.contains(opener)) opener.focus();
+  });
+  dialog.addEventListener("click", function (e) {
+    if (e.target === dialog || e.target.closest("[data-close-window]")) dialog.close();
+  });
+
+  var help = document.querySelector(".help-button");
+  var panel = document.getElementById("support-panel");
+  function setPanel(open) {
+    panel.hidden = !open;
+    help.setAttribute("aria-expanded", String(open));
+    if (open) { var f = panel.querySelector("a, summary, input"); if (f) f.focus(); } else { help.focus(); }
+  }
+  help.addEventListener("click", function () { setPanel(panel.hidden); });
+  panel.addEventListener("click", function (e) { if (e.target.closest("[data-close-support]")) setPanel(false); });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    if (!panel.hidden) setPanel(false);
+    var menu = document.getElementById("org-menu");
+    if (menu && menu.open && !dialog.open) { menu.open = false; menu.querySelector("summary").focus(); }
+  });
+  // A click outside the organization menu closes it, as a menu should.
+  document.addEventListener("click", function (e) {
+    var menu = document.getElementById("org-menu");
+    if (menu && menu.open && !menu.contains(e.target) && !dialog.contains(e.target)) menu.open = false;
+  });
+
+  document.body.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-copy]");
+    if (!button) return;
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    field.select();
+    var done = function () { button.textContent = button.getAttribute("data-copied") || "✓"; };
+    if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    else { document.execCommand("copy"); done(); }
+  });
+})();

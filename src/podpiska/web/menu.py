@@ -1,0 +1,121 @@
+"""What the header's organization menu shows, gathered from the domain functions.
+
+Read-only: the page never creates a quota period just by being looked at, so the used
+count is read from the period row if one exists (none yet means nothing used).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from podpiska.accounts.current import memberships_of
+from podpiska.billing.models import Order, OrderStatus
+from podpiska.catalog.availability import Actions, available_actions
+from podpiska.core import clock
+from podpiska.subscriptions import quota
+from podpiska.subscriptions.models import QuotaPeriod
+from podpiska.subscriptions.timeline import last_day
+from podpiska.subscriptions.warnings import ExpiryWarning, expiry_warning
+
+# Share of the limit used from which the gauge turns yellow, then red.
+WARN_SHARE = 0.7
+HIGH_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class Gauge:
+    used: int
+    limit: int
+
+    @property
+    def share(self) -> float:
+        return min(self.used / self.limit, 1.0) if self.limit else 1.0
+
+    @property
+    def percent(self) -> int:
+        return round(self.share * 100)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    @property
+    def level(self) -> str:
+        if self.share >= HIGH_SHARE:
+            return "high"
+        if self.share >= WARN_SHARE:
+            return "warn"
+        return "ok"
+
+    @property
+    def needle_angle(self) -> float:
+        """Degrees from the left end of the dial (-90) to the right end (+90)."""
+        return round(-90 + 180 * self.share, 1)
+
+
+@dataclass(frozen=True)
+class OrgMenu:
+    organization: object
+    membership: object
+    other_memberships: list
+    gauge: Gauge
+    tariff_name: str
+    period_last_day: date
+    paid_until: date | None
+    actions: Actions
+    warning: ExpiryWarning
+    pending_order: Order | None
+
+    @property
+    def can_buy(self) -> bool:
+        return self.membership.can_manage
+
+
+def usage_gauge(organization, at: datetime) -> tuple[Gauge, quota.PeriodSpec]:
+    spec = quota.period_spec(organization, at)
+    row = (
+        QuotaPeriod.objects.filter(organization=organization, starts_at=spec.starts_at)
+        .values_list("used", "limit")
+        .first()
+    )
+    used, limit = row if row else (0, spec.limit)
+    return Gauge(used, limit), spec
+
+
+def pending_order(organization) -> Order | None:
+    return (
+        Order.objects.filter(organization=organization, status=OrderStatus.AWAITING_PAYMENT)
+        .select_related("invoice")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def org_menu(request, at: datetime) -> OrgMenu | None:
+    membership = request.membership
+    if not membership:
+        return None
+    organization = membership.organization
+    gauge, spec = usage_gauge(organization, at)
+    actions = available_actions(organization, at)
+    tz = organization.tz
+    return OrgMenu(
+        organization=organization,
+        membership=membership,
+        other_memberships=[
+            m for m in memberships_of(request.user) if m.organization_id != organization.pk
+        ],
+        gauge=gauge,
+        tariff_name=spec.tariff_name,
+        period_last_day=last_day(spec.ends_at, tz),
+        paid_until=last_day(actions.current.ends_at, tz) if actions.current else None,
+        actions=actions,
+        warning=expiry_warning(organization, at),
+        pending_order=pending_order(organization),
+    )
+
+
+def menu_for(request, *, refresh: bool = False) -> OrgMenu | None:
+    """The menu of this request, computed once (`refresh` after the request changed state)."""
+    if refresh or not hasattr(request, "_org_menu"):
+        request._org_menu = org_menu(request, clock.now())
+    return request._org_menu
