@@ -163,3 +163,20 @@ def test_render_png_for_review(invoice):
     )
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert re.search(r"Pages:\s+1\b", info), "the invoice must fit one A4 page"
+
+
+@pytest.mark.skipif(
+    not (shutil.which("pdftoppm") and shutil.which("zbarimg")), reason="needs poppler-utils, zbar"
+)
+def test_printed_qr_scans_back_to_the_payload(invoice, tmp_path):
+    """What a bank app reads from the PDF's QR code is exactly the GOST payload."""
+    pdf = tmp_path / "invoice.pdf"
+    pdf.write_bytes(render_invoice_pdf(invoice))
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf), str(tmp_path / "page")],
+        check=True,
+    )
+    scanned = subprocess.run(
+        ["zbarimg", "--raw", "-q", str(tmp_path / "page.png")], capture_output=True, check=True
+    ).stdout.decode("utf-8")
+    assert scanned.strip() == qr_payload(invoice)

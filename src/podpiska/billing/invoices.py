@@ -87,8 +87,13 @@ def issue_invoice(order: Order) -> Invoice:
         raise ValueError(
             f"order {order.pk} has no pay-by date; only bank-transfer orders get invoices"
         )
+    # Everything that needs no number is prepared before the counter lock is taken:
+    # the lock is held until the caller commits and serialises all issuers.
+    issued_on = seller_today()
+    line = invoice_line(order)
+    seller_requisites = seller()
+    vat_rate = seller_requisites.get("vat_rate")
     with transaction.atomic():
-        issued_on = seller_today()
         counter = locked_counter(issued_on.year)
         # Re-checked under the counter lock: a concurrent issue for the same order has
         # committed by now, and taking a second number for it would leave a gap.
@@ -97,8 +102,6 @@ def issue_invoice(order: Order) -> Invoice:
             return existing
         counter.last_number += 1
         counter.save(update_fields=["last_number"])
-        seller_requisites = seller()
-        vat_rate = seller_requisites.get("vat_rate")
         invoice = Invoice.objects.create(
             order=order,
             organization=order.organization,
@@ -108,7 +111,7 @@ def issue_invoice(order: Order) -> Invoice:
             pay_by=order.pay_by,
             seller=seller_requisites,
             buyer=dict(order.requisites),
-            line=invoice_line(order),
+            line=line,
             total=order.price,
             vat_rate=vat_rate,
             vat_amount=vat_inside(order.price, vat_rate),
