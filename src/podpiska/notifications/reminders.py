@@ -214,13 +214,9 @@ def _send_invoice_reminders(now: datetime) -> int:
 
 
 def invoice_url(invoice) -> str:
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
-    try:
-        path = reverse("billing:invoice", args=[invoice.pk])
-    except NoReverseMatch:
-        path = f"/billing/invoices/{invoice.pk}/"
-    return settings.SITE_URL.rstrip("/") + path
+    return settings.SITE_URL.rstrip("/") + reverse("billing:invoice", args=[invoice.pk])
 
 
 def send_due_reminders(now: datetime | None = None) -> int:

@@ -1,13 +1,47 @@
 from django.contrib.admin import AdminSite
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 
 class StaffSite(AdminSite):
-    """The back-office at /staff/: staff users only (Django admin's own check)."""
+    """The back-office at /staff/: active staff users only (the admin's own check).
+
+    The index is the dashboard; the reconciliation pages (payments, statements, the
+    organization overview, offers, tariffs, the test clock) are views of this site, so
+    they share its login, its look and its staff-only guard.
+    """
 
     site_header = _("Подписка — бэк-офис")
     site_title = _("Бэк-офис")
-    index_title = _("Управление")
+    index_title = _("Сводка")
+    index_template = "staff/index.html"
+
+    def index(self, request, extra_context=None):
+        from podpiska.staff.views import dashboard_context
+
+        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+
+    def get_urls(self):
+        from podpiska.staff import views
+
+        custom = [
+            path("dashboard/", self.admin_view(self.index), name="dashboard"),
+            path("organizations/<int:organization_id>/overview/", self.admin_view(views.organization_overview),
+                 name="organization_overview"),
+            path("organizations/<int:organization_id>/offers/new/", self.admin_view(views.offer_create),
+                 name="offer_create"),
+            path("offers/<int:offer_id>/withdraw/", self.admin_view(views.offer_withdraw), name="offer_withdraw"),
+            path("payments/confirm/", self.admin_view(views.manual_payment), name="manual_payment"),
+            path("payments/queue/", self.admin_view(views.payment_queue), name="payment_queue"),
+            path("payments/<int:payment_id>/match/", self.admin_view(views.payment_match), name="payment_match"),
+            path("statements/upload/", self.admin_view(views.statement_upload), name="statement_upload"),
+            path("limit-requests/<int:request_id>/answer/", self.admin_view(views.limit_request_answer),
+                 name="limit_request_answer"),
+            path("tariffs/", self.admin_view(views.tariffs), name="tariffs"),
+            path("tariffs/<int:tariff_id>/archive/", self.admin_view(views.tariff_archive), name="tariff_archive"),
+            path("clock/", self.admin_view(views.clock_view), name="clock"),
+        ]
+        return custom + super().get_urls()
 
 
 staff_site = StaffSite(name="staff")

@@ -1,0 +1,119 @@
+"""What the back-office shows: read-only figures built from the domain functions."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+
+from podpiska.accounts.models import Organization
+from podpiska.audit.models import AuditRecord
+from podpiska.billing.models import Invoice, Order, OrderStatus, Payment, PaymentState
+from podpiska.notifications.models import EmailMessage, WebhookDelivery
+from podpiska.subscriptions import quota
+from podpiska.subscriptions.models import QuotaPeriod, Subscription
+from podpiska.subscriptions.timeline import coverage_end, current_subscription, last_day, status_of
+from podpiska.subscriptions.warnings import has_pending_renewal, last_day_to_pay_by_transfer
+from podpiska.support.models import LimitIncreaseRequest, RequestStatus, SupportRequest
+
+OPEN_REQUEST_STATUSES = [RequestStatus.OPEN, RequestStatus.IN_PROGRESS]
+
+
+@dataclass(frozen=True)
+class EndingSoon:
+    organization: Organization
+    tariff_name: str
+    last_day: date
+    days_left: int
+    pay_by_bank_transfer: date
+    awaiting_payment: bool
+
+
+def ending_soon(at: datetime, days: int = 30) -> list[EndingSoon]:
+    """Paid coverage ending within `days` with no paid renewal (soonest first)."""
+    rows = []
+    candidates = (
+        Subscription.objects.filter(starts_at__lte=at, ends_at__gt=at, ends_at__lte=at + timedelta(days=days + 1))
+        .select_related("organization")
+    )
+    for subscription in candidates:
+        organization = subscription.organization
+        end = coverage_end(organization, at)
+        if end is None or end - at > timedelta(days=days):
+            continue
+        final_day = last_day(end, organization.tz)
+        rows.append(
+            EndingSoon(
+                organization=organization,
+                tariff_name=subscription.tariff_name,
+                last_day=final_day,
+                days_left=(final_day - at.astimezone(organization.tz).date()).days,
+                pay_by_bank_transfer=last_day_to_pay_by_transfer(final_day),
+                awaiting_payment=has_pending_renewal(organization),
+            )
+        )
+    return sorted(rows, key=lambda row: (row.last_day, row.organization.pk))
+
+
+def revenue_by_month(months: int = 12) -> list[dict]:
+    """Applied payments by calendar month (seller's time zone), newest first."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    return list(
+        Payment.objects.filter(state=PaymentState.APPLIED)
+        .annotate(month=TruncMonth("received_at", tzinfo=tz))
+        .values("month")
+        .annotate(total=Sum("amount"), count=Count("id"))
+        .order_by("-month")[:months]
+    )
+
+
+def dashboard(at: datetime) -> dict:
+    awaiting = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT).select_related("organization")
+    return {
+        "ending_soon": ending_soon(at, settings.PODPISKA["WARNING_DAYS"]),
+        "awaiting_orders": awaiting.order_by("pay_by", "created_at")[:20],
+        "awaiting_count": awaiting.count(),
+        "queued_payments": Payment.objects.filter(state=PaymentState.QUEUED).count(),
+        "open_support": SupportRequest.objects.filter(status__in=OPEN_REQUEST_STATUSES).count(),
+        "open_limit_requests": LimitIncreaseRequest.objects.filter(status__in=OPEN_REQUEST_STATUSES).count(),
+        "revenue": revenue_by_month(),
+        "failed_emails": EmailMessage.objects.filter(status=EmailMessage.Status.FAILED).count(),
+        "pending_emails": EmailMessage.objects.filter(status=EmailMessage.Status.PENDING).count(),
+        "failed_webhooks": WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count(),
+    }
+
+
+def organization_overview(organization: Organization, at: datetime) -> dict:
+    """Everything about one organization on one page."""
+    subscriptions = [
+        (subscription, status_of(subscription, at), last_day(subscription.ends_at, organization.tz))
+        for subscription in organization.subscriptions.order_by("starts_at")
+    ]
+    period = quota.period_spec(organization, at)
+    used_row = QuotaPeriod.objects.filter(organization=organization, starts_at=period.starts_at).first()
+    end = coverage_end(organization, at)
+    return {
+        "organization": organization,
+        "members": organization.memberships.select_related("user").order_by("role", "user__email"),
+        "subscriptions": subscriptions,
+        "current": current_subscription(organization, at),
+        "coverage_last_day": last_day(end, organization.tz) if end else None,
+        "usage": {
+            "tariff_name": period.tariff_name,
+            "limit": used_row.limit if used_row else period.limit,
+            "used": used_row.used if used_row else 0,
+            "starts_at": period.starts_at,
+            "last_day": last_day(period.ends_at, organization.tz),
+            "field_set": period.field_set,
+        },
+        "periods": QuotaPeriod.objects.filter(organization=organization).order_by("-starts_at")[:12],
+        "orders": Order.objects.filter(organization=organization).select_related("invoice")[:50],
+        "invoices": Invoice.objects.filter(organization=organization)[:50],
+        "payments": Payment.objects.filter(organization=organization).select_related("order")[:50],
+        "offers": organization.offers.order_by("-created_at")[:50],
+        "support_requests": organization.support_requests.order_by("-created_at")[:20],
+        "limit_requests": organization.limit_requests.order_by("-created_at")[:20],
+        "audit": AuditRecord.objects.filter(organization=organization).order_by("-at", "-id")[:100],
+    }

@@ -1,0 +1,304 @@
+"""Back-office pages beyond the model admin: thin views calling the domain actions.
+
+Every view is wrapped by `StaffSite.admin_view` (active staff users only; others go to
+the staff login) and checks the permission of the action it performs (403 otherwise).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from podpiska.accounts.models import Organization
+from podpiska.billing.models import Invoice, Payment, PaymentSource, PaymentState
+from podpiska.catalog.actions import CatalogError, archive_tariff, make_offer, withdraw_offer
+from podpiska.catalog.models import IndividualOffer, Tariff
+from podpiska.core import clock
+from podpiska.core.money import format_rub
+from podpiska.staff import groups, reports
+from podpiska.staff.forms import (
+    ArchiveTariffForm,
+    ClockForm,
+    LimitAnswerForm,
+    ManualPaymentForm,
+    MatchPaymentForm,
+    OfferForm,
+    StatementUploadForm,
+)
+from podpiska.subscriptions.timeline import local_midnight
+from podpiska.support.actions import RequestRefused, answer_limit_request_with_offer
+from podpiska.support.models import LimitIncreaseRequest
+
+OUTCOME_MESSAGES = {
+    "fulfilled": (messages.SUCCESS, "Платёж зачтён, заказ исполнен."),
+    "underpaid": (messages.WARNING, "Сумма меньше цены заказа: платёж остался в очереди разбора (недоплата)."),
+    "order_closed": (messages.WARNING, "Заказ отменён или истёк: платёж записан и остался в очереди разбора."),
+    "already_paid": (messages.WARNING, "Заказ уже оплачен: платёж записан и остался в очереди разбора."),
+    "no_subscription": (messages.WARNING, "Нет действующей подписки для докупки: платёж остался в очереди разбора."),
+}
+
+
+def _require(request, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied(_("Недостаточно прав для этого действия."))
+
+
+def _render(request, template: str, context: dict, title: str):
+    from podpiska.staff.site import staff_site
+
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **staff_site.each_context(request),
+            "title": title,
+            "test_clock_allowed": clock.test_clock_allowed(),
+            **context,
+        },
+    )
+
+
+def _report_outcome(request, outcome: str) -> None:
+    level, text = OUTCOME_MESSAGES.get(outcome, (messages.INFO, outcome))
+    messages.add_message(request, level, _(text))
+
+
+def organization_overview(request, organization_id: int):
+    _require(request, groups.VIEW_ORGANIZATION)
+    organization = get_object_or_404(Organization, pk=organization_id)
+    context = reports.organization_overview(organization, clock.now())
+    context["offer_form"] = OfferForm(initial={"kind": "tariff", "valid_until": _default_valid_until(organization)})
+    context["can_offer"] = request.user.has_perm(groups.MAKE_OFFER)
+    return _render(request, "staff/organization.html", context, str(organization))
+
+
+def _default_valid_until(organization):
+    return clock.now().astimezone(organization.tz).date() + timedelta(days=14)
+
+
+@require_POST
+def offer_create(request, organization_id: int):
+    _require(request, groups.MAKE_OFFER)
+    organization = get_object_or_404(Organization, pk=organization_id)
+    form = OfferForm(request.POST)
+    if form.is_valid():
+        try:
+            offer = make_offer(organization=organization, staff_user=request.user, **form.action_kwargs())
+        except CatalogError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Предложение «%(name)s» создано.") % {"name": offer.tariff_name})
+            return redirect("staff:organization_overview", organization.pk)
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return redirect(reverse("staff:organization_overview", args=[organization.pk]) + "#offers")
+
+
+@require_POST
+def offer_withdraw(request, offer_id: int):
+    _require(request, groups.WITHDRAW_OFFER)
+    offer = get_object_or_404(IndividualOffer, pk=offer_id)
+    try:
+        withdraw_offer(offer, staff_user=request.user)
+    except CatalogError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Предложение отозвано."))
+    return redirect(reverse("staff:organization_overview", args=[offer.organization_id]) + "#offers")
+
+
+def manual_payment(request):
+    """Confirm a bank payment by hand: the same path as a statement import."""
+    _require(request, groups.CONFIRM_PAYMENT)
+    from podpiska.billing.actions import record_payment
+
+    form = ManualPaymentForm(request.POST or None, initial={"reference": request.GET.get("reference", "")})
+    if request.method == "POST" and form.is_valid():
+        data, order = form.cleaned_data, form.order
+        tz = order.organization.tz
+        today = clock.now().astimezone(tz).date()
+        if data["doc_date"] > today:
+            form.add_error("doc_date", _("Дата платежа не может быть в будущем."))
+        else:
+            received_at = clock.now() if data["doc_date"] == today else local_midnight(data["doc_date"], tz)
+            payment, created = record_payment(
+                source=PaymentSource.MANUAL,
+                amount=data["amount"],
+                received_at=received_at,
+                # The same bank document entered twice is one payment.
+                dedup_key=f"manual:{order.pk}:{data['doc_date']:%Y%m%d}:{data['doc_number']}:{data['amount']}",
+                order=order,
+                actor=request.user,
+                doc_number=data["doc_number"],
+                doc_date=data["doc_date"],
+                payer_inn=data["payer_inn"].strip(),
+                payer_name=order.requisites.get("name", ""),
+                note=data["note"],
+            )
+            if not created:
+                messages.warning(request, _("Этот платёж уже внесён ранее — повторно не зачтён."))
+            elif payment.state == PaymentState.APPLIED:
+                _report_outcome(request, "fulfilled")
+            else:
+                _report_outcome(request, payment.queue_reason)
+            return redirect("staff:organization_overview", order.organization_id)
+    return _render(request, "staff/manual_payment.html", {"form": form}, _("Подтвердить платёж вручную"))
+
+
+def statement_upload(request):
+    _require(request, groups.IMPORT_STATEMENT)
+    form = StatementUploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        from podpiska.billing.statements.importer import import_statement
+
+        upload = form.cleaned_data["file"]
+        report = import_statement(upload.read(), file_name=upload.name, actor=request.user)
+        if getattr(report, "error", None):
+            messages.error(request, _("Файл не принят: %(error)s") % {"error": report.error})
+        else:
+            messages.success(request, _("Выписка загружена."))
+    return _render(
+        request, "staff/statement_upload.html", {"form": form, "report": report}, _("Загрузить банковскую выписку")
+    )
+
+
+def _suggested_invoices(payment: Payment) -> list[Invoice]:
+    """The importer's suggestions (invoice ids, or dicts naming an invoice/order)."""
+    invoice_ids, order_ids = [], []
+    for item in payment.suggestions or []:
+        if isinstance(item, int):
+            invoice_ids.append(item)
+        elif isinstance(item, dict):
+            if item.get("invoice_id"):
+                invoice_ids.append(item["invoice_id"])
+            elif item.get("order_id"):
+                order_ids.append(item["order_id"])
+    invoices = Invoice.objects.filter(pk__in=invoice_ids) | Invoice.objects.filter(order_id__in=order_ids)
+    return list(invoices.select_related("order", "organization").distinct())
+
+
+def payment_queue(request):
+    _require(request, "billing.view_payment")
+    queued = Payment.objects.filter(state=PaymentState.QUEUED).select_related("organization", "order", "statement")
+    rows = [(payment, _suggested_invoices(payment)) for payment in queued.order_by("received_at", "pk")]
+    return _render(
+        request, "staff/payment_queue.html",
+        {"rows": rows, "can_match": request.user.has_perm(groups.MATCH_PAYMENT)},
+        _("Очередь неразобранных платежей"),
+    )
+
+
+@require_POST
+def payment_match(request, payment_id: int):
+    """One-click matching: apply the payment to the chosen order (same path as automatic)."""
+    _require(request, groups.MATCH_PAYMENT)
+    from podpiska.billing.actions import apply_payment
+
+    payment = get_object_or_404(Payment, pk=payment_id)
+    form = MatchPaymentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("reference", [_("Укажите счёт.")])))
+        return redirect("staff:payment_queue")
+    if payment.state == PaymentState.APPLIED:
+        messages.warning(request, _("Платёж уже зачтён."))
+        return redirect("staff:payment_queue")
+    outcome = apply_payment(payment, form.order, actor=request.user)
+    _report_outcome(request, outcome)
+    return redirect("staff:payment_queue")
+
+
+def limit_request_answer(request, request_id: int):
+    _require(request, groups.ANSWER_LIMIT_REQUEST)
+    _require(request, groups.MAKE_OFFER)
+    limit_request = get_object_or_404(LimitIncreaseRequest.objects.select_related("organization"), pk=request_id)
+    form = LimitAnswerForm(
+        request.POST or None,
+        initial={
+            "extra_exports": limit_request.extra_exports,
+            "valid_until": _default_valid_until(limit_request.organization),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            answer_limit_request_with_offer(limit_request, staff_user=request.user, **form.cleaned_data)
+        except RequestRefused as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Ответ отправлен: клиент увидит предложение в настройках."))
+            return redirect("staff:organization_overview", limit_request.organization_id)
+    return _render(
+        request, "staff/limit_answer.html", {"form": form, "limit_request": limit_request},
+        _("Ответ на заявку об увеличении лимита"),
+    )
+
+
+def tariffs(request):
+    _require(request, "catalog.view_tariff")
+    return _render(
+        request, "staff/tariffs.html",
+        {
+            "tariffs": Tariff.objects.select_related("successor").order_by("rank", "code"),
+            "archive_form": ArchiveTariffForm(),
+            "can_archive": request.user.has_perm(groups.ARCHIVE_TARIFF),
+        },
+        _("Тарифы"),
+    )
+
+
+@require_POST
+def tariff_archive(request, tariff_id: int):
+    _require(request, groups.ARCHIVE_TARIFF)
+    tariff = get_object_or_404(Tariff, pk=tariff_id)
+    form = ArchiveTariffForm(request.POST)
+    if form.is_valid():
+        try:
+            archive_tariff(tariff, successor=form.cleaned_data["successor"], staff_user=request.user)
+        except CatalogError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Тариф «%(name)s» в архиве.") % {"name": tariff.name})
+    else:
+        messages.error(request, _("Выберите преемника из тарифов в продаже."))
+    return redirect("staff:tariffs")
+
+
+def clock_view(request):
+    """Move the demo clock forward and run the tick: watch a subscription come to its end."""
+    if not clock.test_clock_allowed():
+        raise Http404
+    from podpiska.notifications.tasks import run_tick
+
+    form = ClockForm(request.POST or None)
+    results = None
+    if request.method == "POST":
+        if "reset" in request.POST:
+            clock.store_offset(timedelta(0))
+            messages.success(request, _("Часы возвращены к реальному времени."))
+            return redirect("staff:clock")
+        if form.is_valid():
+            clock.store_offset(clock.offset() + timedelta(days=form.cleaned_data["days"]))
+            results = run_tick()
+            messages.success(request, _("Часы переведены вперёд, фоновые задачи выполнены."))
+    return _render(
+        request, "staff/clock.html",
+        {"form": form, "now": clock.now(), "offset_days": clock.offset() / timedelta(days=1), "results": results},
+        _("Тестовые часы"),
+    )
+
+
+def dashboard_context(request) -> dict:
+    data = reports.dashboard(clock.now())
+    data["revenue"] = [{**row, "total_display": format_rub(row["total"])} for row in data["revenue"]]
+    data["test_clock"] = clock.test_clock_allowed()
+    data["site_url"] = settings.SITE_URL
+    return data

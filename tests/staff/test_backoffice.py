@@ -1,0 +1,309 @@
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+
+from podpiska.audit.models import AuditRecord
+from podpiska.billing.actions import place_order, record_payment
+from podpiska.billing.models import OrderStatus, Payment, PaymentState
+from podpiska.catalog.models import IndividualOffer
+from podpiska.core.models import ClockOffset
+from podpiska.staff.groups import setup_staff_groups
+from podpiska.subscriptions.models import Subscription
+from podpiska.support.models import LimitIncreaseRequest, SupportRequest
+from tests.conftest import NOW
+from tests.factories import make_subscription, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_groups(db):
+    return setup_staff_groups()
+
+
+def _staff(client, group_name, staff_groups, email=None):
+    user = make_user(email or f"{group_name}@podpiska.local", is_staff=True)
+    user.groups.add(staff_groups[group_name])
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def renewal(clock, tariffs, org, owner):
+    """A Компас 200 subscription ending in ten days and an unpaid invoice to renew it."""
+    make_subscription(org, tariffs["200"], NOW - timedelta(days=355))
+    order = place_order(
+        organization=org, user=owner, kind="renew", payment_method="invoice",
+        idempotency_key="renew-1", tariff=tariffs["200"],
+    )
+    return order
+
+
+# --- who may see what -------------------------------------------------------------
+
+
+def test_customer_gets_nothing_from_staff(client, owner, clock):
+    client.force_login(owner)
+    for url in ["/staff/", "/staff/dashboard/", "/staff/payments/confirm/", "/staff/payments/queue/",
+                "/staff/organizations/1/overview/", "/staff/clock/"]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/staff/login/"), url
+    response = client.post("/staff/payments/confirm/", {"reference": "1", "amount": "1"})
+    assert response.status_code == 302 and not Payment.objects.exists()
+
+
+def test_anonymous_is_sent_to_the_staff_login(client):
+    response = client.get("/staff/payments/queue/")
+    assert response.status_code == 302 and response["Location"].startswith("/staff/login/")
+
+
+def test_support_user_cannot_confirm_payments_or_import_statements(client, staff_groups, renewal):
+    _staff(client, "support", staff_groups)
+    data = {"reference": renewal.invoice.display_number, "amount": "134 400,00",
+            "doc_date": "2026-11-27", "doc_number": "55"}
+    assert client.get("/staff/payments/confirm/").status_code == 403
+    assert client.post("/staff/payments/confirm/", data).status_code == 403
+    assert client.get("/staff/statements/upload/").status_code == 403
+    payment, _ = record_payment(source="statement", amount=100, received_at=NOW, dedup_key="x")
+    assert client.post(f"/staff/payments/{payment.pk}/match/", {"reference": "1"}).status_code == 403
+    assert not Payment.objects.filter(source="manual").exists()
+    renewal.refresh_from_db()
+    assert renewal.status == OrderStatus.AWAITING_PAYMENT
+    # What support may do: look.
+    assert client.get("/staff/").status_code == 200
+    assert client.get("/staff/payments/queue/").status_code == 200
+    assert client.get(f"/staff/organizations/{renewal.organization_id}/overview/").status_code == 200
+
+
+def test_groups_are_created_with_their_rights(staff_groups):
+    billing, support = Group.objects.get(name="billing"), Group.objects.get(name="support")
+    billing_perms = set(billing.permissions.values_list("codename", flat=True))
+    support_perms = set(support.permissions.values_list("codename", flat=True))
+    assert {"add_payment", "change_payment", "add_statementimport"} <= billing_perms
+    assert not {"add_payment", "change_payment", "add_statementimport"} & support_perms
+    assert "change_supportrequest" in support_perms
+    setup_staff_groups()  # idempotent
+    assert Group.objects.filter(name__in=["billing", "support"]).count() == 2
+
+
+# --- payments ----------------------------------------------------------------------
+
+
+def test_billing_confirms_a_bank_payment_by_hand(client, staff_groups, renewal, org):
+    user = _staff(client, "billing", staff_groups)
+    data = {"reference": f"№ {renewal.invoice.display_number}", "amount": "134 400,00",
+            "doc_date": "27.11.2026", "doc_number": "512", "payer_inn": org.inn}
+    response = client.post("/staff/payments/confirm/", data, follow=True)
+    assert response.status_code == 200
+    assert "Платёж зачтён, заказ исполнен." in response.content.decode()
+
+    renewal.refresh_from_db()
+    assert renewal.status == OrderStatus.FULFILLED
+    payment = Payment.objects.get(source="manual")
+    assert payment.amount == 134_400_00 and payment.state == PaymentState.APPLIED
+    assert payment.doc_number == "512" and payment.created_by == user
+    renewed = Subscription.objects.get(order=renewal)
+    assert renewed.starts_at == Subscription.objects.exclude(pk=renewed.pk).get().ends_at
+    assert AuditRecord.objects.filter(action="payment.applied", actor=user).exists()
+
+    # The form posted twice credits nothing twice.
+    response = client.post("/staff/payments/confirm/", data, follow=True)
+    assert "уже внесён" in response.content.decode()
+    assert Payment.objects.count() == 1 and Subscription.objects.count() == 2
+
+
+def test_manual_payment_bad_input_changes_nothing(client, staff_groups, renewal):
+    _staff(client, "billing", staff_groups)
+    for data, message in [
+        ({"reference": "2026-99999", "amount": "100", "doc_date": "2026-11-27", "doc_number": "1"},
+         "не найден"),
+        ({"reference": renewal.invoice.display_number, "amount": "сто", "doc_date": "2026-11-27",
+          "doc_number": "1"}, "Введите сумму в рублях"),
+        ({"reference": renewal.invoice.display_number, "amount": "100", "doc_date": "2026-12-25",
+          "doc_number": "1"}, "не может быть в будущем"),
+    ]:
+        response = client.post("/staff/payments/confirm/", data)
+        assert response.status_code == 200
+        assert message in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_underpayment_by_hand_goes_to_the_queue(client, staff_groups, renewal):
+    _staff(client, "billing", staff_groups)
+    data = {"reference": renewal.invoice.display_number, "amount": "1000",
+            "doc_date": "2026-11-26", "doc_number": "7"}
+    response = client.post("/staff/payments/confirm/", data, follow=True)
+    assert "недоплата" in response.content.decode()
+    assert Payment.objects.get().state == PaymentState.QUEUED
+    renewal.refresh_from_db()
+    assert renewal.status == OrderStatus.AWAITING_PAYMENT
+
+
+def test_unmatched_queue_one_click_match_fulfils_the_order(client, staff_groups, renewal):
+    user = _staff(client, "billing", staff_groups)
+    payment, _ = record_payment(
+        source="statement", amount=134_400_00, received_at=NOW, dedup_key="stmt-1",
+        payer_name="ООО «Тест»", payer_inn="7700000000", purpose="Оплата за доступ к сервису",
+        suggestions=[renewal.invoice.pk],
+    )
+    page = client.get("/staff/payments/queue/").content.decode()
+    assert "Оплата за доступ к сервису" in page
+    assert f"На счёт № {renewal.invoice.display_number}" in page
+
+    response = client.post(
+        f"/staff/payments/{payment.pk}/match/", {"reference": renewal.invoice.display_number}, follow=True
+    )
+    assert "Платёж зачтён, заказ исполнен." in response.content.decode()
+    payment.refresh_from_db()
+    renewal.refresh_from_db()
+    assert payment.state == PaymentState.APPLIED and payment.order == renewal
+    assert renewal.status == OrderStatus.FULFILLED
+    assert Subscription.objects.filter(order=renewal).exists()
+    assert AuditRecord.objects.filter(action="order.fulfilled", actor=user).exists()
+
+    # A second click does nothing more.
+    client.post(f"/staff/payments/{payment.pk}/match/", {"reference": renewal.invoice.display_number})
+    assert Subscription.objects.filter(order=renewal).count() == 1
+    assert "Очередь пуста" in client.get("/staff/payments/queue/").content.decode()
+
+
+def test_statement_upload_shows_the_import_report(client, staff_groups):
+    pytest.importorskip("podpiska.billing.statements.importer")
+    _staff(client, "billing", staff_groups)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = SimpleUploadedFile("bad.txt", "не выписка".encode("cp1251"))
+    response = client.post("/staff/statements/upload/", {"file": bad})
+    assert response.status_code == 200
+    assert "Файл не принят" in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+# --- dashboard and overview -----------------------------------------------------------
+
+
+def test_dashboard_shows_what_needs_attention(client, staff_groups, renewal, org, tariffs):
+    _staff(client, "billing", staff_groups)
+    record_payment(source="statement", amount=500, received_at=NOW, dedup_key="q1")
+    SupportRequest.objects.create(organization=org, subject="Вопрос", message="?", created_at=NOW)
+    page = client.get("/staff/").content.decode()
+    assert "Заканчиваются в ближайшие 30 дней" in page
+    assert str(org) in page and "ожидает оплаты" in page
+    assert renewal.tariff_name in page
+    assert "платежей в очереди разбора" in page
+
+    client.post("/staff/payments/confirm/", {"reference": renewal.invoice.display_number,
+                                             "amount": "134400", "doc_date": "2026-11-27", "doc_number": "9"})
+    page = client.get("/staff/dashboard/").content.decode()
+    assert "134\u00a0400,00\u00a0₽" in page  # revenue this month
+    assert "Нет таких подписок" in page  # the renewal is paid now
+
+
+def test_organization_overview_has_everything(client, staff_groups, renewal, org):
+    _staff(client, "billing", staff_groups)
+    page = client.get(f"/staff/organizations/{org.pk}/overview/").content.decode()
+    for text in [org.inn, "Компас 200", "действует", renewal.invoice.display_number, "ожидает оплаты",
+                 "order.placed", "Журнал изменений", "Платежей нет"]:
+        assert text in page, text
+    assert client.get("/staff/organizations/999999/overview/").status_code == 404
+
+
+# --- offers, requests, tariffs ----------------------------------------------------------
+
+
+def test_staff_makes_and_withdraws_an_offer(client, staff_groups, org, tariffs, clock):
+    user = _staff(client, "billing", staff_groups)
+    response = client.post(f"/staff/organizations/{org.pk}/offers/new/", {
+        "kind": "tariff", "tariff": tariffs["400"].pk, "price": "250 000", "valid_until": "2026-12-15",
+    })
+    assert response.status_code == 302
+    offer = IndividualOffer.objects.get()
+    assert offer.price == 250_000_00 and offer.created_by == user and offer.tariff_name == "Компас 400"
+
+    response = client.post(f"/staff/organizations/{org.pk}/offers/new/", {
+        "kind": "addon", "valid_until": "2026-12-15",
+    }, follow=True)
+    assert "Заполните это поле" in response.content.decode()
+    assert IndividualOffer.objects.count() == 1
+
+    client.post(f"/staff/offers/{offer.pk}/withdraw/")
+    offer.refresh_from_db()
+    assert offer.status == IndividualOffer.Status.WITHDRAWN
+    assert AuditRecord.objects.filter(action="catalog.offer_withdrawn", actor=user).exists()
+
+
+def test_limit_request_answered_with_an_addon_offer(client, staff_groups, org, owner, clock, tariffs):
+    user = _staff(client, "support", staff_groups)
+    request = LimitIncreaseRequest.objects.create(organization=org, user=owner, extra_exports=5000, created_at=NOW)
+    assert client.get(f"/staff/limit-requests/{request.pk}/answer/").status_code == 200
+    response = client.post(f"/staff/limit-requests/{request.pk}/answer/", {
+        "extra_exports": "5000", "price": "40 000,00", "valid_until": "2026-12-31", "answer": "Готовы добавить",
+    })
+    assert response.status_code == 302
+    offer = IndividualOffer.objects.get()
+    assert offer.kind == "addon" and offer.addon_exports == 5000 and offer.price == 40_000_00
+    request.refresh_from_db()
+    assert request.status == "answered" and request.answer == "Готовы добавить"
+    assert AuditRecord.objects.filter(action="support.limit_request_answered", actor=user).exists()
+
+
+def test_support_request_answered_in_admin(client, staff_groups, org, clock):
+    user = _staff(client, "support", staff_groups)
+    request = SupportRequest.objects.create(organization=org, subject="Счёт", message="Где счёт?", created_at=NOW)
+    url = f"/staff/support/supportrequest/{request.pk}/change/"
+    response = client.post(url, {"status": "answered", "answer": ""})
+    assert "напишите ответ" in response.content.decode()
+    client.post(url, {"status": "answered", "answer": "Счёт в настройках организации."})
+    request.refresh_from_db()
+    assert request.status == "answered" and request.answered_at == NOW
+    assert AuditRecord.objects.filter(action="support.request_answered", actor=user).exists()
+
+
+def test_tariff_archived_with_a_successor(client, staff_groups, tariffs, clock):
+    user = _staff(client, "billing", staff_groups)
+    assert "Компас 100" in client.get("/staff/tariffs/").content.decode()
+    client.post(f"/staff/tariffs/{tariffs['100'].pk}/archive/", {"successor": tariffs["200"].pk})
+    tariffs["100"].refresh_from_db()
+    assert tariffs["100"].is_archived and tariffs["100"].successor == tariffs["200"]
+    assert AuditRecord.objects.filter(action="catalog.tariff_archived", actor=user).exists()
+
+
+def test_support_cannot_archive_tariffs(client, staff_groups, tariffs):
+    _staff(client, "support", staff_groups)
+    assert client.post(f"/staff/tariffs/{tariffs['100'].pk}/archive/", {}).status_code == 403
+
+
+# --- time travel ----------------------------------------------------------------------------
+
+
+def test_clock_moves_forward_and_runs_the_tick(client, staff_groups, settings):
+    from podpiska.core import clock
+
+    _staff(client, "billing", staff_groups)
+    try:
+        response = client.post("/staff/clock/", {"days": "10"})
+        assert response.status_code == 200
+        assert ClockOffset.objects.get(pk=1).seconds == 10 * 86400
+        assert "reminders" in response.content.decode()
+        assert client.post("/staff/clock/", {"reset": "1"}).status_code == 302
+        assert ClockOffset.objects.get(pk=1).seconds == 0
+    finally:
+        clock.reset()
+
+
+def test_clock_is_404_when_the_test_clock_is_off(client, staff_groups, settings):
+    settings.PODPISKA = {**settings.PODPISKA, "ALLOW_TEST_CLOCK": False}
+    _staff(client, "billing", staff_groups)
+    assert client.get("/staff/clock/").status_code == 404
+    assert client.post("/staff/clock/", {"days": "1"}).status_code == 404
+    assert not ClockOffset.objects.exists()
+
+
+def test_dates_in_forms_accept_russian_format():
+    from podpiska.staff.forms import ManualPaymentForm
+
+    form = ManualPaymentForm(data={"reference": "1", "amount": "1", "doc_date": "01.12.2026", "doc_number": "1"})
+    form.is_valid()
+    assert form.cleaned_data.get("doc_date") == date(2026, 12, 1)
