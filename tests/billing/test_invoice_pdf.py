@@ -11,7 +11,12 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from podpiska.billing.invoice_render import qr_payload, qr_svg, render_invoice_pdf
+from podpiska.billing.invoice_render import (
+    qr_payload,
+    qr_svg,
+    render_invoice_html,
+    render_invoice_pdf,
+)
 from podpiska.billing.invoices import issue_invoice, payment_purpose
 from podpiska.billing.models import Order, OrderKind, PaymentMethod
 from tests import factories
@@ -153,8 +158,9 @@ def test_staff_sees_any_invoice(client, invoice):
 
 @pytest.mark.skipif(not shutil.which("pdftoppm"), reason="needs poppler-utils")
 def test_render_png_for_review(invoice):
-    """Writes test-artifacts/invoice.{pdf,png} for a person to look at; asserts one page."""
+    """Writes test-artifacts/invoice.{html,pdf,png} for a person to look at; asserts one page."""
     ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "invoice.html").write_text(render_invoice_html(invoice), encoding="utf-8")
     pdf = ARTIFACTS / "invoice.pdf"
     pdf.write_bytes(render_invoice_pdf(invoice))
     subprocess.run(
@@ -180,3 +186,24 @@ def test_printed_qr_scans_back_to_the_payload(invoice, tmp_path):
         ["zbarimg", "--raw", "-q", str(tmp_path / "page.png")], capture_output=True, check=True
     ).stdout.decode("utf-8")
     assert scanned.strip() == qr_payload(invoice)
+
+
+def test_entrepreneur_buyer_has_no_kpp(client, clock, tariffs, owner):
+    entrepreneur = factories.make_org(user=owner, entrepreneur=True)
+    order = Order.objects.create(
+        **tariffs["100"].terms(),
+        organization=entrepreneur,
+        kind=OrderKind.RENEW,
+        tariff=tariffs["100"],
+        requisites=entrepreneur.requisites(),
+        payment_method=PaymentMethod.INVOICE,
+        idempotency_key="ip",
+        created_at=NOW,
+        pay_by=date(2026, 12, 11),
+    )
+    invoice = issue_invoice(order)
+    client.force_login(owner)
+    html = client.get(reverse("billing:invoice", args=[invoice.pk])).content.decode()
+    buyer_row = html.split("Покупатель:", 1)[1].split("</tr>", 1)[0]
+    assert f"ИНН {entrepreneur.inn}" in buyer_row
+    assert "КПП" not in buyer_row

@@ -9,6 +9,7 @@ import qrcode.constants
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from qrcode.image.svg import SvgPathImage
 
 from podpiska.billing.invoices import payment_purpose
@@ -16,8 +17,6 @@ from podpiska.billing.models import Invoice
 from podpiska.core.money import amount_in_words, format_amount
 
 TEMPLATE = "billing/invoice.html"
-# The only unit an invoice line uses: access to the service is a service.
-UNIT = "усл."
 
 
 def _qr_value(value: str) -> str:
@@ -64,8 +63,8 @@ def qr_svg(payload: str) -> str:
 
 def vat_label(invoice: Invoice) -> str:
     if not invoice.vat_rate:
-        return "Без НДС"
-    return f"В том числе НДС ({invoice.vat_rate}\u00a0%)"
+        return _("Без НДС")
+    return _("В том числе НДС (%(rate)s\u00a0%%)") % {"rate": invoice.vat_rate}
 
 
 def invoice_context(invoice: Invoice, *, for_pdf: bool = False) -> dict:
@@ -81,7 +80,7 @@ def invoice_context(invoice: Invoice, *, for_pdf: bool = False) -> dict:
                 "position": 1,
                 "name": invoice.line,
                 "quantity": 1,
-                "unit": UNIT,
+                "unit": _("усл."),  # access to the service is sold as a service
                 "price": total,
                 "sum": total,
             }
