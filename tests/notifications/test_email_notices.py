@@ -1,0 +1,65 @@
+"""E-mails that events send, checked in Django's test outbox, in Russian."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from podpiska.accounts.models import Membership
+from podpiska.billing.actions import place_order, record_payment
+from podpiska.notifications.email import send_due
+from tests.conftest import NOW
+from tests.factories import make_subscription, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def renewal(clock, tariffs, org, owner):
+    make_subscription(org, tariffs["200"], NOW - timedelta(days=355))
+    Membership.objects.create(user=make_user("member@example.com"), organization=org, role="member")
+    return place_order(
+        organization=org, user=owner, kind="renew", payment_method="invoice",
+        idempotency_key="renew-1", tariff=tariffs["200"],
+    )
+
+
+def test_invoice_issued_emails_managers_and_the_documents_address(renewal, org, clock):
+    send_due(clock.now())
+    invoice = renewal.invoice
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([org.email, "owner@example.com"])
+    message = mail.outbox[0]
+    assert message.subject == f"Счёт на оплату № {invoice.display_number} от 27.11.2026"
+    assert f"выставлен счёт на оплату № {invoice.display_number} от 27.11.2026" in message.body
+    assert "Сумма: 134\u00a0400,00\u00a0₽" in message.body
+    assert f"Оплата по счёту № {invoice.display_number}" in message.body
+    assert f"http://127.0.0.1:8000/billing/invoices/{invoice.pk}/" in message.body
+    html = message.alternatives[0][0]
+    assert "Открыть счёт" in html and f"/billing/invoices/{invoice.pk}/" in html
+
+
+def test_paid_order_sends_a_confirmation(renewal, org, clock):
+    send_due(clock.now())
+    mail.outbox.clear()
+    record_payment(source="manual", amount=renewal.price, received_at=NOW, dedup_key="p1", order=renewal)
+    send_due(clock.now())
+    assert [m.to for m in mail.outbox] == [["owner@example.com"]]
+    message = mail.outbox[0]
+    assert message.subject == "Оплата получена: подписка «Компас 200» оформлена"
+    assert "Мы получили оплату 134\u00a0400,00\u00a0₽" in message.body
+    # The renewal starts when the current subscription ends (08.12.2026 00:00).
+    assert "действует с 08.12.2026 по 07.12.2027 включительно" in message.body
+
+
+def test_tick_and_worker_commands(renewal, clock, capsys):
+    call_command("tick")
+    out = capsys.readouterr().out
+    # The invoice to two addresses, and the 14-day reminder (ten days are left).
+    assert "reminders: 1" in out and "emails: 3" in out
+    assert len(mail.outbox) == 3
+    assert any("Заказ на продление оформлен и ожидает оплаты" in m.body for m in mail.outbox)
+    call_command("tick", "--json")
+    assert '"emails": 0' in capsys.readouterr().out
+    call_command("worker", "--once")
+    assert "reminders: 0" in capsys.readouterr().out
