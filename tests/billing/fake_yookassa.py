@@ -42,12 +42,20 @@ class FakeYooKassa:
     # -- driven by the test ------------------------------------------------------
 
     def succeed(self, payment_id: str, **changes) -> dict:
-        return self._change(payment_id, status="succeeded", paid=True,
-                            captured_at="2026-11-27T09:05:00.000Z", **changes)
+        return self._change(
+            payment_id,
+            status="succeeded",
+            paid=True,
+            captured_at="2026-11-27T09:05:00.000Z",
+            **changes,
+        )
 
     def cancel(self, payment_id: str) -> dict:
-        return self._change(payment_id, status="canceled",
-                            cancellation_details={"party": "yoo_money", "reason": "expired_on_confirmation"})
+        return self._change(
+            payment_id,
+            status="canceled",
+            cancellation_details={"party": "yoo_money", "reason": "expired_on_confirmation"},
+        )
 
     def fail_next(self, *statuses: int) -> None:
         """The next requests answer these HTTP statuses (e.g. 500) instead."""
@@ -105,14 +113,18 @@ class FakeYooKassa:
                 self.wfile.write(raw)
 
             def _error(self, status: int, code: str, description: str) -> None:
-                self._answer(status, {"type": "error", "id": "err", "code": code, "description": description})
+                self._answer(
+                    status, {"type": "error", "id": "err", "code": code, "description": description}
+                )
 
             def _authorized(self) -> bool:
                 expected = base64.b64encode(f"{SHOP_ID}:{SECRET_KEY}".encode()).decode()
                 return self.headers.get("Authorization") == f"Basic {expected}"
 
             def _common(self, body) -> bool:
-                fake.requests.append(Seen(self.command, self.path, dict(self.headers.items()), body))
+                fake.requests.append(
+                    Seen(self.command, self.path, dict(self.headers.items()), body)
+                )
                 if fake.failures:
                     self._error(fake.failures.pop(0), "internal_server_error", "try again")
                     return False
@@ -142,7 +154,11 @@ class FakeYooKassa:
                 if not self._common(None):
                     return
                 prefix = "/v3/payments/"
-                payment = fake.payments.get(self.path[len(prefix):]) if self.path.startswith(prefix) else None
+                payment = (
+                    fake.payments.get(self.path[len(prefix) :])
+                    if self.path.startswith(prefix)
+                    else None
+                )
                 if payment is None:
                     return self._error(404, "not_found", "payment not found")
                 self._answer(200, payment)
@@ -158,8 +174,8 @@ class FakeYooKassa:
         self.server.server_close()
 
 
-@pytest.fixture
-def fake_yookassa(settings):
+@pytest.fixture(name="fake_yookassa")
+def fake_yookassa_fixture(settings):
     """The fake server, with the project configured to use YooKassa through it."""
     fake = FakeYooKassa().start()
     settings.PODPISKA = {**settings.PODPISKA, "ONLINE_PROVIDER": "yookassa"}

@@ -8,8 +8,19 @@ from django.test import Client
 from podpiska.accounts.models import Membership
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import OrderRefused, cancel_order
-from podpiska.billing.models import OnlinePayment, OnlinePaymentStatus, OrderStatus, Payment, PaymentMethod
-from podpiska.billing.online import get_provider, sandbox_allowed, start_online_payment
+from podpiska.billing.models import (
+    OnlinePayment,
+    OnlinePaymentStatus,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+)
+from podpiska.billing.online import (
+    get_provider,
+    refresh_pending_online_payments,
+    sandbox_allowed,
+    start_online_payment,
+)
 from podpiska.billing.providers.base import ProviderError
 from podpiska.subscriptions.models import Subscription
 from tests.conftest import NOW
@@ -46,11 +57,17 @@ def test_pay_fulfils_the_order_once_through_the_refresh_path(order, owner, clien
 
     response = client.post(url, {"action": "pay"}, follow=True)
     assert [location for location, _ in response.redirect_chain] == [
-        f"http://testserver/billing/online/return/{attempt.pk}/?next=%2Fsettings%2F", "/settings/"]
+        f"http://testserver/billing/online/return/{attempt.pk}/?next=%2Fsettings%2F",
+        "/settings/",
+    ]
     order.refresh_from_db()
     assert order.status == OrderStatus.FULFILLED
     payment = Payment.objects.get()
-    assert (payment.source, payment.amount, payment.dedup_key) == ("online", order.price, f"sandbox:{attempt.external_id}")
+    assert (payment.source, payment.amount, payment.dedup_key) == (
+        "online",
+        order.price,
+        f"sandbox:{attempt.external_id}",
+    )
     assert Subscription.objects.get(order=order).starts_at == current.ends_at
     assert AuditRecord.objects.filter(action="online_payment.succeeded").count() == 1
 
@@ -70,12 +87,15 @@ def test_refuse_cancels_the_attempt_and_the_order_keeps_waiting(order, client):
 
     again = start_online_payment(order, return_url=RETURN_TO)
     assert again != url
-    assert list(OnlinePayment.objects.filter(order=order).order_by("pk").values_list("status", flat=True)) == [
-        OnlinePaymentStatus.CANCELED, OnlinePaymentStatus.PENDING]
+    assert list(
+        OnlinePayment.objects.filter(order=order).order_by("pk").values_list("status", flat=True)
+    ) == [OnlinePaymentStatus.CANCELED, OnlinePaymentStatus.PENDING]
 
 
 def test_double_start_reuses_the_open_attempt(order):
-    assert start_online_payment(order, return_url=RETURN_TO) == start_online_payment(order, return_url=RETURN_TO)
+    assert start_online_payment(order, return_url=RETURN_TO) == start_online_payment(
+        order, return_url=RETURN_TO
+    )
     assert OnlinePayment.objects.filter(order=order).count() == 1
 
 
@@ -146,8 +166,25 @@ def test_sandbox_is_refused_when_yookassa_is_configured(order, client, settings)
 def test_production_settings_never_run_the_sandbox_even_by_default(order, settings):
     # Production keeps the default provider name "sandbox" until YooKassa is configured,
     # but neither DEBUG nor a movable clock: online payment is then unavailable.
-    settings.PODPISKA = {**settings.PODPISKA, "ONLINE_PROVIDER": "sandbox", "ALLOW_TEST_CLOCK": False}
+    settings.PODPISKA = {
+        **settings.PODPISKA,
+        "ONLINE_PROVIDER": "sandbox",
+        "ALLOW_TEST_CLOCK": False,
+    }
     settings.DEBUG = False
     assert not sandbox_allowed()
     with pytest.raises(ProviderError, match="недоступна"):
         start_online_payment(order, return_url=RETURN_TO)
+
+
+def test_tick_settles_an_attempt_nobody_came_back_for(order, clock):
+    start_online_payment(order, return_url=RETURN_TO)
+    attempt = OnlinePayment.objects.get(order=order)
+    get_provider("sandbox").decide(attempt, pay=True)  # paid, but the customer closed the tab
+
+    assert refresh_pending_online_payments(clock.now()) == 0  # too fresh to poll
+    clock.shift(timedelta(minutes=11))
+    assert refresh_pending_online_payments(clock.now()) == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FULFILLED and Payment.objects.count() == 1
+    assert refresh_pending_online_payments(clock.now()) == 0

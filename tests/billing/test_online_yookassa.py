@@ -21,7 +21,7 @@ from podpiska.billing.online import refresh_online_payment, start_online_payment
 from podpiska.billing.providers import yookassa
 from podpiska.billing.providers.base import ProviderError
 from podpiska.subscriptions.models import Subscription
-from tests.billing.fake_yookassa import SECRET_KEY, SHOP_ID, fake_yookassa  # noqa: F401
+from tests.billing.fake_yookassa import fake_yookassa_fixture  # noqa: F401
 from tests.conftest import NOW
 from tests.factories import make_org, make_subscription, make_user
 
@@ -37,31 +37,46 @@ def order(tariffs, org, owner, order_for):
 
 
 @pytest.fixture
-def attempt(order, fake_yookassa):  # noqa: F811
+def attempt(order, fake_yookassa):
     start_online_payment(order, return_url=RETURN_TO)
     return OnlinePayment.objects.get(order=order)
 
 
 def notify(payment_id, event="payment.succeeded", status="succeeded", ip=YOOKASSA_IP, **extra):
-    body = {"type": "notification", "event": event,
-            "object": {"id": payment_id, "status": status, "paid": status == "succeeded",
-                       "amount": {"value": "1.00", "currency": "RUB"}}}
-    return Client().post(NOTIFY, data=json.dumps(body), content_type="application/json",
-                         REMOTE_ADDR=ip, **extra)
+    body = {
+        "type": "notification",
+        "event": event,
+        "object": {
+            "id": payment_id,
+            "status": status,
+            "paid": status == "succeeded",
+            "amount": {"value": "1.00", "currency": "RUB"},
+        },
+    }
+    return Client().post(
+        NOTIFY, data=json.dumps(body), content_type="application/json", REMOTE_ADDR=ip, **extra
+    )
 
 
 def nothing_paid(order):
     order.refresh_from_db()
-    return (order.status == OrderStatus.AWAITING_PAYMENT and not Payment.objects.exists()
-            and not Subscription.objects.filter(order=order).exists())
+    return (
+        order.status == OrderStatus.AWAITING_PAYMENT
+        and not Payment.objects.exists()
+        and not Subscription.objects.filter(order=order).exists()
+    )
 
 
-def test_create_payment_sends_the_documented_request(order, fake_yookassa):  # noqa: F811
+def test_create_payment_sends_the_documented_request(order, fake_yookassa):
     url = start_online_payment(order, return_url=RETURN_TO)
 
     attempt = OnlinePayment.objects.get(order=order)
     [sent] = fake_yookassa.posts()
-    assert url == attempt.confirmation_url == fake_yookassa.payments[attempt.external_id]["confirmation"]["confirmation_url"]
+    assert (
+        url
+        == attempt.confirmation_url
+        == fake_yookassa.payments[attempt.external_id]["confirmation"]["confirmation_url"]
+    )
     assert sent.path == "/v3/payments"
     assert sent.headers["Idempotence-Key"] == attempt.idempotence_key
     assert sent.headers["Authorization"].startswith("Basic ")
@@ -79,25 +94,36 @@ def test_create_payment_sends_the_documented_request(order, fake_yookassa):  # n
     assert receipt["customer"]["email"] == order.organization.email
     [item] = receipt["items"]
     assert item["amount"] == body["amount"] and item["quantity"] == "1.00"
-    assert (item["vat_code"], item["payment_mode"], item["payment_subject"]) == (11, "full_payment", "service")
+    assert (item["vat_code"], item["payment_mode"], item["payment_subject"]) == (
+        11,
+        "full_payment",
+        "service",
+    )
     assert item["description"].startswith("Доступ к сервису, тариф «Компас 200», период с ")
-    assert (attempt.status, attempt.amount, attempt.provider) == (OnlinePaymentStatus.PENDING, order.price, "yookassa")
+    assert (attempt.status, attempt.amount, attempt.provider) == (
+        OnlinePaymentStatus.PENDING,
+        order.price,
+        "yookassa",
+    )
 
 
-def test_seller_without_vat_sends_vat_code_1(order, fake_yookassa, settings):  # noqa: F811
+def test_seller_without_vat_sends_vat_code_1(order, fake_yookassa, settings):
     settings.PODPISKA_SELLER = {**settings.PODPISKA_SELLER, "vat_rate": None}
     start_online_payment(order, return_url=RETURN_TO)
     assert fake_yookassa.posts()[0].body["receipt"]["items"][0]["vat_code"] == 1
 
 
-def test_public_return_url_setting_replaces_the_request_host(order, fake_yookassa, settings):  # noqa: F811
+def test_public_return_url_setting_replaces_the_request_host(order, fake_yookassa, settings):
     settings.YOOKASSA = {**settings.YOOKASSA, "RETURN_URL": "https://pay.example.ru"}
     start_online_payment(order, return_url="http://10.0.0.5:8000/settings/")
-    assert fake_yookassa.posts()[0].body["confirmation"]["return_url"].startswith(
-        "https://pay.example.ru/billing/online/return/")
+    assert (
+        fake_yookassa.posts()[0]
+        .body["confirmation"]["return_url"]
+        .startswith("https://pay.example.ru/billing/online/return/")
+    )
 
 
-def test_repeated_start_reuses_the_attempt_and_its_payment(order, fake_yookassa):  # noqa: F811
+def test_repeated_start_reuses_the_attempt_and_its_payment(order, fake_yookassa):
     first = start_online_payment(order, return_url=RETURN_TO)
     second = start_online_payment(order, return_url=RETURN_TO)
     assert first == second
@@ -105,7 +131,7 @@ def test_repeated_start_reuses_the_attempt_and_its_payment(order, fake_yookassa)
     assert len(fake_yookassa.posts()) == 1
 
 
-def test_retry_after_a_server_error_sends_the_same_key_and_gets_one_payment(order, fake_yookassa):  # noqa: F811
+def test_retry_after_a_server_error_sends_the_same_key_and_gets_one_payment(order, fake_yookassa):
     fake_yookassa.fail_next(500)
     with pytest.raises(ProviderError, match="Не удалось связаться с ЮKassa"):
         start_online_payment(order, return_url=RETURN_TO)
@@ -119,27 +145,32 @@ def test_retry_after_a_server_error_sends_the_same_key_and_gets_one_payment(orde
     assert again.external_id == attempt.external_id and len(fake_yookassa.payments) == 1
 
 
-def test_wrong_credentials_are_a_clear_refusal(order, fake_yookassa, settings):  # noqa: F811
+def test_wrong_credentials_are_a_clear_refusal(order, fake_yookassa, settings):
     settings.YOOKASSA = {**settings.YOOKASSA, "SECRET_KEY": "wrong"}
     with pytest.raises(ProviderError, match="ЮKassa отклонила платёж"):
         start_online_payment(order, return_url=RETURN_TO)
     assert OnlinePayment.objects.get(order=order).external_id == ""
 
 
-def test_unconfigured_shop_is_a_clear_refusal(order, fake_yookassa, settings):  # noqa: F811
+def test_unconfigured_shop_is_a_clear_refusal(order, fake_yookassa, settings):
     settings.YOOKASSA = {**settings.YOOKASSA, "SHOP_ID": ""}
     with pytest.raises(ProviderError, match="не настроена"):
         start_online_payment(order, return_url=RETURN_TO)
     assert fake_yookassa.requests == []
 
 
-def test_unreachable_and_silent_servers_raise_provider_error(order, fake_yookassa, settings, monkeypatch):  # noqa: F811
+def test_unreachable_and_silent_servers_raise_provider_error(
+    order, fake_yookassa, settings, monkeypatch
+):
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(1)  # accepts connections, never answers
     monkeypatch.setattr(yookassa, "TIMEOUT_SECONDS", 0.3)
     try:
-        settings.YOOKASSA = {**settings.YOOKASSA, "API_URL": f"http://127.0.0.1:{silent.getsockname()[1]}/v3/"}
+        settings.YOOKASSA = {
+            **settings.YOOKASSA,
+            "API_URL": f"http://127.0.0.1:{silent.getsockname()[1]}/v3/",
+        }
         with pytest.raises(ProviderError, match="не ответила вовремя"):
             start_online_payment(order, return_url=RETURN_TO)
     finally:
@@ -149,7 +180,9 @@ def test_unreachable_and_silent_servers_raise_provider_error(order, fake_yookass
     assert nothing_paid(order)
 
 
-def test_forged_success_notification_fulfils_nothing_while_the_api_says_pending(attempt, order, fake_yookassa):  # noqa: F811
+def test_forged_success_notification_fulfils_nothing_while_the_api_says_pending(
+    attempt, order, fake_yookassa
+):
     response = notify(attempt.external_id)
     assert response.status_code == 200
     assert fake_yookassa.requests[-1].method == "GET"
@@ -159,7 +192,9 @@ def test_forged_success_notification_fulfils_nothing_while_the_api_says_pending(
     assert nothing_paid(order)
 
 
-def test_notification_from_a_foreign_address_is_refused_and_changes_nothing(attempt, order, fake_yookassa):  # noqa: F811
+def test_notification_from_a_foreign_address_is_refused_and_changes_nothing(
+    attempt, order, fake_yookassa
+):
     fake_yookassa.succeed(attempt.external_id)
     seen = len(fake_yookassa.requests)
     assert notify(attempt.external_id, ip="203.0.113.7").status_code == 403
@@ -169,23 +204,36 @@ def test_notification_from_a_foreign_address_is_refused_and_changes_nothing(atte
     assert nothing_paid(order)
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"type": "notification"}',
-                                  b'{"type": "notification", "event": "payment.succeeded", "object": {"id": 5}}'])
-def test_bad_notification_body_is_400(attempt, order, fake_yookassa, body):  # noqa: F811
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[]",
+        b'{"type": "notification"}',
+        b'{"type": "notification", "event": "payment.succeeded", "object": {"id": 5}}',
+    ],
+)
+def test_bad_notification_body_is_400(attempt, order, fake_yookassa, body):
     fake_yookassa.succeed(attempt.external_id)
-    response = Client().post(NOTIFY, data=body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP)
+    response = Client().post(
+        NOTIFY, data=body, content_type="application/json", REMOTE_ADDR=YOOKASSA_IP
+    )
     assert response.status_code == 400
     assert nothing_paid(order)
 
 
-def test_succeeded_notification_delivered_three_times_fulfils_once(attempt, order, fake_yookassa):  # noqa: F811
+def test_succeeded_notification_delivered_three_times_fulfils_once(attempt, order, fake_yookassa):
     fake_yookassa.succeed(attempt.external_id)
     assert [notify(attempt.external_id).status_code for _ in range(3)] == [200, 200, 200]
 
     order.refresh_from_db()
     assert order.status == OrderStatus.FULFILLED
     payment = Payment.objects.get()
-    assert (payment.source, payment.state, payment.amount) == ("online", PaymentState.APPLIED, order.price)
+    assert (payment.source, payment.state, payment.amount) == (
+        "online",
+        PaymentState.APPLIED,
+        order.price,
+    )
     assert payment.dedup_key == f"yookassa:{attempt.external_id}"
     assert payment.provider_payment_id == attempt.external_id and payment.order == order
     assert Subscription.objects.filter(order=order).count() == 1
@@ -193,9 +241,13 @@ def test_succeeded_notification_delivered_three_times_fulfils_once(attempt, orde
     assert attempt.status == OnlinePaymentStatus.SUCCEEDED
 
 
-def test_canceled_payment_closes_the_attempt_and_a_retry_starts_a_new_one(attempt, order, fake_yookassa):  # noqa: F811
+def test_canceled_payment_closes_the_attempt_and_a_retry_starts_a_new_one(
+    attempt, order, fake_yookassa
+):
     fake_yookassa.cancel(attempt.external_id)
-    assert notify(attempt.external_id, event="payment.canceled", status="canceled").status_code == 200
+    assert (
+        notify(attempt.external_id, event="payment.canceled", status="canceled").status_code == 200
+    )
     attempt.refresh_from_db()
     assert attempt.status == OnlinePaymentStatus.CANCELED
     assert nothing_paid(order)
@@ -206,13 +258,15 @@ def test_canceled_payment_closes_the_attempt_and_a_retry_starts_a_new_one(attemp
     assert retry.external_id != attempt.external_id and retry.status == OnlinePaymentStatus.PENDING
 
 
-def test_notification_for_an_unknown_payment_is_acknowledged_and_ignored(attempt, order, fake_yookassa):  # noqa: F811
+def test_notification_for_an_unknown_payment_is_acknowledged_and_ignored(
+    attempt, order, fake_yookassa
+):
     assert notify("2f0b0c1e-000f-5000-9000-1d5e1a2b3c4d").status_code == 200
     assert notify(attempt.external_id, event="refund.succeeded").status_code == 200
     assert nothing_paid(order)
 
 
-def test_failed_refetch_asks_yookassa_to_deliver_again(attempt, order, fake_yookassa):  # noqa: F811
+def test_failed_refetch_asks_yookassa_to_deliver_again(attempt, order, fake_yookassa):
     fake_yookassa.succeed(attempt.external_id)
     fake_yookassa.fail_next(500)
     assert notify(attempt.external_id).status_code == 503
@@ -222,7 +276,9 @@ def test_failed_refetch_asks_yookassa_to_deliver_again(attempt, order, fake_yook
     assert order.status == OrderStatus.FULFILLED
 
 
-def test_forwarded_for_is_trusted_only_when_configured_and_only_its_rightmost_hop(attempt, order, fake_yookassa, settings):  # noqa: F811
+def test_forwarded_for_is_trusted_only_when_configured_and_only_its_rightmost_hop(
+    attempt, order, fake_yookassa, settings
+):
     fake_yookassa.cancel(attempt.external_id)
     proxy = "10.0.0.2"
     forged = {"HTTP_X_FORWARDED_FOR": f"{YOOKASSA_IP}"}
@@ -234,37 +290,56 @@ def test_forwarded_for_is_trusted_only_when_configured_and_only_its_rightmost_ho
     assert notify(attempt.external_id, ip=proxy, **appended).status_code == 200
 
 
-@pytest.mark.parametrize("address, allowed", [
-    ("185.71.76.31", True), ("185.71.76.32", False), ("77.75.156.11", True), ("77.75.156.12", False),
-    ("2a02:5180:0:1509::17", True), ("2a02:5180:0:1510::1", False), ("::ffff:185.71.77.3", True),
-    ("not-an-ip", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "address, allowed",
+    [
+        ("185.71.76.31", True),
+        ("185.71.76.32", False),
+        ("77.75.156.11", True),
+        ("77.75.156.12", False),
+        ("2a02:5180:0:1509::17", True),
+        ("2a02:5180:0:1510::1", False),
+        ("::ffff:185.71.77.3", True),
+        ("not-an-ip", False),
+        ("", False),
+    ],
+)
 def test_sender_address_allow_list(settings, address, allowed):
-    assert yookassa.address_allowed(address, settings.YOOKASSA["NOTIFICATION_ALLOWED_IPS"]) is allowed
+    assert (
+        yookassa.address_allowed(address, settings.YOOKASSA["NOTIFICATION_ALLOWED_IPS"]) is allowed
+    )
 
 
-def test_amount_that_does_not_match_the_order_is_recorded_for_staff_not_lost(attempt, order, fake_yookassa):  # noqa: F811
+def test_amount_that_does_not_match_the_order_is_recorded_for_staff_not_lost(
+    attempt, order, fake_yookassa
+):
     fake_yookassa.succeed(attempt.external_id, amount={"value": "1000.00", "currency": "RUB"})
     refresh_online_payment(attempt)
     refresh_online_payment(attempt)
 
     payment = Payment.objects.get()
-    assert (payment.state, payment.queue_reason, payment.amount) == (PaymentState.QUEUED, QueueReason.NO_MATCH, 1000_00)
+    assert (payment.state, payment.queue_reason, payment.amount) == (
+        PaymentState.QUEUED,
+        QueueReason.NO_MATCH,
+        1000_00,
+    )
     assert payment.order is None and payment.organization == order.organization
     assert payment.suggestions == [{"order_id": order.pk, "online_payment_id": attempt.pk}]
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_PAYMENT
 
 
-def test_foreign_metadata_is_recorded_for_staff(attempt, order, fake_yookassa):  # noqa: F811
-    fake_yookassa.succeed(attempt.external_id, metadata={"order_id": "999999", "online_payment_id": str(attempt.pk)})
+def test_foreign_metadata_is_recorded_for_staff(attempt, order, fake_yookassa):
+    fake_yookassa.succeed(
+        attempt.external_id, metadata={"order_id": "999999", "online_payment_id": str(attempt.pk)}
+    )
     refresh_online_payment(attempt)
     payment = Payment.objects.get()
     assert payment.state == PaymentState.QUEUED and payment.order is None
     assert "999999" in payment.note
 
 
-def test_return_page_refetches_and_lands_on_settings(attempt, order, owner, fake_yookassa):  # noqa: F811
+def test_return_page_refetches_and_lands_on_settings(attempt, order, owner, fake_yookassa):
     client = Client()
     client.force_login(owner)
     url = f"/billing/online/return/{attempt.pk}/?next=/settings/"
@@ -280,7 +355,9 @@ def test_return_page_refetches_and_lands_on_settings(attempt, order, owner, fake
     assert order.status == OrderStatus.FULFILLED and Payment.objects.count() == 1
 
 
-def test_return_page_never_redirects_off_site_and_hides_other_organizations(attempt, owner, fake_yookassa):  # noqa: F811
+def test_return_page_never_redirects_off_site_and_hides_other_organizations(
+    attempt, owner, fake_yookassa
+):
     fake_yookassa.cancel(attempt.external_id)
     client = Client()
     client.force_login(owner)

@@ -7,6 +7,7 @@ is keyed by the provider's payment id, so any number of refreshes credit it once
 """
 
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -51,7 +52,9 @@ def sandbox_allowed() -> bool:
     if settings.DEBUG:
         return True
     podpiska = settings.PODPISKA
-    return podpiska["ONLINE_PROVIDER"] == SandboxProvider.name and bool(podpiska.get("ALLOW_TEST_CLOCK"))
+    return podpiska["ONLINE_PROVIDER"] == SandboxProvider.name and bool(
+        podpiska.get("ALLOW_TEST_CLOCK")
+    )
 
 
 def get_provider(name: str | None = None) -> BaseProvider:
@@ -104,6 +107,33 @@ def receive_notification(provider_name: str, request) -> NotificationResult:
     return result
 
 
+def refresh_pending_online_payments(
+    at: datetime,
+    *,
+    settle_after: timedelta = timedelta(minutes=10),
+    give_up_after: timedelta = timedelta(days=2),
+) -> int:
+    """Re-fetch attempts still open after `settle_after`: the backstop for a notification
+    that never came and a customer who never returned. For `podpiska tick`.
+
+    Returns how many attempts changed status; a provider that fails is retried next time.
+    """
+    changed = 0
+    stale = OnlinePayment.objects.filter(
+        status__in=OPEN_STATUSES,
+        created_at__lte=at - settle_after,
+        created_at__gte=at - give_up_after,
+    ).exclude(external_id="")
+    for attempt in stale.order_by("created_at"):
+        try:
+            refreshed = refresh_online_payment(attempt)
+        except ProviderError as exc:
+            logger.warning("online payment %s: refresh failed: %s", attempt.pk, exc)
+            continue
+        changed += refreshed.status != attempt.status
+    return changed
+
+
 @transaction.atomic
 def settle(online_payment: OnlinePayment, remote: ProviderPayment) -> OnlinePayment:
     """Store the provider's status of the attempt; record the money once it succeeded."""
@@ -131,7 +161,10 @@ def settle(online_payment: OnlinePayment, remote: ProviderPayment) -> OnlinePaym
             before=before,
             after=snapshot(attempt),
         )
-    if attempt.status == OnlinePaymentStatus.SUCCEEDED and remote.status == OnlinePaymentStatus.SUCCEEDED:
+    if (
+        attempt.status == OnlinePaymentStatus.SUCCEEDED
+        and remote.status == OnlinePaymentStatus.SUCCEEDED
+    ):
         record_online_money(attempt, remote)
     return attempt
 
@@ -152,7 +185,9 @@ def record_online_money(attempt: OnlinePayment, remote: ProviderPayment) -> None
     """Record the succeeded payment: applied to the order, or queued for staff when it
     does not match the order — never lost, never credited twice (dedup by payment id)."""
     if not remote.amount:
-        logger.error("online payment %s succeeded without a rouble amount: %r", attempt.pk, remote.raw)
+        logger.error(
+            "online payment %s succeeded without a rouble amount: %r", attempt.pk, remote.raw
+        )
         return
     order = attempt.order
     requisites = order.requisites or {}

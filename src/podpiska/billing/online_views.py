@@ -12,7 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from podpiska.billing.models import OnlinePayment, OnlinePaymentStatus, OrderStatus
-from podpiska.billing.online import get_provider, receive_notification, refresh_online_payment, sandbox_allowed
+from podpiska.billing.online import (
+    get_provider,
+    receive_notification,
+    refresh_online_payment,
+    sandbox_allowed,
+)
 from podpiska.billing.providers.base import ProviderError
 from podpiska.billing.providers.sandbox import SandboxProvider
 
@@ -31,7 +36,9 @@ def attempt_of_current_organization(request, online_payment_id: int, **filters) 
 
 def safe_next(request) -> str:
     target = request.GET.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse("web:settings")
 
@@ -49,14 +56,30 @@ def online_return(request, online_payment_id: int):
     order.refresh_from_db()
     if attempt.status == OnlinePaymentStatus.SUCCEEDED:
         if order.status == OrderStatus.FULFILLED:
-            messages.success(request, _("Оплата получена, заказ № %(n)s исполнен.") % {"n": order.pk})
+            messages.success(
+                request, _("Оплата получена, заказ № %(n)s исполнен.") % {"n": order.pk}
+            )
         else:
-            messages.warning(request, _("Оплата получена; сотрудник проверит её и завершит заказ № %(n)s.") % {"n": order.pk})
+            messages.warning(
+                request,
+                _("Оплата получена; сотрудник проверит её и завершит заказ № %(n)s.")
+                % {"n": order.pk},
+            )
         return redirect(safe_next(request))
     if attempt.status == OnlinePaymentStatus.CANCELED:
-        messages.warning(request, _("Оплата не прошла. Заказ № %(n)s ждёт оплаты: попробуйте ещё раз или оплатите по счёту.") % {"n": order.pk})
+        messages.warning(
+            request,
+            _(
+                "Оплата не прошла. Заказ № %(n)s ждёт оплаты: попробуйте ещё раз или оплатите по счёту."
+            )
+            % {"n": order.pk},
+        )
         return redirect(safe_next(request))
-    return render(request, "billing/online/return.html", {"attempt": attempt, "order": order, "next": safe_next(request)})
+    return render(
+        request,
+        "billing/online/return.html",
+        {"attempt": attempt, "order": order, "next": safe_next(request)},
+    )
 
 
 @csrf_exempt
@@ -73,7 +96,9 @@ def sandbox_page(request, online_payment_id: int):
     """The sandbox provider's payment page: «Оплатить» or «Отказаться»."""
     if not sandbox_allowed():
         raise Http404
-    attempt = attempt_of_current_organization(request, online_payment_id, provider=SandboxProvider.name)
+    attempt = attempt_of_current_organization(
+        request, online_payment_id, provider=SandboxProvider.name
+    )
     provider = get_provider(SandboxProvider.name)
     if request.method == "POST":
         if not request.membership.can_manage:
@@ -89,4 +114,6 @@ def sandbox_page(request, online_payment_id: int):
             messages.warning(request, str(exc))
         attempt.refresh_from_db()
         return redirect(SandboxProvider.return_url(attempt))
-    return render(request, "billing/online/sandbox.html", {"attempt": attempt, "order": attempt.order})
+    return render(
+        request, "billing/online/sandbox.html", {"attempt": attempt, "order": attempt.order}
+    )

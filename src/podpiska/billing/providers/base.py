@@ -163,14 +163,21 @@ class BaseProvider:
     def remember(self, attempt: OnlinePayment, remote: ProviderPayment) -> OnlinePayment:
         """Store what the provider answered to the creation request."""
         with transaction.atomic():
-            locked = OnlinePayment.objects.select_for_update().select_related("order").get(pk=attempt.pk)
+            locked = (
+                OnlinePayment.objects.select_for_update().select_related("order").get(pk=attempt.pk)
+            )
             if locked.external_id and locked.external_id != remote.external_id:
                 # Same Idempotence-Key, different payment: the provider broke its promise.
                 logger.error(
                     "provider %s answered attempt %s with payment %s, already %s",
-                    self.name, locked.pk, remote.external_id, locked.external_id,
+                    self.name,
+                    locked.pk,
+                    remote.external_id,
+                    locked.external_id,
                 )
-                raise ProviderError("Платёжный сервис ответил противоречиво. Обратитесь в поддержку.")
+                raise ProviderError(
+                    "Платёжный сервис ответил противоречиво. Обратитесь в поддержку."
+                )
             before = snapshot(locked)
             locked.external_id = remote.external_id
             locked.confirmation_url = remote.confirmation_url
@@ -178,7 +185,9 @@ class BaseProvider:
                 locked.status = remote.status
             locked.raw = remote.raw
             locked.updated_at = clock.now()
-            locked.save(update_fields=["external_id", "confirmation_url", "status", "raw", "updated_at"])
+            locked.save(
+                update_fields=["external_id", "confirmation_url", "status", "raw", "updated_at"]
+            )
             record(
                 "online_payment.created",
                 locked,

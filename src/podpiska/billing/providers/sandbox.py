@@ -64,15 +64,22 @@ class SandboxProvider(BaseProvider):
             if remote.get("status") != OnlinePaymentStatus.PENDING:
                 return
             if pay:
-                remote.update(status=OnlinePaymentStatus.SUCCEEDED, paid=True,
-                              captured_at=clock.now().isoformat())
+                remote.update(
+                    status=OnlinePaymentStatus.SUCCEEDED,
+                    paid=True,
+                    captured_at=clock.now().isoformat(),
+                )
             else:
-                remote.update(status=OnlinePaymentStatus.CANCELED,
-                              cancellation_details={"party": "payer", "reason": "canceled_by_user"})
+                remote.update(
+                    status=OnlinePaymentStatus.CANCELED,
+                    cancellation_details={"party": "payer", "reason": "canceled_by_user"},
+                )
             locked.raw = remote
             locked.save(update_fields=["raw"])
 
     @staticmethod
     def return_url(online_payment: OnlinePayment) -> str:
         confirmation = online_payment.raw.get("confirmation") or {}
-        return confirmation.get("return_url") or reverse("billing:online_return", args=[online_payment.pk])
+        return confirmation.get("return_url") or reverse(
+            "billing:online_return", args=[online_payment.pk]
+        )

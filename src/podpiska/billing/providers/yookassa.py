@@ -40,7 +40,9 @@ def vat_code(rate_percent: int | None) -> int:
     try:
         return VAT_CODES[rate_percent or None]
     except KeyError:
-        raise ProviderError("Онлайн-оплата не настроена: неизвестная ставка НДС продавца.") from None
+        raise ProviderError(
+            "Онлайн-оплата не настроена: неизвестная ставка НДС продавца."
+        ) from None
 
 
 def sender_address(request) -> str:
@@ -123,7 +125,9 @@ class YooKassaProvider(BaseProvider):
                 response = client.request(method, path, **kwargs)
         except httpx.TimeoutException:
             logger.warning("YooKassa %s %s timed out", method, path)
-            raise ProviderError("ЮKassa не ответила вовремя. Попробуйте ещё раз через минуту.") from None
+            raise ProviderError(
+                "ЮKassa не ответила вовремя. Попробуйте ещё раз через минуту."
+            ) from None
         except httpx.HTTPError as exc:
             logger.warning("YooKassa %s %s failed: %s", method, path, exc)
             raise ProviderError(UNREACHABLE) from None
@@ -132,8 +136,16 @@ class YooKassaProvider(BaseProvider):
             logger.warning("YooKassa %s %s answered %s", method, path, response.status_code)
             raise ProviderError(UNREACHABLE)
         if response.status_code >= 400:
-            logger.error("YooKassa %s %s refused (%s): %s", method, path, response.status_code, response.text[:1000])
-            raise ProviderError("ЮKassa отклонила платёж. Оплатите, пожалуйста, по счёту или напишите в поддержку.")
+            logger.error(
+                "YooKassa %s %s refused (%s): %s",
+                method,
+                path,
+                response.status_code,
+                response.text[:1000],
+            )
+            raise ProviderError(
+                "ЮKassa отклонила платёж. Оплатите, пожалуйста, по счёту или напишите в поддержку."
+            )
         try:
             return response.json()
         except ValueError:
@@ -152,7 +164,9 @@ class YooKassaProvider(BaseProvider):
             "metadata": {"order_id": str(order.pk), "online_payment_id": str(attempt.pk)},
             "receipt": receipt_for(attempt),
         }
-        data = self._call("POST", "payments", json=body, headers={"Idempotence-Key": attempt.idempotence_key})
+        data = self._call(
+            "POST", "payments", json=body, headers={"Idempotence-Key": attempt.idempotence_key}
+        )
         return parse_payment(data)
 
     def fetch_status(self, online_payment: OnlinePayment) -> ProviderPayment:
@@ -172,7 +186,11 @@ class YooKassaProvider(BaseProvider):
             body = json.loads(request.body)
             event = body["event"]
             payment_id = body["object"]["id"]
-            if body.get("type") != "notification" or not isinstance(event, str) or not isinstance(payment_id, str):
+            if (
+                body.get("type") != "notification"
+                or not isinstance(event, str)
+                or not isinstance(payment_id, str)
+            ):
                 raise ValueError
         except (ValueError, TypeError, KeyError):
             return NotificationResult(400, "bad notification body")
@@ -182,7 +200,9 @@ class YooKassaProvider(BaseProvider):
             return NotificationResult(200, "ignored")
         attempt = OnlinePayment.objects.filter(provider=self.name, external_id=payment_id).first()
         if attempt is None:
-            logger.warning("YooKassa notification %s for an unknown payment %s ignored", event, payment_id)
+            logger.warning(
+                "YooKassa notification %s for an unknown payment %s ignored", event, payment_id
+            )
             return NotificationResult(200, "unknown payment")
         return NotificationResult(200, "ok", online_payment=attempt)
 
