@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -139,3 +139,38 @@ def test_invoice_issued_event_goes_to_the_outbox(clock, tariffs, org):
     invoice = issue_invoice(make_order(org, tariffs["400"]))
     delivery = WebhookDelivery.objects.get(event="invoice.issued")
     assert delivery.payload["data"]["number"] == invoice.display_number
+
+
+def test_place_order_by_bank_transfer_issues_one_invoice(clock, tariffs, org, owner, order_for):
+    order = order_for(org, owner, kind=OrderKind.DEFAULT_OFFER, tariff=tariffs["400"])
+    again = order_for(org, owner, kind=OrderKind.DEFAULT_OFFER, tariff=tariffs["400"])
+    assert again.pk == order.pk
+    invoice = Invoice.objects.get(order=order)
+    assert invoice.display_number == "2026-00001"
+    assert invoice.pay_by == order.pay_by
+    assert invoice.buyer == order.requisites
+    assert InvoiceCounter.objects.get(year=2026).last_number == 1
+
+
+def test_online_order_gets_no_invoice(clock, tariffs, org, owner, order_for):
+    order_for(
+        org, owner, kind=OrderKind.DEFAULT_OFFER, tariff=tariffs["400"], method=PaymentMethod.ONLINE
+    )
+    assert not Invoice.objects.exists()
+    assert not InvoiceCounter.objects.filter(last_number__gt=0).exists()
+
+
+def test_addon_offer_invoice(clock, tariffs, org, owner, order_for):
+    from podpiska.catalog.actions import make_offer
+
+    factories.make_subscription(org, tariffs["200"], NOW - timedelta(days=30))
+    offer = make_offer(
+        organization=org,
+        staff_user=factories.make_user(is_staff=True),
+        valid_until=date(2026, 12, 31),
+        addon_exports=2000,
+        price=20_000_00,
+    )
+    invoice = Invoice.objects.get(order=order_for(org, owner, offer=offer))
+    assert invoice.line == "Дополнительные выгрузки: +2000 к текущей подписке"
+    assert invoice.total == 20_000_00 and invoice.vat_amount == 3606_56
