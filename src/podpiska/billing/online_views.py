@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,12 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from podpiska.billing.models import OnlinePayment, OnlinePaymentStatus, OrderStatus
+from podpiska.billing.actions import OrderRefused
+from podpiska.billing.models import OnlinePayment, OnlinePaymentStatus, Order, OrderStatus
 from podpiska.billing.online import (
     get_provider,
     receive_notification,
     refresh_online_payment,
     sandbox_allowed,
+    start_online_payment,
 )
 from podpiska.billing.providers.base import ProviderError
 from podpiska.billing.providers.sandbox import SandboxProvider
@@ -80,6 +82,28 @@ def online_return(request, online_payment_id: int):
         "billing/online/return.html",
         {"attempt": attempt, "order": order, "next": safe_next(request)},
     )
+
+
+@login_required
+@require_POST
+def pay_online(request, order_id: int):
+    """«Оплатить онлайн» for an order awaiting payment: resume its attempt or start a new one."""
+    if not request.membership:
+        raise Http404
+    order = get_object_or_404(Order, pk=order_id, organization=request.organization)
+    if not request.membership.can_manage:
+        raise PermissionDenied
+    final_url = request.build_absolute_uri(reverse("web:settings"))
+    try:
+        url = start_online_payment(order, return_url=final_url)
+    except (ProviderError, OrderRefused) as exc:
+        messages.error(request, str(exc))
+        return redirect("web:settings")
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
 
 
 @csrf_exempt

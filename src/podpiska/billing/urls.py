@@ -12,5 +12,6 @@ urlpatterns = [
         online_views.yookassa_notifications,
         name="yookassa_notifications",
     ),
+    path("orders/<int:order_id>/pay-online/", online_views.pay_online, name="pay_online"),
     path("sandbox/<int:online_payment_id>/", online_views.sandbox_page, name="sandbox"),
 ]
