@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from podpiska.audit.log import record, snapshot
 from podpiska.billing.actions import record_payment
@@ -62,7 +63,7 @@ def get_provider(name: str | None = None) -> BaseProvider:
     name = name or settings.PODPISKA["ONLINE_PROVIDER"]
     provider_class = PROVIDERS.get(name)
     if provider_class is None or (provider_class is SandboxProvider and not sandbox_allowed()):
-        raise ProviderError("Онлайн-оплата сейчас недоступна. Оплатите, пожалуйста, по счёту.")
+        raise ProviderError(_("Онлайн-оплата сейчас недоступна. Оплатите, пожалуйста, по счёту."))
     return provider_class()
 
 

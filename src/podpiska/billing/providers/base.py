@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from django.db import transaction
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from podpiska.audit.log import record, snapshot
 from podpiska.billing.actions import OrderRefused
@@ -62,7 +63,7 @@ class NotificationResult:
 def parse_payment(data: dict) -> ProviderPayment:
     """A YooKassa-shaped payment object; raises ProviderError when it is not one."""
     if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
-        raise ProviderError("Платёжный сервис прислал непонятный ответ. Попробуйте ещё раз.")
+        raise ProviderError(_("Платёжный сервис прислал непонятный ответ. Попробуйте ещё раз."))
     amount = None
     money = data.get("amount")
     if isinstance(money, dict) and money.get("currency") == "RUB":
@@ -132,9 +133,12 @@ class BaseProvider:
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
             if locked.status != OrderStatus.AWAITING_PAYMENT:
-                raise OrderRefused(f"Заказ № {locked.pk} уже {locked.get_status_display()}.")
+                raise OrderRefused(
+                    _("Заказ № %(number)s уже %(status)s.")
+                    % {"number": locked.pk, "status": locked.get_status_display()}
+                )
             if locked.price <= 0:
-                raise OrderRefused("Этот заказ не нужно оплачивать.")
+                raise OrderRefused(_("Этот заказ не нужно оплачивать."))
             attempt = (
                 locked.online_payments.filter(provider=self.name, status__in=OPEN_STATUSES)
                 .order_by("-created_at", "-id")
@@ -176,7 +180,7 @@ class BaseProvider:
                     locked.external_id,
                 )
                 raise ProviderError(
-                    "Платёжный сервис ответил противоречиво. Обратитесь в поддержку."
+                    _("Платёжный сервис ответил противоречиво. Обратитесь в поддержку.")
                 )
             before = snapshot(locked)
             locked.external_id = remote.external_id

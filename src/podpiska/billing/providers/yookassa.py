@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from podpiska.billing.invoices import invoice_line
 from podpiska.billing.models import OnlinePayment
@@ -33,7 +35,7 @@ TIMEOUT_SECONDS = 10.0
 # Receipt VAT codes (yookassa.ru/developers/54fz/parameters-values): the seller's rate
 # in percent, None for a seller without VAT.
 VAT_CODES = {None: 1, 0: 2, 10: 3, 20: 4, 5: 7, 7: 8, 22: 11}
-UNREACHABLE = "Не удалось связаться с ЮKassa. Попробуйте ещё раз через минуту."
+UNREACHABLE = gettext_lazy("Не удалось связаться с ЮKassa. Попробуйте ещё раз через минуту.")
 
 
 def vat_code(rate_percent: int | None) -> int:
@@ -41,7 +43,7 @@ def vat_code(rate_percent: int | None) -> int:
         return VAT_CODES[rate_percent or None]
     except KeyError:
         raise ProviderError(
-            "Онлайн-оплата не настроена: неизвестная ставка НДС продавца."
+            _("Онлайн-оплата не настроена: неизвестная ставка НДС продавца.")
         ) from None
 
 
@@ -112,7 +114,7 @@ class YooKassaProvider(BaseProvider):
     def _client(self) -> httpx.Client:
         shop_id, secret = self.config.get("SHOP_ID", ""), self.config.get("SECRET_KEY", "")
         if not shop_id or not secret:
-            raise ProviderError("Онлайн-оплата не настроена. Оплатите, пожалуйста, по счёту.")
+            raise ProviderError(_("Онлайн-оплата не настроена. Оплатите, пожалуйста, по счёту."))
         return httpx.Client(
             base_url=self.config["API_URL"],
             auth=(shop_id, secret),
@@ -126,7 +128,7 @@ class YooKassaProvider(BaseProvider):
         except httpx.TimeoutException:
             logger.warning("YooKassa %s %s timed out", method, path)
             raise ProviderError(
-                "ЮKassa не ответила вовремя. Попробуйте ещё раз через минуту."
+                _("ЮKassa не ответила вовремя. Попробуйте ещё раз через минуту.")
             ) from None
         except httpx.HTTPError as exc:
             logger.warning("YooKassa %s %s failed: %s", method, path, exc)
@@ -144,7 +146,9 @@ class YooKassaProvider(BaseProvider):
                 response.text[:1000],
             )
             raise ProviderError(
-                "ЮKassa отклонила платёж. Оплатите, пожалуйста, по счёту или напишите в поддержку."
+                _(
+                    "ЮKassa отклонила платёж. Оплатите, пожалуйста, по счёту или напишите в поддержку."
+                )
             )
         try:
             return response.json()
@@ -171,7 +175,7 @@ class YooKassaProvider(BaseProvider):
 
     def fetch_status(self, online_payment: OnlinePayment) -> ProviderPayment:
         if not online_payment.external_id:
-            raise ProviderError("Платёж ещё не создан в ЮKassa.")
+            raise ProviderError(_("Платёж ещё не создан в ЮKassa."))
         remote = parse_payment(self._call("GET", f"payments/{online_payment.external_id}"))
         if remote.external_id != online_payment.external_id:
             raise ProviderError(UNREACHABLE)
