@@ -4,7 +4,7 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -207,3 +207,30 @@ def test_entrepreneur_buyer_has_no_kpp(client, clock, tariffs, owner):
     buyer_row = html.split("Покупатель:", 1)[1].split("</tr>", 1)[0]
     assert f"ИНН {entrepreneur.inn}" in buyer_row
     assert "КПП" not in buyer_row
+
+
+def test_paid_invoice_says_so_and_asks_for_no_payment(
+    client, clock, tariffs, org, owner, order_for
+):
+    from podpiska.billing.actions import record_payment
+
+    order = order_for(org, owner, kind=OrderKind.DEFAULT_OFFER, tariff=tariffs["400"])
+    record_payment(
+        source="manual", amount=order.price, received_at=NOW, dedup_key="m1", order=order
+    )
+    client.force_login(owner)
+    html = client.get(reverse("billing:invoice", args=[order.invoice.pk])).content.decode()
+    assert "Счёт оплачен 27.11.2026" in html
+    assert "<svg " not in html and "Скопировать назначение платежа" not in html
+
+
+def test_expired_invoice_warns_not_to_pay(clock, tariffs, org, owner, order_for):
+    from podpiska.billing.actions import expire_overdue_orders
+
+    order = order_for(org, owner, kind=OrderKind.DEFAULT_OFFER, tariff=tariffs["400"])
+    clock.shift(timedelta(days=30))
+    assert expire_overdue_orders(clock.now()) == 1
+    order.refresh_from_db()
+    text = pdf_text(order.invoice)
+    assert "Срок оплаты счёта истёк" in text and "Не оплачивайте этот счёт" in text
+    assert "Назначение платежа" not in text

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from qrcode.image.svg import SvgPathImage
 
-from podpiska.billing.invoices import payment_purpose
+from podpiska.billing.invoices import InvoiceState, invoice_state, payment_purpose
 from podpiska.billing.models import Invoice
 from podpiska.core.money import amount_in_words, format_amount
 
@@ -92,7 +92,11 @@ def invoice_context(invoice: Invoice, *, for_pdf: bool = False) -> dict:
         "purpose": payment_purpose(invoice),
         "qr_payload": payload,
         "qr_svg": mark_safe(qr_svg(payload)),  # generated here, contains no user markup
+        "state": invoice_state(invoice),
+        "payable": invoice_state(invoice) == InvoiceState.PAYABLE,
+        "order": invoice.order,
         "pdf_url": reverse("billing:invoice_pdf", args=[invoice.pk]),
+        "back_url": reverse("web:settings"),
         "for_pdf": for_pdf,
     }
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 
 from podpiska.audit.log import record, snapshot
-from podpiska.billing.models import Invoice, InvoiceCounter, Order, OrderKind
+from podpiska.billing.models import Invoice, InvoiceCounter, Order, OrderKind, OrderStatus
 from podpiska.core import clock
 from podpiska.core.money import format_amount, vat_inside
 from podpiska.notifications.events import publish
@@ -159,6 +159,26 @@ def payment_purpose(invoice: Invoice) -> str:
     if len(subject) > room:
         subject = subject[: room - 2] + "…»" if subject.endswith("»") else subject[: room - 1] + "…"
     return head + subject + tail
+
+
+class InvoiceState:
+    PAYABLE = "payable"
+    PAID = "paid"
+    VOID = "void"
+
+
+def invoice_state(invoice: Invoice) -> str:
+    """Whether the customer should still pay this invoice (from its order's status).
+
+    A paid invoice and one whose order was cancelled or expired must not invite a
+    payment: money sent for it would only wait for staff to return or reassign it.
+    """
+    status = invoice.order.status
+    if status in (OrderStatus.PAID, OrderStatus.FULFILLED):
+        return InvoiceState.PAID
+    if status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        return InvoiceState.VOID
+    return InvoiceState.PAYABLE
 
 
 def invoices_visible_to(user):
