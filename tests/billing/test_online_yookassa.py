@@ -19,7 +19,7 @@ from podpiska.billing.models import (
 )
 from podpiska.billing.online import refresh_online_payment, start_online_payment
 from podpiska.billing.providers import yookassa
-from podpiska.billing.providers.base import ProviderError
+from podpiska.billing.providers.base import ProviderError, description_of
 from podpiska.subscriptions.models import Subscription
 from tests.billing.fake_yookassa import fake_yookassa_fixture  # noqa: F401
 from tests.conftest import NOW
@@ -79,6 +79,7 @@ def test_create_payment_sends_the_documented_request(order, fake_yookassa):
     )
     assert sent.path == "/v3/payments"
     assert sent.headers["Idempotence-Key"] == attempt.idempotence_key
+    assert len(attempt.idempotence_key) <= 64  # YooKassa's limit
     assert sent.headers["Authorization"].startswith("Basic ")
     body = sent.body
     assert body["amount"] == {"value": "134400.00", "currency": "RUB"}
@@ -374,3 +375,13 @@ def test_get_provider_refuses_unknown_names(settings):
     settings.PODPISKA = {**settings.PODPISKA, "ONLINE_PROVIDER": "paypal"}
     with pytest.raises(ProviderError):
         online.get_provider()
+
+
+def test_description_fits_yookassas_128_characters(order):
+    order.tariff_name = "Компас " + "Очень длинное название " * 10
+    text = description_of(order)
+    assert (
+        len(text) == 128
+        and text.startswith(f"Заказ № {order.pk}: тариф «Компас ")
+        and text.endswith("…")
+    )
