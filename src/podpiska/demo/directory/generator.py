@@ -10,7 +10,7 @@ import itertools
 import random
 from collections.abc import Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 from faker import Faker
 from faker.providers.person.ru_RU import Provider as PersonProvider
 
@@ -125,7 +125,7 @@ def _phone(rng: random.Random, region) -> str:
     return f"+7 ({code}) {n // 10_000:03d}-{n // 100 % 100:02d}-{n % 100:02d}"
 
 
-def _company(index: int, rng: random.Random, pools: _Pools) -> Company:
+def _company(index: int, rng: random.Random, pools: _Pools) -> dict:
     region = rng.choices(REGIONS, cum_weights=pools.region_weights)[0]
     form = rng.choices(FORMS, cum_weights=FORM_CUM_WEIGHTS)[0]
     inspection = f"{rng.randint(1, 46):02d}"
@@ -164,16 +164,16 @@ def _company(index: int, rng: random.Random, pools: _Pools) -> Company:
     if rng.random() < (0.25 if form == LegalForm.IP else 0.7):
         sites.append(f"https://{domain}.ru")
     has_figures = rng.random() < 0.95
-    return Company(
+    return dict(
         name=name,
         search_name=search_key(name),
-        legal_form=form,
+        legal_form=form.value,
         inn=inn,
         ogrn=ogrn,
         kpp=kpp,
         region_code=region.code,
         okved_code=rng.choice(pools.okveds),
-        status=CompanyStatus.LIQUIDATED if liquidated else CompanyStatus.ACTIVE,
+        status=(CompanyStatus.LIQUIDATED if liquidated else CompanyStatus.ACTIVE).value,
         address=_address(rng, region, pools),
         phones=", ".join(phones),
         emails=", ".join(emails),
@@ -184,8 +184,8 @@ def _company(index: int, rng: random.Random, pools: _Pools) -> Company:
     )
 
 
-def generate_companies(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> Iterator[Company]:
-    """Unsaved companies, the same ones for the same seed."""
+def generate_rows(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> Iterator[dict]:
+    """Field values of the companies, the same ones for the same seed."""
     if not 0 < count <= MAX_COUNT:
         raise ValueError(f"count must be between 1 and {MAX_COUNT}")
     rng = random.Random(seed)
@@ -194,21 +194,35 @@ def generate_companies(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> 
         yield _company(index, rng, pools)
 
 
+def generate_companies(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> Iterator[Company]:
+    """Unsaved companies, the same ones for the same seed."""
+    for row in generate_rows(count, seed):
+        yield Company(**row)
+
+
 def load_directory(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> int:
     """Fill the directory once; a repeated call with the directory in place does nothing.
 
-    Returns how many companies were created.
+    Returns how many companies were created. Rows skip the ORM (bulk_create compiles
+    every value and would double the time): COPY on PostgreSQL, one prepared INSERT
+    per batch elsewhere.
     """
     if Company.objects.count() == count:
         return 0
-    with transaction.atomic():
+    columns = [f.column for f in Company._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    table = quote(Company._meta.db_table)
+    column_list = ", ".join(quote(c) for c in columns)
+    rows = ([row[c] for c in columns] for row in generate_rows(count, seed))
+    with transaction.atomic(), connection.cursor() as cursor:
         # A directory of another size (or a half-loaded one) is replaced whole.
         Company.objects.all().delete()
-        batch: list[Company] = []
-        for company in generate_companies(count, seed):
-            batch.append(company)
-            if len(batch) == BATCH_SIZE:
-                Company.objects.bulk_create(batch)
-                batch = []
-        Company.objects.bulk_create(batch)
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            sql = f"INSERT INTO {table} ({column_list}) VALUES ({', '.join(['%s'] * len(columns))})"
+            while batch := list(itertools.islice(rows, BATCH_SIZE)):
+                cursor.executemany(sql, batch)
     return count

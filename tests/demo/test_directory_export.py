@@ -1,0 +1,176 @@
+"""Exports from «Поиск компаний» end to end: the page calls the real API over HTTP
+(live_server) with the directory's key, and the organization's limit moves."""
+
+import csv
+import io
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.contrib.messages import get_messages
+from openpyxl import load_workbook
+
+from podpiska.catalog.models import FIELDS_BY_SET
+from podpiska.demo.directory import export as export_module
+from podpiska.demo.directory.export import COLUMNS
+from podpiska.demo.directory.generator import load_directory
+from podpiska.demo.directory.search import search_companies
+from podpiska.demo.models import DirectoryExport
+from podpiska.subscriptions import quota
+from podpiska.subscriptions.models import ExportRecord
+from tests import factories
+from tests.conftest import NOW
+
+BASIC = [COLUMNS[f].header for f in FIELDS_BY_SET["basic"]]
+EXTENDED = [COLUMNS[f].header for f in FIELDS_BY_SET["extended"]]
+
+
+@pytest.fixture
+def directory(live_server, settings, clock, tariffs):
+    """A small directory, and the directory pointed at the live server's API."""
+    settings.DIRECTORY_API_URL = live_server.url
+    load_directory(300, seed=42)
+    return live_server
+
+
+def customer(tariff=None, used=0):
+    user = factories.make_user()
+    org = factories.make_org(user=user)
+    if tariff is not None:
+        factories.make_subscription(org, tariff, NOW - timedelta(days=30), used=used)
+    return user, org
+
+
+def used(org) -> int:
+    return quota.entitlements(org, NOW)["used"]
+
+
+def form_key(client, **filters) -> str:
+    page = client.get("/directory/", filters)
+    assert page.status_code == 200
+    return page.context["export_form"].initial["key"]
+
+
+def submit(client, key, *, rows, file_format="xlsx", **filters):
+    return client.post("/directory/export/", {**filters, "rows": rows, "file_format": file_format, "key": key})
+
+
+def message_of(response) -> str:
+    return " ".join(str(m) for m in get_messages(response.wsgi_request))
+
+
+def download(client, response) -> tuple[DirectoryExport, bytes]:
+    assert response.status_code == 302 and "ready=" in response["Location"], message_of(response)
+    done = DirectoryExport.objects.get(pk=response["Location"].rsplit("ready=", 1)[1])
+    file = client.get(f"/directory/exports/{done.pk}/")
+    assert file.status_code == 200 and "attachment" in file["Content-Disposition"]
+    return done, file.content
+
+
+def test_xlsx_export_has_exactly_the_basic_columns_and_spends_the_rows(directory, client, tariffs):
+    user, org = customer(tariffs["200"], used=100)
+    client.force_login(user)
+    key = form_key(client, region="77")
+
+    done, content = download(client, submit(client, key, rows=25, region="77"))
+
+    sheet = load_workbook(io.BytesIO(content), read_only=True).active
+    table = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert table[0] == BASIC and len(table) == 1 + 25
+    expected = list(search_companies(region="77").values_list("inn", flat=True)[:25])
+    assert [row[1] for row in table[1:]] == expected
+    assert all(row[5].startswith("77 г. Москва") for row in table[1:])
+    assert used(org) == 125 and done.rows == 25
+    # The speedometer and the page show the new remainder.
+    page = client.get("/directory/")
+    assert page.context["entitlements"]["remaining"] == 10_000 - 125
+
+
+def test_csv_export_of_an_extended_tariff_has_the_extended_columns(directory, client, tariffs):
+    user, org = customer(tariffs["400"])
+    client.force_login(user)
+    key = form_key(client)
+
+    done, content = download(client, submit(client, key, rows=40, file_format="csv"))
+
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == EXTENDED and len(rows) == 41
+    assert sum(1 for row in rows[1:] if row[EXTENDED.index("Телефоны")].startswith("+7")) == 40
+    assert all(row[EXTENDED.index("Выручка, руб.")].isdigit() for row in rows[1:] if row[11])
+    assert used(org) == 40 and done.field_set == "extended"
+
+
+def test_over_the_limit_nothing_is_exported(directory, client, tariffs):
+    user, org = customer(tariffs["100"], used=2_990)
+    client.force_login(user)
+    key = form_key(client)
+
+    response = submit(client, key, rows=20)
+
+    assert response.status_code == 302 and "ready=" not in response["Location"]
+    assert message_of(response) == "Лимит выгрузки исчерпан: осталось 10. Продлите или улучшите подписку."
+    assert used(org) == 2_990 and not DirectoryExport.objects.exists()
+
+
+def test_double_submit_spends_once(directory, client, tariffs):
+    user, org = customer(tariffs["200"])
+    client.force_login(user)
+    key = form_key(client, q="ооо")
+
+    first = submit(client, key, rows=30, q="ооо")
+    second = submit(client, key, rows=30, q="ооо")
+
+    assert first["Location"] == second["Location"]
+    assert used(org) == 30
+    assert ExportRecord.objects.filter(organization=org).count() == 1
+    assert DirectoryExport.objects.count() == 1
+
+
+def test_another_organizations_user_cannot_export_for_yours(directory, client, tariffs):
+    owner_a, org_a = customer(tariffs["200"])
+    client.force_login(owner_a)
+    done_a, _ = download(client, submit(client, form_key(client), rows=5))
+
+    stranger, org_b = customer()  # free tariff: 50 before the first export
+    client.force_login(stranger)
+    key = form_key(client)
+    # A hand-added organization in the form is ignored: the session decides.
+    response = client.post("/directory/export/", {
+        "rows": 10, "file_format": "csv", "key": key, "organization": org_a.pk, "organization_id": org_a.pk,
+    })
+    done_b, _ = download(client, response)
+
+    assert done_b.organization == org_b and used(org_b) == 10 and used(org_a) == 5
+    assert client.get(f"/directory/exports/{done_a.pk}/").status_code == 404
+    client.logout()
+    assert client.get(f"/directory/exports/{done_b.pk}/").status_code == 302  # to the login page
+    assert submit(client, key, rows=1).status_code == 302 and used(org_b) == 10
+
+
+def test_a_file_that_cannot_be_built_gives_the_rows_back(directory, client, tariffs, monkeypatch):
+    user, org = customer(tariffs["200"], used=7)
+    client.force_login(user)
+    key = form_key(client)
+
+    def broken(companies, fields):
+        raise MemoryError("no room for the workbook")
+
+    monkeypatch.setitem(export_module.BUILDERS, "xlsx", broken)
+    response = submit(client, key, rows=50)
+
+    assert "возвращены в лимит" in message_of(response)
+    assert used(org) == 7
+    record = ExportRecord.objects.get(organization=org)
+    assert record.rows == 50 and record.refunded_rows == 50
+    assert DirectoryExport.objects.get().state == DirectoryExport.State.FAILED
+
+
+def test_the_served_page_calls_its_own_api_over_http(directory, client, tariffs):
+    """The server is threaded: a page request waits on an API request to the same server."""
+    user, org = customer(tariffs["max"], used=41_200)
+    client.force_login(user)
+    cookies = {"sessionid": client.cookies["sessionid"].value}
+    with httpx.Client(base_url=directory.url, cookies=cookies, timeout=20) as browser:
+        page = browser.get("/directory/", params={"q": "ип"})
+    assert page.status_code == 200
+    assert "осталось 108" in page.text and "Компас Максимум" in page.text
