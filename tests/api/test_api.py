@@ -104,6 +104,11 @@ def test_same_key_replays_the_first_answer_and_spends_once(api, paid_org):
     assert consume(api, paid_org, rows=50, idem="big").json() == refused.json()
 
 
+def test_a_whole_number_written_as_3_0_is_three_rows(api, paid_org):
+    response = api.post(exports_url(paid_org), raw='{"rows": 3.0, "field_set": "basic"}', **{"Idempotency-Key": "f"})
+    assert response.status_code == 201 and response.json()["rows"] == 3
+
+
 def test_same_key_with_another_body_is_refused(api, paid_org):
     consume(api, paid_org, rows=3)
     response = consume(api, paid_org, rows=4)

@@ -1,13 +1,25 @@
 """Request and answer shapes of the host-product API (they make the OpenAPI schema)."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from ninja import Field, Schema
+from ninja import Schema
+from pydantic import BeforeValidator, Field, Strict
 
 from podpiska.subscriptions.quota import MAX_ROWS
 
 FieldSetName = Literal["basic", "extended"]
+
+
+def _whole_number(value):
+    # JSON Schema's "integer" includes 3.0; strings, booleans and 2.5 stay refused
+    # by the strict check that follows.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Rows = Annotated[int, Strict(), Field(ge=1, le=MAX_ROWS), BeforeValidator(_whole_number)]
 
 
 class Error(Schema):
@@ -60,8 +72,7 @@ class Entitlements(Schema):
 
 
 class ExportIn(Schema):
-    # strict: 5.0, "5" and true are not row counts.
-    rows: int = Field(ge=1, le=MAX_ROWS, strict=True, description="Сколько строк выгружается")
+    rows: Rows = Field(description="Сколько строк выгружается")
     field_set: FieldSetName
 
 
@@ -75,7 +86,7 @@ class ExportOut(Schema):
 
 
 class RefundIn(Schema):
-    rows: int = Field(ge=1, le=MAX_ROWS, strict=True, description="Сколько строк не выгружено")
+    rows: Rows = Field(description="Сколько строк не выгружено")
 
 
 class RefundOut(Schema):
