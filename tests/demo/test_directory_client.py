@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from podpiska.catalog.models import FIELDS_BY_SET
+from podpiska.demo.directory import export as export_module
 from podpiska.demo.directory.api_client import (
     ApiError,
     ApiUnavailable,
@@ -18,7 +19,6 @@ from podpiska.demo.directory.api_client import (
     LimitExceeded,
     PodpiskaClient,
 )
-from podpiska.demo.directory import export as export_module
 from podpiska.demo.directory.export import COLUMNS, ExportRefused, export_selection
 from podpiska.demo.directory.generator import load_directory
 from podpiska.demo.models import Company, DirectoryExport

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from podpiska.accounts.models import Membership, Organization, User
@@ -136,5 +137,5 @@ def load_accounts(tariffs: dict[str, Tariff]) -> None:
 def load_all() -> None:
     tariffs = load_catalog()
     load_accounts(tariffs)
-    load_directory()
+    load_directory(settings.DIRECTORY_COMPANIES)
     ensure_credentials()

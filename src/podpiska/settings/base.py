@@ -207,6 +207,8 @@ YOOKASSA_TRUST_X_FORWARDED_FOR = env_bool("YOOKASSA_TRUST_X_FORWARDED_FOR")
 
 # The reference company directory (demo) calls the API here; empty = the same server.
 DIRECTORY_API_URL = os.environ.get("DIRECTORY_API_URL", "")
+# How many companies `podpiska demo` generates for it.
+DIRECTORY_COMPANIES = int(os.environ.get("DIRECTORY_COMPANIES", "50000"))
 
 SUPPORT = {
     "PHONE": os.environ.get("SUPPORT_PHONE", "8 800 500-10-10"),
