@@ -61,5 +61,5 @@ def test_tick_and_worker_commands(renewal, clock, capsys):
     assert any("Заказ на продление оформлен и ожидает оплаты" in m.body for m in mail.outbox)
     call_command("tick", "--json")
     assert '"emails": 0' in capsys.readouterr().out
-    call_command("worker", "--once")
+    call_command("worker", "--once", verbosity=2)
     assert "reminders: 0" in capsys.readouterr().out

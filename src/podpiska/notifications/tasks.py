@@ -56,13 +56,14 @@ def run_tick(now: datetime | None = None) -> dict[str, int]:
     send what is queued.
     """
     clock.load_offset()
-    now = now or clock.now()
     results: dict[str, int] = {}
     steps = _steps()
     steps.sort(key=lambda step: step[0] != "expired_orders")
     for name, job in steps:
         try:
-            results[name] = int(job(now) or 0)
+            # Each step reads the clock afresh, so e-mails queued by the reminders step
+            # a moment ago are already due for the sending step.
+            results[name] = int(job(now or clock.now()) or 0)
         except Exception:
             logger.exception("tick step %s failed; it runs again next tick", name)
             results[name] = -1

@@ -7,6 +7,7 @@ outbox rows are sent under a row lock, so nothing is done twice. A worker stoppe
 mid-run loses nothing: unsent outbox rows stay pending for the next run.
 """
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand
@@ -27,7 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("--tick-every", type=float, default=TICK_SECONDS, help="Период тика, секунд.")
         parser.add_argument("--once", action="store_true", help="Выполнить задачи и тик один раз и выйти.")
 
-    def handle(self, *args, interval, tick_every, once, **options):
+    def handle(self, *args, interval, tick_every, once, verbosity, **options):
+        if verbosity < 2:
+            # The queue logs every idle poll; keep the log for tasks and tick results.
+            logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
         queue = None
         if isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
             # Batch mode: drain what is ready, then return to the loop for the tick.
@@ -45,7 +49,8 @@ class Command(BaseCommand):
             if time.monotonic() - last_tick >= tick_every:
                 results = run_tick()
                 last_tick = time.monotonic()
-                self.stdout.write(", ".join(f"{name}: {count}" for name, count in results.items()))
+                if any(results.values()) or verbosity >= 2:
+                    self.stdout.write(", ".join(f"{name}: {count}" for name, count in results.items()))
             close_old_connections()
             if once:
                 return
