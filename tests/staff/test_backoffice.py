@@ -261,6 +261,59 @@ def test_support_request_answered_in_admin(client, staff_groups, org, clock):
     assert AuditRecord.objects.filter(action="support.request_answered", actor=user).exists()
 
 
+def test_support_answer_is_emailed_to_the_customer(staff_groups, org, owner, clock):
+    from django.core import mail
+
+    from podpiska.notifications.email import send_due
+    from podpiska.staff.actions import answer_support_request
+
+    staff = make_user("support@podpiska.local", is_staff=True)
+    request = SupportRequest.objects.create(
+        organization=org, user=owner, subject="Счёт", message="Где счёт?", created_at=NOW
+    )
+    answer_support_request(request, staff_user=staff, status="answered", answer="В настройках.")
+    answer_support_request(request, staff_user=staff, status="closed", answer="В настройках.")
+    send_due(clock.now())
+    assert [m.to for m in mail.outbox] == [["owner@example.com"]]
+    assert mail.outbox[0].subject == "Ответ поддержки: Счёт"
+    assert "В настройках." in mail.outbox[0].body
+
+
+def test_tariff_created_and_edited_existing_subscriptions_keep_terms(client, staff_groups, tariffs, org, clock):
+    user = _staff(client, "billing", staff_groups)
+    subscription = make_subscription(org, tariffs["200"], NOW - timedelta(days=10))
+    response = client.post(f"/staff/tariffs/{tariffs['200'].pk}/edit/", {
+        "code": "200", "name": "Компас 200", "rank": tariffs["200"].rank, "price": "150 000,00",
+        "term_months": "12", "export_limit": "12000", "limit_reset": "term", "field_set": "basic",
+    })
+    assert response.status_code == 302
+    tariffs["200"].refresh_from_db()
+    assert tariffs["200"].price == 150_000_00 and tariffs["200"].export_limit == 12000
+    subscription.refresh_from_db()
+    assert subscription.price == 134_400_00 and subscription.export_limit == 10000
+    change = AuditRecord.objects.get(action="catalog.tariff_changed", actor=user)
+    assert change.before["price"] == 134_400_00 and change.after["price"] == 150_000_00
+
+    response = client.post("/staff/tariffs/new/", {
+        "code": "1000", "name": "Компас 1000", "rank": "90", "price": "0",
+        "term_months": "12", "export_limit": "1000", "limit_reset": "term", "field_set": "basic",
+    })
+    assert "не может стоить 0" in response.content.decode()
+    client.post("/staff/tariffs/new/", {
+        "code": "1000", "name": "Компас 1000", "rank": "90", "price": "30 000",
+        "term_months": "12", "export_limit": "1000", "limit_reset": "term", "field_set": "basic",
+    })
+    assert AuditRecord.objects.filter(action="catalog.tariff_created", actor=user).count() == 1
+    response = client.post("/staff/tariffs/new/", {
+        "code": "1000", "name": "Дубль", "rank": "91", "price": "1",
+        "term_months": "12", "export_limit": "1", "limit_reset": "term", "field_set": "basic",
+    })
+    assert response.status_code == 200  # the code is taken: shown, nothing saved
+    assert not AuditRecord.objects.filter(action="catalog.tariff_created", object_id__isnull=False).exclude(
+        after__name="Компас 1000"
+    ).exists()
+
+
 def test_tariff_archived_with_a_successor(client, staff_groups, tariffs, clock):
     user = _staff(client, "billing", staff_groups)
     assert "Компас 100" in client.get("/staff/tariffs/").content.decode()

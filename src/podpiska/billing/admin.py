@@ -9,7 +9,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from podpiska.billing.models import Invoice, OnlinePayment, Order, OrderStatus, Payment, StatementImport
+from podpiska.billing.models import (
+    Invoice,
+    OnlinePayment,
+    Order,
+    OrderStatus,
+    Payment,
+    StatementImport,
+)
 from podpiska.core.money import format_rub
 from podpiska.staff.site import staff_site
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from podpiska.billing.models import Invoice, Order
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff
-from podpiska.core.money import parse_rubles
+from podpiska.core.money import format_amount, parse_rubles
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
@@ -154,6 +154,28 @@ class LimitAnswerForm(forms.Form):
     price = RublesField(label=_("Цена, ₽ (с НДС)"))
     valid_until = forms.DateField(label=_("Предложение действует до"), widget=DATE_INPUT, input_formats=DATE_FORMATS)
     answer = forms.CharField(label=_("Ответ клиенту"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TariffForm(forms.ModelForm):
+    """Catalog terms; the price is typed in rubles. Saved by staff.actions.save_tariff."""
+
+    price = RublesField(label=_("Цена за срок, ₽ (с НДС)"), allow_zero=True)
+
+    class Meta:
+        model = Tariff
+        fields = ("code", "name", "rank", "price", "term_months", "export_limit", "first_period_limit",
+                  "limit_reset", "field_set", "description")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["price"] = format_amount(self.instance.price, " ")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("price") == 0 and not self.instance.is_free:
+            self.add_error("price", _("Платный тариф не может стоить 0 ₽."))
+        return data
 
 
 class ArchiveTariffForm(forms.Form):

@@ -20,6 +20,7 @@ WITHDRAW_OFFER = "catalog.change_individualoffer"
 ANSWER_LIMIT_REQUEST = "support.change_limitincreaserequest"
 ANSWER_SUPPORT_REQUEST = "support.change_supportrequest"
 ARCHIVE_TARIFF = "catalog.change_tariff"
+CREATE_TARIFF = "catalog.add_tariff"
 VIEW_ORGANIZATION = "accounts.view_organization"
 
 _VIEW_EVERYTHING = [
@@ -38,7 +39,7 @@ GROUP_PERMISSIONS = {
     BILLING: _VIEW_EVERYTHING + [
         CONFIRM_PAYMENT, MATCH_PAYMENT, IMPORT_STATEMENT, "billing.change_order",
         MAKE_OFFER, WITHDRAW_OFFER, ANSWER_LIMIT_REQUEST,
-        "catalog.add_tariff", ARCHIVE_TARIFF,
+        CREATE_TARIFF, ARCHIVE_TARIFF,
         "notifications.change_emailmessage", "notifications.change_webhookdelivery",
     ],
     SUPPORT: _VIEW_EVERYTHING + [

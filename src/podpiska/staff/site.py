@@ -38,6 +38,8 @@ class StaffSite(AdminSite):
             path("limit-requests/<int:request_id>/answer/", self.admin_view(views.limit_request_answer),
                  name="limit_request_answer"),
             path("tariffs/", self.admin_view(views.tariffs), name="tariffs"),
+            path("tariffs/new/", self.admin_view(views.tariff_edit), name="tariff_create"),
+            path("tariffs/<int:tariff_id>/edit/", self.admin_view(views.tariff_edit), name="tariff_edit"),
             path("tariffs/<int:tariff_id>/archive/", self.admin_view(views.tariff_archive), name="tariff_archive"),
             path("clock/", self.admin_view(views.clock_view), name="clock"),
         ]

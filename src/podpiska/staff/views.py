@@ -23,6 +23,7 @@ from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
 from podpiska.core.money import format_rub
 from podpiska.staff import groups, reports
+from podpiska.staff.actions import StaffActionRefused, save_tariff
 from podpiska.staff.forms import (
     ArchiveTariffForm,
     ClockForm,
@@ -31,6 +32,7 @@ from podpiska.staff.forms import (
     MatchPaymentForm,
     OfferForm,
     StatementUploadForm,
+    TariffForm,
 )
 from podpiska.subscriptions.timeline import local_midnight
 from podpiska.support.actions import RequestRefused, answer_limit_request_with_offer
@@ -253,6 +255,24 @@ def tariffs(request):
         },
         _("Тарифы"),
     )
+
+
+def tariff_edit(request, tariff_id: int | None = None):
+    """Create or edit a tariff; bought subscriptions keep their copied terms."""
+    _require(request, groups.ARCHIVE_TARIFF if tariff_id else groups.CREATE_TARIFF)
+    tariff = get_object_or_404(Tariff, pk=tariff_id) if tariff_id else Tariff()
+    form = TariffForm(request.POST or None, instance=tariff)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            saved = save_tariff(tariff, staff_user=request.user, data=data)
+        except StaffActionRefused as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Тариф «%(name)s» сохранён.") % {"name": saved.name})
+            return redirect("staff:tariffs")
+    title = _("Изменить тариф «%(name)s»") % {"name": tariff.name} if tariff_id else _("Новый тариф")
+    return _render(request, "staff/tariff_form.html", {"form": form, "tariff": tariff}, title)
 
 
 @require_POST
