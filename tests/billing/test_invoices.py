@@ -124,7 +124,7 @@ def test_without_vat(clock, tariffs, org, settings):
 
 
 def test_payment_purpose_fits_the_bank_field_and_keeps_the_number(clock, tariffs, org):
-    order = make_order(org, tariffs["400"], tariff_name="Индивидуальный " + "очень длинный " * 20)
+    order = make_order(org, tariffs["400"], tariff_name="Индивидуальный " + "очень длинный " * 12)
     invoice = issue_invoice(order)
     purpose = payment_purpose(invoice)
     assert len(purpose) == 210
