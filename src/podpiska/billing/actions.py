@@ -285,7 +285,7 @@ def apply_payment(payment: Payment, order: Order, *, actor=None) -> str:
 
     Locks the order and the payment, so concurrent confirmations fulfil once.
     """
-    order = Order.objects.select_for_update().select_related("organization", "tariff").get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("organization", "tariff").get(pk=order.pk)
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.state == PaymentState.APPLIED:
         return Outcome.FULFILLED if payment.order_id == order.pk else Outcome.ALREADY_PAID
