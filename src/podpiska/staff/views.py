@@ -33,6 +33,7 @@ from podpiska.staff.forms import (
     OfferForm,
     StatementUploadForm,
     TariffForm,
+    find_order,
 )
 from podpiska.subscriptions.timeline import local_midnight
 from podpiska.support.actions import RequestRefused, answer_limit_request_with_offer
@@ -175,11 +176,15 @@ def statement_upload(request):
 
 
 def _suggested_invoices(payment: Payment) -> list[Invoice]:
-    """The importer's suggestions (invoice ids, or dicts naming an invoice/order)."""
+    """The importer's suggestions: invoice ids, invoice numbers, or dicts naming either."""
     invoice_ids, order_ids = [], []
     for item in payment.suggestions or []:
         if isinstance(item, int):
             invoice_ids.append(item)
+        elif isinstance(item, str):
+            order = find_order(item)
+            if order is not None:
+                order_ids.append(order.pk)
         elif isinstance(item, dict):
             if item.get("invoice_id"):
                 invoice_ids.append(item["invoice_id"])
