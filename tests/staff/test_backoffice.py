@@ -360,3 +360,33 @@ def test_dates_in_forms_accept_russian_format():
     form = ManualPaymentForm(data={"reference": "1", "amount": "1", "doc_date": "01.12.2026", "doc_number": "1"})
     form.is_valid()
     assert form.cleaned_data.get("doc_date") == date(2026, 12, 1)
+
+
+def test_time_travel_shows_the_end_the_warning_and_the_reminder(client, staff_groups, tariffs, org):
+    """The reviewer's walk: a subscription nears its end, the reminder goes, it ends."""
+    from django.core import mail
+
+    from podpiska.core import clock
+    from podpiska.notifications.models import ReminderSent
+    from podpiska.subscriptions.timeline import current_subscription
+    from podpiska.subscriptions.warnings import WarningState, expiry_warning
+
+    _staff(client, "billing", staff_groups)
+    start = clock.now() - timedelta(days=355)
+    subscription = make_subscription(org, tariffs["200"], start)
+    try:
+        assert expiry_warning(org, clock.now()).state == WarningState.EXPIRING  # 10 days left
+
+        client.post("/staff/clock/", {"days": "4"})  # 6 days left: the 7-day reminder is due
+        assert ReminderSent.objects.filter(kind="expiry", offset_days=7).exists()
+        assert [m.to for m in mail.outbox] == [["owner@example.com"]]
+        assert "Осталось" in mail.outbox[0].body
+
+        client.post("/staff/clock/", {"days": "10"})  # past the end
+        assert current_subscription(org, clock.now()) is None
+        assert clock.now() >= subscription.ends_at
+        assert ReminderSent.objects.filter(kind="event.ended").count() == 1
+        assert expiry_warning(org, clock.now()).state == WarningState.NONE
+    finally:
+        client.post("/staff/clock/", {"reset": "1"})
+        clock.reset()
