@@ -3,11 +3,14 @@
 
 import csv
 import io
+import re
+import threading
 from datetime import timedelta
 
 import httpx
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
 from openpyxl import load_workbook
 
 from podpiska.catalog.models import FIELDS_BY_SET
@@ -81,9 +84,10 @@ def test_xlsx_export_has_exactly_the_basic_columns_and_spends_the_rows(directory
     assert [row[1] for row in table[1:]] == expected
     assert all(row[5].startswith("77 г. Москва") for row in table[1:])
     assert used(org) == 125 and done.rows == 25
-    # The speedometer and the page show the new remainder.
+    # The speedometer in the header and the page show the new remainder.
     page = client.get("/directory/")
     assert page.context["entitlements"]["remaining"] == 10_000 - 125
+    assert re.search(r'data-testid="gauge-text">125 / 10\xa0000<', page.content.decode())
 
 
 def test_csv_export_of_an_extended_tariff_has_the_extended_columns(directory, client, tariffs):
@@ -174,3 +178,39 @@ def test_the_served_page_calls_its_own_api_over_http(directory, client, tariffs)
         page = browser.get("/directory/", params={"q": "ип"})
     assert page.status_code == 200
     assert "осталось 108" in page.text and "Компас Максимум" in page.text
+
+
+@pytest.mark.postgres
+def test_a_form_submitted_many_times_at_once_spends_once(directory, client, tariffs):
+    """Several submissions of one form race through the threaded server: one spend,
+    one file, every answer pointing at it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: concurrent requests")
+    user, org = customer(tariffs["200"])
+    client.force_login(user)
+    cookies = {"sessionid": client.cookies["sessionid"].value}
+    with httpx.Client(base_url=directory.url, cookies=cookies, timeout=60) as browser:
+        page = browser.get("/directory/").text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    key = re.search(r'name="key" value="([^"]+)"', page)[1]
+    cookies["csrftoken"] = browser.cookies["csrftoken"]
+    answers, barrier = [], threading.Barrier(6)
+
+    def submit_once():
+        with httpx.Client(base_url=directory.url, cookies=cookies, timeout=60) as own:
+            barrier.wait()
+            answers.append(own.post("/directory/export/", data={
+                "csrfmiddlewaretoken": token, "key": key, "rows": 60, "file_format": "xlsx",
+            }))
+
+    threads = [threading.Thread(target=submit_once) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert {a.status_code for a in answers} == {302}
+    assert len({a.headers["Location"] for a in answers}) == 1 and "ready=" in answers[0].headers["Location"]
+    assert used(org) == 60
+    assert ExportRecord.objects.filter(organization=org).count() == 1
+    assert DirectoryExport.objects.count() == 1
