@@ -4,6 +4,7 @@ import hashlib
 import secrets
 
 from django.db import transaction
+from django.db.models import Count
 
 from podpiska.api.models import ApiKey
 from podpiska.audit.log import record, snapshot
@@ -42,7 +43,11 @@ def authenticate(raw: str | None) -> ApiKey | None:
     """The active key with this raw value, or None (unknown, malformed or revoked)."""
     if not raw or not raw.startswith(KEY_START) or len(raw) > 200:
         return None
-    key = ApiKey.objects.filter(key_hash=hash_key(raw), revoked_at__isnull=True).first()
+    key = (
+        ApiKey.objects.filter(key_hash=hash_key(raw), revoked_at__isnull=True)
+        .annotate(scope_size=Count("organizations"))
+        .first()
+    )
     if key is None:
         return None
     now = clock.now()
@@ -55,8 +60,12 @@ def authenticate(raw: str | None) -> ApiKey | None:
 
 def key_allows(key: ApiKey, organization) -> bool:
     """Whether `key` may act for `organization` (an empty scope allows all)."""
-    scope = key.organizations
-    return not scope.exists() or scope.filter(pk=organization.pk).exists()
+    # `scope_size` comes with the key from `authenticate`: no query for unscoped keys.
+    scope_size = getattr(key, "scope_size", None)
+    if scope_size == 0:
+        return True
+    scope = set(key.organizations.values_list("pk", flat=True))
+    return not scope or organization.pk in scope
 
 
 def revoke_key(key: ApiKey, *, actor) -> ApiKey:

@@ -14,7 +14,7 @@ request return the first answer, also when the repeats race each other.
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -236,7 +236,7 @@ def _replay(existing: ExportRecord, rows: int, field_set: str) -> ConsumeResult:
             _("Этот Idempotency-Key уже использован для другой выгрузки (строк: %(rows)d, набор полей: %(field_set)s).")
             % {"rows": existing.rows, "field_set": existing.field_set},
         )
-    return ConsumeResult(existing.response_status, existing.response_body, existing, replayed=True)
+    return _answer(existing, replayed=True)
 
 
 def _rows_phrase(n: int) -> str:
@@ -254,17 +254,14 @@ def consume(
     with different parameters.
     """
     _check_request(rows, field_set, idempotency_key)
-    existing = ExportRecord.objects.filter(
-        organization=organization, idempotency_key=idempotency_key
-    ).first()
-    if existing is not None:
-        return _replay(existing, rows, field_set)
     try:
         with transaction.atomic():
             return _consume_once(organization, rows, field_set, idempotency_key, actor_label, at)
     except IntegrityError:
-        # The same key committed first in a concurrent request: our spending was rolled
-        # back with the failed insert; answer as it did.
+        # The key was used before (or by a concurrent request that committed first):
+        # the unique constraint refused our record and rolled back our spending with
+        # it; answer as the first request did. No look-up beforehand: repeats are rare,
+        # and this path is the one that is right under concurrency anyway.
         existing = ExportRecord.objects.filter(
             organization=organization, idempotency_key=idempotency_key
         ).first()
@@ -285,23 +282,21 @@ def _consume_once(organization, rows, field_set, idempotency_key, actor_label, a
             "field_set": period.field_set,
         }
     else:
-        # Check and count in one statement: the row lock it takes serialises concurrent
-        # exports of this organization, and the condition is re-checked after the wait.
-        accepted = bool(
-            QuotaPeriod.objects.filter(pk=period.pk, used__lte=F("limit") - rows).update(
-                used=F("used") + rows
-            )
-        )
-        period.refresh_from_db(fields=["used", "limit"])
+        accepted, used, limit = _spend(period.pk, rows)
         if accepted:
-            status, body = 201, {}
+            # export_id is added when answering (see _answer): one write fewer while
+            # the period row is locked.
+            status = 201
+            body = {"rows": rows, "field_set": field_set, "limit": limit, "used": used,
+                    "remaining": max(limit - used, 0)}
         else:
             status = 409
+            remaining = max(limit - used, 0)
             body = {
                 "code": "limit_exceeded",
                 "message": _("Лимит выгрузки исчерпан: запрошено %(asked)s, осталось %(left)s.")
-                % {"asked": _rows_phrase(rows), "left": _rows_phrase(period.remaining)},
-                "remaining": period.remaining,
+                % {"asked": _rows_phrase(rows), "left": _rows_phrase(remaining)},
+                "remaining": remaining,
             }
     export = ExportRecord.objects.create(
         organization=organization,
@@ -315,17 +310,37 @@ def _consume_once(organization, rows, field_set, idempotency_key, actor_label, a
         actor_label=actor_label[:200],
         created_at=at,
     )
-    if accepted:
-        export.response_body = {
-            "export_id": export.pk,
-            "rows": rows,
-            "field_set": field_set,
-            "limit": period.limit,
-            "used": period.used,
-            "remaining": period.remaining,
-        }
-        export.save(update_fields=["response_body"])
-    return ConsumeResult(status, export.response_body, export)
+    return _answer(export)
+
+
+def _spend(period_id: int, rows: int) -> tuple[bool, int, int]:
+    """Check and count in one statement; (accepted, used, limit) after it.
+
+    The row lock the UPDATE takes serialises concurrent exports of one organization,
+    and PostgreSQL re-checks the condition on the row as it is after the wait, so the
+    sum spent never passes the limit. `used <= limit - rows` cannot overflow.
+    """
+    table = connection.ops.quote_name(QuotaPeriod._meta.db_table)
+    limit_column = connection.ops.quote_name("limit")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET used = used + %s WHERE id = %s AND used <= {limit_column} - %s "
+            f"RETURNING used, {limit_column}",
+            [rows, period_id, rows],
+        )
+        row = cursor.fetchone()
+        if row is not None:
+            return True, row[0], row[1]
+        cursor.execute(f"SELECT used, {limit_column} FROM {table} WHERE id = %s", [period_id])
+        used, limit = cursor.fetchone()
+        return False, used, limit
+
+
+def _answer(export: ExportRecord, replayed: bool = False) -> ConsumeResult:
+    body = export.response_body
+    if export.accepted:
+        body = {"export_id": export.pk, **body}
+    return ConsumeResult(export.response_status, body, export, replayed=replayed)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,210 @@
+"""Spending the export limit over HTTP: 32 concurrent clients on PostgreSQL.
+
+The Django app is served by a threaded WSGI server (Django's own, one thread per
+connection) on a free local port; 32 client threads, each with a keep-alive
+httpx.Client, POST exports for one organization whose limit is smaller than the
+demand. The baseline is a bare Django view returning JsonResponse, served by the same
+server through the same middleware in the same run, so the report gives the ratio
+(what the quota costs over Django's floor), not an absolute rate of a shared machine.
+It also counts what must be zero: rows spent beyond the limit and 5xx answers.
+"""
+
+import logging
+import statistics
+import threading
+import time
+from datetime import timedelta
+
+import httpx
+from django.conf import settings
+from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+from django.core.wsgi import get_wsgi_application
+from django.db import connection, connections
+from django.http import JsonResponse
+from django.test.utils import override_settings
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+
+from podpiska.accounts.models import Organization
+from podpiska.api.keys import issue_key
+from podpiska.core import clock
+from podpiska.core.requisites import inn_check_digits
+from podpiska.demo.data import load_catalog
+from podpiska.subscriptions.models import QuotaPeriod, Subscription
+from podpiska.subscriptions.timeline import period_end
+
+CLIENTS = 32
+REQUESTS_PER_CLIENT = 40
+LIMIT = 2_000  # demand is about 2 560 rows (rows 1..3 per request): some must be refused
+BARE_PATH = "/bench/bare-json"
+
+
+@csrf_exempt  # as the API views are: authenticated by a key, not a cookie
+def bare_json(request):
+    return JsonResponse({"export_id": 1, "rows": 1, "remaining": 1})
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class Server:
+    def __init__(self):
+        self.httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
+        self.httpd.set_app(get_wsgi_application())
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+def _organization() -> Organization:
+    tariff = load_catalog()["200"]
+    org, _ = Organization.objects.get_or_create(
+        inn=inn_check_digits("779954321"),
+        defaults=dict(
+            name="Общество с ограниченной ответственностью «Нагрузка»",
+            short_name="ООО «Нагрузка»",
+            kpp="770101001",
+            legal_address="125009, г. Москва, ул. Тверская, д. 1",
+        ),
+    )
+    now = clock.now()
+    starts = now - timedelta(days=30)
+    Subscription.objects.create(
+        organization=org, tariff=tariff, starts_at=starts,
+        ends_at=period_end(starts, 12, org.tz), created_at=now,
+        **{**tariff.terms(), "export_limit": LIMIT},
+    )
+    return org
+
+
+def _load(base_url: str, make_request) -> dict:
+    """CLIENTS threads, each REQUESTS_PER_CLIENT requests on one keep-alive connection."""
+    barrier = threading.Barrier(CLIENTS + 1)
+    statuses: list[int] = []
+    latencies: list[float] = []
+    accepted: dict[int, int] = {}  # export_id -> rows; a replayed answer counts once
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        mine_status, mine_latency, mine_accepted = [], [], {}
+        try:
+            with httpx.Client(base_url=base_url, timeout=30) as http:
+                http.get("/healthz", headers={"X-Forwarded-Proto": "https"})  # connect before timing
+                barrier.wait()
+                for i in range(REQUESTS_PER_CLIENT):
+                    started = time.perf_counter()
+                    response = make_request(http, n, i)
+                    mine_latency.append(time.perf_counter() - started)
+                    mine_status.append(response.status_code)
+                    if response.status_code == 201 and "export_id" in response.json():
+                        body = response.json()
+                        mine_accepted[body["export_id"]] = body["rows"]
+        except Exception as exc:  # noqa: BLE001 - every client's failure goes in the report
+            errors.append(repr(exc))
+        finally:
+            with lock:
+                statuses.extend(mine_status)
+                latencies.extend(mine_latency)
+                accepted.update(mine_accepted)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    return {
+        "requests": len(statuses),
+        "seconds": seconds,
+        "rps": len(statuses) / seconds if seconds else 0.0,
+        "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
+        "p95_ms": round(statistics.quantiles(latencies, n=20)[18] * 1000, 1) if len(latencies) > 1 else None,
+        "status_counts": {code: statuses.count(code) for code in sorted(set(statuses))},
+        "server_errors": sum(1 for code in statuses if code >= 500),
+        "accepted_rows": sum(accepted.values()),
+        "errors": errors,
+    }
+
+
+def run(report: dict) -> None:
+    if connection.vendor != "postgresql":
+        report["skipped"] = "нужен PostgreSQL: задайте DATABASE_URL=postgres://…"
+        return
+    # One log line per request otherwise (httpx, and Django's 4xx warnings for the 409s).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("django.request").setLevel(logging.ERROR)
+    org = _organization()
+    _, raw_key = issue_key("bench")
+    # As behind the TLS proxy of a deployment (production settings redirect plain HTTP).
+    headers = {"Authorization": f"Bearer {raw_key}", "X-Forwarded-Proto": "https"}
+    stamp = time.monotonic_ns()
+
+    def export(http, n, i):
+        # Every tenth request repeats the previous key: a retry that must spend nothing.
+        key_index = i - 1 if i % 10 == 9 else i
+        rows = (n + key_index) % 3 + 1
+        return http.post(
+            f"/api/v1/organizations/{org.pk}/exports",
+            json={"rows": rows, "field_set": "basic"},
+            headers={**headers, "Idempotency-Key": f"bench-{stamp}-{n}-{key_index}"},
+        )
+
+    def bare(http, n, i):
+        return http.post(BARE_PATH, json={"rows": 1, "field_set": "basic"}, headers=headers)
+
+    class BenchUrls:
+        """The project's URLs plus the baseline view, mounted only for this run."""
+
+        urlpatterns = [path(BARE_PATH.lstrip("/"), bare_json), path("", include(settings.ROOT_URLCONF))]
+
+    db_settings = connections.settings["default"]
+    conn_max_age = db_settings.get("CONN_MAX_AGE", 0)
+    # A server thread per keep-alive connection keeps its database connection, as a
+    # production server with persistent connections would.
+    db_settings["CONN_MAX_AGE"] = 300
+    try:
+        with override_settings(ROOT_URLCONF=BenchUrls, ALLOWED_HOSTS=["127.0.0.1"]), Server() as server:
+            api = _load(server.base_url, export)
+            baseline = _load(server.base_url, bare)
+    finally:
+        db_settings["CONN_MAX_AGE"] = conn_max_age
+
+    period = QuotaPeriod.objects.get(organization=org)
+    overspent = max(0, period.used - period.limit, api["accepted_rows"] - period.limit)
+    mismatch = abs(api["accepted_rows"] - period.used)
+    report.update(
+        clients=CLIENTS,
+        requests=api["requests"],
+        limit=period.limit,
+        used=period.used,
+        accepted_rows=api["accepted_rows"],
+        overspent_rows=overspent,
+        accepted_vs_used_mismatch=mismatch,
+        server_errors=api["server_errors"] + baseline["server_errors"],
+        status_counts=api["status_counts"],
+        consume_rps=round(api["rps"], 1),
+        consume_p50_ms=api["p50_ms"],
+        consume_p95_ms=api["p95_ms"],
+        bare_django_rps=round(baseline["rps"], 1),
+        bare_django_p50_ms=baseline["p50_ms"],
+        ratio_to_bare_django=round(api["rps"] / baseline["rps"], 3) if baseline["rps"] else None,
+        client_errors=api["errors"] + baseline["errors"],
+    )
+    assert not report["client_errors"], report["client_errors"]
+    assert api["requests"] == CLIENTS * REQUESTS_PER_CLIENT
+    assert overspent == 0 and mismatch == 0, f"overspent {overspent}, mismatch {mismatch}"
+    assert report["server_errors"] == 0, f"{report['server_errors']} answers 5xx"
+    assert period.used == LIMIT, "demand exceeded the limit, so all of it was spent"
