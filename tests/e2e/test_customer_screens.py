@@ -130,6 +130,7 @@ def test_warning_shows_for_paid_user_and_goes_once_renewal_is_paid(open_page):
     expect(page.get_by_test_id("warning-dot")).to_have_count(0)
     open_menu(page)
     expect(page.get_by_test_id("menu-warning")).to_have_count(0)
+    expect(page.get_by_test_id("menu-scheduled")).to_contain_text("Компас 200 с 07.12.2026")
     shot(page, "warning_gone_after_payment")
 
 

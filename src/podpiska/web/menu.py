@@ -12,7 +12,7 @@ from podpiska.billing.models import Order, OrderStatus
 from podpiska.catalog.availability import Actions, available_actions
 from podpiska.core import clock
 from podpiska.subscriptions import quota
-from podpiska.subscriptions.models import QuotaPeriod
+from podpiska.subscriptions.models import QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import last_day
 from podpiska.subscriptions.warnings import ExpiryWarning, expiry_warning
 
@@ -64,6 +64,7 @@ class OrgMenu:
     actions: Actions
     warning: ExpiryWarning
     pending_order: Order | None
+    scheduled: Subscription | None
 
     @property
     def can_buy(self) -> bool:
@@ -90,6 +91,11 @@ def pending_order(organization) -> Order | None:
     )
 
 
+def next_scheduled(organization, at: datetime) -> Subscription | None:
+    """A paid subscription that has not started yet (a renewal already paid for)."""
+    return Subscription.objects.filter(organization=organization, starts_at__gt=at).order_by("starts_at").first()
+
+
 def org_menu(request, at: datetime) -> OrgMenu | None:
     membership = request.membership
     if not membership:
@@ -111,6 +117,7 @@ def org_menu(request, at: datetime) -> OrgMenu | None:
         actions=actions,
         warning=expiry_warning(organization, at),
         pending_order=pending_order(organization),
+        scheduled=next_scheduled(organization, at),
     )
 
 
