@@ -1,0 +1,293 @@
+"""Statement import end to end: a generated file, real orders and invoices, the real DB."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+
+from podpiska.audit.models import AuditRecord
+from podpiska.billing.actions import cancel_order
+from podpiska.billing.invoices import payment_purpose
+from podpiska.billing.models import (
+    Order,
+    OrderKind,
+    OrderStatus,
+    Payment,
+    PaymentState,
+    QueueReason,
+    StatementImport,
+)
+from podpiska.billing.statements import importer
+from podpiska.billing.statements.generator import generate_incoming_payment, generate_statement
+from podpiska.billing.statements.importer import import_statement
+from podpiska.subscriptions.models import Subscription
+from tests import factories
+from tests.conftest import NOW
+
+MSK = ZoneInfo("Europe/Moscow")
+PAID_ON = date(2026, 11, 25)
+OTHER_ACCOUNT = "40702810500000000777"
+
+
+def seller_account() -> str:
+    return settings.PODPISKA_SELLER["account"]
+
+
+def invoiced_order(tariffs, order_for, *, inn_seed=None) -> Order:
+    """A never-paid organization ordering the default offer (Компас 400) by invoice."""
+    owner = factories.make_user()
+    org = factories.make_org(user=owner)
+    return order_for(org, owner, kind=OrderKind.DEFAULT_OFFER, tariff=tariffs["400"])
+
+
+_numbers = iter(range(100, 10_000))
+
+
+def payment(order=None, *, amount=None, purpose=None, inn=None, number=None, **over) -> dict:
+    """An incoming payment order as the customer's bank would send it for `order`."""
+    fields = dict(
+        number=str(number or next(_numbers)),
+        day=PAID_ON,
+        amount=amount if amount is not None else order.price,
+        purpose=purpose if purpose is not None else payment_purpose(order.invoice),
+        payer_name=order.requisites["name"] if order else "ООО «Кто-то»",
+        payer_inn=inn if inn is not None else order.requisites["inn"],
+        payer_account="40702810400000000123",
+        payee_account=seller_account(),
+        payee_bik=settings.PODPISKA_SELLER["bik"],
+    )
+    fields.update(over)
+    return generate_incoming_payment(**fields)
+
+
+def statement(documents, **over) -> bytes:
+    options = dict(
+        account=seller_account(),
+        bank_bik=settings.PODPISKA_SELLER["bik"],
+        date_from=PAID_ON,
+        date_to=PAID_ON,
+        created=datetime(2026, 11, 26, 9, 0),
+    )
+    options.update(over)
+    return generate_statement(documents, **options)
+
+
+@dataclass
+class Mix:
+    exact: Order
+    wrong_inn: Order
+    underpaid: Order
+    overpaid: Order
+    cancelled: Order
+    foreign: Order
+    data: bytes
+
+
+@pytest.fixture
+def mix(clock, tariffs, order_for) -> Mix:
+    """Every kind of document a statement brings, one each."""
+    exact, wrong_inn, underpaid, overpaid, cancelled, foreign = (
+        invoiced_order(tariffs, order_for) for _ in range(6)
+    )
+    cancel_order(cancelled, actor=None)
+    stranger = factories.make_org()
+    documents = [
+        payment(exact),
+        payment(wrong_inn, inn=stranger.inn),
+        payment(exact, purpose="Оплата по счёту № 2026-99999 за доступ к сервису", amount=12_345_00,
+                number=90),
+        payment(underpaid, amount=underpaid.price - 1),
+        payment(overpaid, amount=overpaid.price + 500_00),
+        payment(cancelled),
+        payment(foreign, inn="4", payer_bik="", payer_account="GB29NWBK60161331926819"),
+        # Outgoing: we paid someone.
+        {**payment(exact), "payer_account": seller_account(), "payee_account": OTHER_ACCOUNT,
+         "date_credited": None},
+        # Money to someone else's account that the bank listed too.
+        {**payment(exact), "payee_account": OTHER_ACCOUNT},
+    ]
+    return Mix(exact, wrong_inn, underpaid, overpaid, cancelled, foreign, statement(documents))
+
+
+EXPECTED = {"documents": 9, "incoming": 7, "matched": 2, "queued": 5, "duplicates": 0, "skipped": 2}
+
+
+def outcomes() -> dict:
+    """Every payment as (doc number, state, reason, order status), order-independent."""
+    return {
+        p.doc_number: (p.state, p.queue_reason, p.amount, p.order.status if p.order else None)
+        for p in Payment.objects.select_related("order")
+    }
+
+
+def test_each_kind_of_document_gets_its_outcome(mix):
+    report = import_statement(mix.data, file_name="kl_to_1c.txt")
+    assert report.as_dict() == EXPECTED
+
+    for order in (mix.exact, mix.overpaid):
+        order.refresh_from_db()
+        assert order.status == OrderStatus.FULFILLED
+        subscription = Subscription.objects.get(order=order)
+        # Starts when the import confirms the payment, not on the bank's date.
+        assert subscription.starts_at == NOW
+    assert not mix.exact.overpaid and mix.overpaid.overpaid
+
+    by_order = {p.order_id: p for p in Payment.objects.exclude(order=None)}
+    assert by_order[mix.exact.pk].state == PaymentState.APPLIED
+    underpaid = by_order[mix.underpaid.pk]
+    assert (underpaid.state, underpaid.queue_reason) == (PaymentState.QUEUED, QueueReason.UNDERPAID)
+    closed = by_order[mix.cancelled.pk]
+    assert (closed.state, closed.queue_reason) == (PaymentState.QUEUED, QueueReason.ORDER_CLOSED)
+    for order in (mix.underpaid, mix.cancelled, mix.wrong_inn, mix.foreign):
+        assert not Subscription.objects.filter(order=order).exists()
+
+    unlinked = Payment.objects.filter(order=None)
+    assert sorted(p.queue_reason for p in unlinked) == [
+        QueueReason.INN_MISMATCH, QueueReason.INN_MISMATCH, QueueReason.NO_MATCH]
+    mismatches = Payment.objects.filter(queue_reason=QueueReason.INN_MISMATCH).order_by("pk")
+    assert [p.suggestions[0] for p in mismatches] == [mix.wrong_inn.invoice.pk, mix.foreign.invoice.pk]
+    foreign = mismatches[1]
+    assert foreign.payer_inn == "4" and foreign.organization is None
+
+    unknown = Payment.objects.get(queue_reason=QueueReason.NO_MATCH)
+    # Named nothing we know; the payer's only open invoice is paid by this same file,
+    # so it is not suggested, and no open invoice has that amount.
+    assert unknown.amount == 12_345_00 and unknown.suggestions == []
+    assert unknown.organization == mix.exact.organization  # the payer is a customer
+    assert unknown.received_at == datetime(2026, 11, 25, tzinfo=MSK)
+
+    imported = StatementImport.objects.get()
+    assert imported.report == EXPECTED and imported.file_name == "kl_to_1c.txt"
+    assert Payment.objects.filter(statement=imported).count() == 7
+    assert AuditRecord.objects.filter(action="payment.recorded").count() == 7
+    assert AuditRecord.objects.filter(action="statement.imported").count() == 1
+
+
+def test_queued_payments_suggest_open_invoices_by_inn_and_by_amount(clock, tariffs, order_for):
+    mine = invoiced_order(tariffs, order_for)
+    same_amount = invoiced_order(tariffs, order_for)
+    data = statement([payment(mine, purpose="Оплата за доступ, без номера счёта")])
+    report = import_statement(data, file_name="s.txt")
+    assert report.queued == 1
+    queued = Payment.objects.get()
+    assert queued.queue_reason == QueueReason.NO_MATCH
+    # The payer's own open invoice first, then the newest other one with the same total.
+    assert queued.suggestions == [mine.invoice.pk, same_amount.invoice.pk]
+    assert queued.organization == mine.organization
+
+
+def test_reimport_credits_nothing_twice_and_changes_no_subscription(mix):
+    import_statement(mix.data, file_name="a.txt")
+    before = outcomes()
+    subscriptions = list(Subscription.objects.values_list("pk", "order_id", "starts_at", "ends_at"))
+    report = import_statement(mix.data, file_name="a.txt")
+    assert report.as_dict() == {**EXPECTED, "matched": 0, "queued": 0, "duplicates": 7}
+    assert outcomes() == before
+    assert list(Subscription.objects.values_list("pk", "order_id", "starts_at", "ends_at")) == subscriptions
+    assert StatementImport.objects.count() == 2
+
+
+def test_the_same_document_twice_in_one_file_is_credited_once(clock, tariffs, order_for):
+    order = invoiced_order(tariffs, order_for)
+    document = payment(order)
+    report = import_statement(statement([document, document]), file_name="twice.txt")
+    assert report.as_dict() == {"documents": 2, "incoming": 2, "matched": 1, "queued": 0,
+                                "duplicates": 1, "skipped": 0}
+    assert Payment.objects.count() == 1 and Subscription.objects.filter(order=order).count() == 1
+
+
+def test_a_second_payment_for_a_paid_invoice_waits_for_staff(clock, tariffs, order_for):
+    order = invoiced_order(tariffs, order_for)
+    report = import_statement(statement([payment(order), payment(order)]), file_name="s.txt")
+    assert (report.matched, report.queued) == (1, 1)
+    second = Payment.objects.get(state=PaymentState.QUEUED)
+    assert second.queue_reason == QueueReason.ALREADY_PAID and second.order == order
+    assert Subscription.objects.filter(order=order).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("encoding", "newline"),
+    [("cp1251", "\r\n"), ("cp866", "\r\n"), ("utf-8", "\n"), ("utf-8-sig", "\r\n"), ("cp1251", "\n")],
+)
+def test_every_encoding_and_line_ending_gives_the_same_result(clock, tariffs, order_for, encoding, newline):
+    order = invoiced_order(tariffs, order_for)
+    other = invoiced_order(tariffs, order_for)
+    # DOS code page 866 has no «»: its banks write plain quotes.
+    documents = [
+        {name: value.replace("«", '"').replace("»", '"') if isinstance(value, str) else value
+         for name, value in document.items()}
+        for document in (payment(order, payer_name="ООО «Ёлка и Щука»"), payment(other, amount=1_00))
+    ]
+    reference = statement(documents)
+    data = statement(documents, encoding=encoding, newline=newline)
+    report = import_statement(data, file_name="s.txt")
+    assert report.as_dict() == {"documents": 2, "incoming": 2, "matched": 1, "queued": 1,
+                                "duplicates": 0, "skipped": 0}
+    assert Payment.objects.get(order=order).payer_name == 'ООО "Ёлка и Щука"'
+    # The same bank documents in the canonical encoding are recognised as already imported.
+    assert import_statement(reference, file_name="again.txt").duplicates == 2
+
+
+@pytest.mark.parametrize(
+    ("damage", "line", "message"),
+    [
+        (lambda text: text[: text.rindex("\r\n", 0, len(text) // 2) + 2], None, "оборван"),
+        (lambda text: text[: len(text) // 2], None, ""),  # cut inside a line
+        (lambda text: text.replace("1CClientBankExchange", "<html>", 1), 1, "не выписка"),
+        (lambda text: text.replace("Сумма=", "Сумма=12а", 1), 23, "неверная сумма"),
+        (lambda text: text.replace("КонецДокумента\r\n", "", 1), 47, "не закрыта"),
+    ],
+)
+def test_a_malformed_file_is_refused_whole(mix, damage, line, message):
+    text = mix.data.decode("cp1251")
+    data = damage(text).encode("cp1251")
+    report = import_statement(data, file_name="bad.txt")
+    assert report.error and message in report.error
+    assert report.line == (line if line is not None else report.line) and report.line > 0
+    assert report.as_dict() == {"error": report.error, "line": report.line}
+    assert Payment.objects.count() == 0 and StatementImport.objects.count() == 0
+    assert not Subscription.objects.exists()
+
+
+def test_extra_seller_accounts_are_taken_too(clock, tariffs, order_for, settings):
+    settings.PODPISKA_SELLER = {**settings.PODPISKA_SELLER, "accounts": [OTHER_ACCOUNT]}
+    order = invoiced_order(tariffs, order_for)
+    data = statement([payment(order, payee_account=OTHER_ACCOUNT)], account=OTHER_ACCOUNT)
+    assert import_statement(data, file_name="s.txt").matched == 1
+
+
+def test_a_crash_midway_loses_nothing_and_a_reimport_completes_it(clock, tariffs, order_for, monkeypatch):
+    first, second = (invoiced_order(tariffs, order_for) for _ in range(2))
+    data = statement([payment(first), payment(second), payment(first, purpose="без номера", number=7)])
+    real = importer.record_payment
+    calls = []
+
+    def crash_on_second(**kwargs):
+        calls.append(kwargs["dedup_key"])
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return real(**kwargs)
+
+    monkeypatch.setattr(importer, "record_payment", crash_on_second)
+    with pytest.raises(RuntimeError):
+        import_statement(data, file_name="s.txt")
+    assert Payment.objects.count() == 2  # the queued one and the first match
+    monkeypatch.setattr(importer, "record_payment", real)
+
+    report = import_statement(data, file_name="s.txt")
+    assert (report.matched, report.queued, report.duplicates) == (1, 0, 2)
+    for order in (first, second):
+        order.refresh_from_db()
+        assert order.status == OrderStatus.FULFILLED
+        assert Subscription.objects.filter(order=order).count() == 1
+
+
+def test_zero_amount_and_payments_between_our_accounts_are_skipped(clock, tariffs, order_for, settings):
+    settings.PODPISKA_SELLER = {**settings.PODPISKA_SELLER, "accounts": [OTHER_ACCOUNT]}
+    order = invoiced_order(tariffs, order_for)
+    transfer = {**payment(order), "payer_account": OTHER_ACCOUNT, "date_credited": None}
+    report = import_statement(statement([payment(order, amount=0), transfer]), file_name="s.txt")
+    assert (report.incoming, report.skipped) == (0, 2)
+    assert not Payment.objects.exists()
