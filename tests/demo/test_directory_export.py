@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from podpiska.catalog.models import FIELDS_BY_SET
 from podpiska.demo.directory import export as export_module
+from podpiska.demo.directory.credentials import ensure_credentials
 from podpiska.demo.directory.export import COLUMNS
 from podpiska.demo.directory.generator import load_directory
 from podpiska.demo.directory.search import search_companies
@@ -33,6 +34,7 @@ def directory(live_server, settings, clock, tariffs):
     """A small directory, and the directory pointed at the live server's API."""
     settings.DIRECTORY_API_URL = live_server.url
     load_directory(300, seed=42)
+    ensure_credentials()
     return live_server
 
 

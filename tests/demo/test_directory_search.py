@@ -1,12 +1,13 @@
 """Searching «Поиск компаний»: text, region, OKVED and status filters, paging, access."""
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from podpiska.demo.directory.generator import load_directory, search_key
 from podpiska.demo.directory.search import PAGE_SIZE, search_companies
-from podpiska.demo.models import Company
+from podpiska.demo.models import Company, DirectoryExport
 from tests import factories
 from tests.demo.test_directory_client import KEY, fake_api  # noqa: F401  (fixture)
 
@@ -121,3 +122,28 @@ def test_a_user_without_an_organization_can_search_but_not_export(client, compan
     response = client.get("/directory/")
     assert response.status_code == 200 and response.context["export_form"] is None
     assert client.post("/directory/export/", {"rows": 1, "file_format": "csv", "key": "abcdefgh12"}).status_code == 404
+
+
+@pytest.mark.parametrize("bad", [
+    {"rows": 0}, {"rows": -5}, {"rows": 10_001}, {"rows": "много"}, {"file_format": "pdf"},
+    {"key": ""}, {"key": "no spaces allowed"},
+])
+def test_bad_export_input_is_refused_with_nothing_spent(page, fake_api, client, bad):  # noqa: F811
+    api, _ = fake_api
+    page()
+    response = client.post("/directory/export/", {"rows": 10, "file_format": "csv", "key": "abcdef123456", **bad})
+    assert response.status_code == 302 and "ready=" not in response["Location"]
+    assert "Выгрузка не выполнена — проверьте форму" in str(list(get_messages(response.wsgi_request))[0])
+    assert api.used == 0 and not [c for c in api.calls if c[0] == "POST"]
+    assert not DirectoryExport.objects.exists()
+
+
+def test_without_a_key_the_directory_says_it_is_not_connected(client, companies):
+    user = factories.make_user()
+    factories.make_org(user=user)
+    client.force_login(user)
+    response = client.get("/directory/")
+    assert "каталог не подключён к API" in response.content.decode()
+    response = client.post("/directory/export/", {"rows": 1, "file_format": "csv", "key": "abcdef123456"})
+    assert "каталог не подключён к API" in str(list(get_messages(response.wsgi_request))[0])
+    assert not DirectoryExport.objects.exists()

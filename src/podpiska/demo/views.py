@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from podpiska.core.money import ru_plural
 from podpiska.demo.directory.api_client import ApiError
 from podpiska.demo.directory.credentials import client_for
 from podpiska.demo.directory.export import (
@@ -36,7 +37,9 @@ class ExportForm(SearchForm):
     rows = forms.IntegerField(label=_("Сколько строк"), min_value=1, max_value=MAX_ROWS)
     file_format = forms.ChoiceField(label=_("Формат"), choices=ExportFormat.choices)
     # Made when the page is drawn: submitting the same form twice spends the limit once.
-    key = forms.RegexField(regex=r"^[A-Za-z0-9-]{8,64}$", widget=forms.HiddenInput)
+    key = forms.RegexField(
+        label=_("Форма устарела, обновите страницу"), regex=r"^[A-Za-z0-9-]{8,64}$", widget=forms.HiddenInput
+    )
 
 
 def _directory_url(filters: dict, **extra) -> str:
@@ -125,10 +128,13 @@ def export(request):
     except ExportRefused as exc:
         messages.error(request, exc.message)
         return redirect(_directory_url(filters))
+    except ApiError as exc:  # the directory has no key to call the API with
+        messages.error(request, _("Выгрузка не выполнена: %(reason)s") % {"reason": exc.message})
+        return redirect(_directory_url(filters))
     messages.success(
         request,
-        _("Выгрузка готова: %(rows)s строк, файл %(name)s. Скачивание начнётся автоматически.")
-        % {"rows": done.rows, "name": done.filename},
+        _("Выгрузка готова: %(rows)s %(word)s, файл %(name)s. Скачивание начнётся автоматически.")
+        % {"rows": done.rows, "word": ru_plural(done.rows, "строка", "строки", "строк"), "name": done.filename},
     )
     return redirect(_directory_url(filters, ready=done.pk))
 

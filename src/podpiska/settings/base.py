@@ -209,6 +209,8 @@ YOOKASSA_TRUST_X_FORWARDED_FOR = env_bool("YOOKASSA_TRUST_X_FORWARDED_FOR")
 
 # The reference company directory (demo) calls the API here; empty = the same server.
 DIRECTORY_API_URL = os.environ.get("DIRECTORY_API_URL", "")
+# Its API key; empty = the key `podpiska demo` issued.
+DIRECTORY_API_KEY = os.environ.get("DIRECTORY_API_KEY", "")
 # How many companies `podpiska demo` generates for it.
 DIRECTORY_COMPANIES = int(os.environ.get("DIRECTORY_COMPANIES", "50000"))
 

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from podpiska.api.keys import issue_key
 from podpiska.core import clock
-from podpiska.demo.directory.api_client import PodpiskaClient
+from podpiska.demo.directory.api_client import ApiUnavailable, PodpiskaClient
 from podpiska.demo.models import DirectoryCredentials
 
 KEY_NAME = "Поиск компаний (демо)"
@@ -24,6 +24,14 @@ def ensure_credentials() -> DirectoryCredentials:
 
 def client_for(request) -> PodpiskaClient:
     """The API on this same server unless DIRECTORY_API_URL points elsewhere; the server
-    must be threaded (`podpiska serve` is) for a page to call its own API."""
-    base_url = getattr(settings, "DIRECTORY_API_URL", "") or request.build_absolute_uri("/")
-    return PodpiskaClient(base_url, ensure_credentials().api_key)
+    must be threaded (`podpiska serve` is) for a page to call its own API.
+
+    The key is DIRECTORY_API_KEY or the one the demo loader issued; the page never
+    issues one itself, so a deployment without the demo has no key it did not ask for.
+    """
+    base_url = settings.DIRECTORY_API_URL or request.build_absolute_uri("/")
+    credentials = DirectoryCredentials.objects.order_by("-id").first()
+    api_key = settings.DIRECTORY_API_KEY or (credentials.api_key if credentials else "")
+    if not api_key:
+        raise ApiUnavailable(0, "not_configured", "каталог не подключён к API: загрузите демо-данные (podpiska demo).")
+    return PodpiskaClient(base_url, api_key)
