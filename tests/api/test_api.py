@@ -234,3 +234,4 @@ def test_openapi_schema_is_served(api):
     paths = response.json()["paths"]
     assert "/api/v1/organizations/{organization_id}/exports" in paths
     assert "/api/v1/organizations/by-inn/{inn}/entitlements" in paths
+    assert api.client.get("/api/v1/docs").status_code == 200

@@ -48,7 +48,7 @@ class Tariff(Schema):
     name: str
 
 
-class Warning(Schema):
+class ExpiryWarning(Schema):
     state: Literal["none", "expiring", "awaiting_payment"]
     last_day: date | None = Field(description="Последний оплаченный день, включительно")
     pay_by_bank_transfer: date | None = Field(
@@ -68,7 +68,7 @@ class Entitlements(Schema):
     remaining: int
     period_starts_at: datetime
     period_ends_at: datetime = Field(description="Конец периода лимита (не включая)")
-    warning: Warning
+    warning: ExpiryWarning
 
 
 class ExportIn(Schema):
