@@ -96,14 +96,26 @@ def test_corrected_requisites_are_saved_and_frozen_on_the_order(signed_in, paid_
     assert Order.objects.get().requisites["address"] == "101000, г. Москва, ул. Новая, д. 2"
 
 
-def test_online_is_refused_with_a_message_while_no_provider(signed_in, paid_org, settings):
-    try:
-        import podpiska.billing.online  # noqa: F401
-    except ImportError:
-        data = checkout_data(signed_in, payment_method="online")
-        response = signed_in.post(reverse("web:checkout", args=["renew"]), data, **HX)
-        assert "Выберите способ оплаты" in response.content.decode()
-        assert not Order.objects.exists()
+def test_online_payment_redirects_to_the_provider(signed_in, paid_org):
+    data = checkout_data(signed_in, payment_method="online")
+    response = signed_in.post(reverse("web:checkout", args=["renew"]), data, **HX)
+    assert response.status_code == 204
+    order = Order.objects.get()
+    assert order.payment_method == "online" and not Invoice.objects.exists()
+    attempt = order.online_payments.get()
+    assert response["HX-Redirect"] == attempt.confirmation_url
+    # Without JavaScript: a plain redirect; the repeated key reuses the same order.
+    response = signed_in.post(reverse("web:checkout", args=["renew"]), data)
+    assert response.status_code == 302 and Order.objects.count() == 1
+
+
+def test_online_is_refused_with_a_message_where_no_provider_is_configured(signed_in, paid_org, settings):
+    settings.PODPISKA = {**settings.PODPISKA, "ONLINE_PROVIDER": "nowhere"}
+    data = checkout_data(signed_in, payment_method="online")
+    assert "Онлайн-оплата пока недоступна" in signed_in.get(reverse("web:checkout", args=["renew"])).content.decode()
+    response = signed_in.post(reverse("web:checkout", args=["renew"]), data, **HX)
+    assert "Выберите способ оплаты" in response.content.decode()
+    assert not Order.objects.exists()
 
 
 def test_member_gets_403_on_buying_endpoints(member_client, paid_org):
@@ -118,3 +130,12 @@ def test_member_gets_403_on_buying_endpoints(member_client, paid_org):
 def test_anonymous_is_sent_to_login(client, paid_org):
     response = client.get(reverse("web:checkout", args=["renew"]))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_pending_online_order_can_be_paid_from_the_menu_and_settings(signed_in, owner, paid_org, tariffs):
+    from podpiska.billing.actions import place_order
+
+    order = place_order(organization=paid_org, user=owner, kind="upgrade", payment_method="online",
+                        idempotency_key="o1", tariff=tariffs["400"])
+    html = signed_in.get(reverse("web:settings")).content.decode()
+    assert html.count(reverse("billing:pay_online", args=[order.pk])) == 2  # menu and orders table

@@ -20,6 +20,8 @@ from podpiska.accounts.current import switch_organization
 from podpiska.billing import actions as billing
 from podpiska.billing.invoices import payment_purpose
 from podpiska.billing.models import Invoice, Order, PaymentMethod
+from podpiska.billing.online import get_provider, start_online_payment
+from podpiska.billing.providers.base import ProviderError
 from podpiska.catalog.models import EXTENDED_ONLY_FIELDS
 from podpiska.core import clock
 from podpiska.subscriptions.models import Subscription
@@ -190,13 +192,13 @@ def invoice_links(invoice: Invoice | None) -> dict:
     }
 
 
-def online_payments():
-    """`start_online_payment`, or None while no provider is installed."""
+def online_available() -> bool:
+    """Whether a payment provider is configured here (the sandbox only in demo/tests)."""
     try:
-        from podpiska.billing.online import start_online_payment
-    except ImportError:
-        return None
-    return start_online_payment
+        get_provider()
+    except ProviderError:
+        return False
+    return True
 
 
 @require_http_methods(["GET", "POST"])
@@ -205,7 +207,7 @@ def checkout(request, kind: str):
     """«Продолжить оформление»: confirm the requisites, choose the payment, place the order."""
     choice = choice_or_404(request, kind)
     organization = request.organization
-    online = online_payments() is not None
+    online = online_available()
     if request.method == "GET":
         form = CheckoutForm(
             initial={**CheckoutForm.initial_for(organization), "idempotency_key": uuid.uuid4().hex},
@@ -238,7 +240,10 @@ def checkout(request, kind: str):
 def order_placed(request, order: Order) -> HttpResponse:
     menu_for(request, refresh=True)
     if order.payment_method == PaymentMethod.ONLINE:
-        url = online_payments()(order, return_url=request.build_absolute_uri(reverse("web:settings")))
+        try:
+            url = start_online_payment(order, return_url=request.build_absolute_uri(reverse("web:settings")))
+        except (ProviderError, billing.OrderRefused) as exc:
+            return window(request, "web/checkout_done.html", {"order": order, "online_error": str(exc)})
         if is_htmx(request):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = url

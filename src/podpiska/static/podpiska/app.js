@@ -20,6 +20,17 @@
   document.body.addEventListener("htmx:beforeSwap", function (e) {
     if (e.detail.xhr.status === 422) { e.detail.shouldSwap = true; e.detail.isError = false; }
   });
+  // A window that cannot open (the offer changed, no right to buy) says so instead of nothing.
+  document.body.addEventListener("htmx:responseError", function (e) {
+    if (e.detail.target !== body || e.detail.xhr.status === 422) return;
+    body.innerHTML = "";
+    var p = document.createElement("p");
+    p.className = "error window-content";
+    p.setAttribute("role", "alert");
+    p.textContent = dialog.getAttribute(e.detail.xhr.status === 403 ? "data-forbidden" : "data-failed");
+    body.appendChild(p);
+    if (!dialog.open) dialog.showModal();
+  });
   dialog.addEventListener("close", function () {
     body.innerHTML = "";
     if (opener && document.contains(opener)) opener.focus();
