@@ -295,6 +295,8 @@ def _record_queued(
     """
     if not payments:
         return
+    # In key order, so two imports inserting overlapping documents never deadlock.
+    payments.sort(key=lambda payment: payment.dedup_key)
     with transaction.atomic():
         try:
             with transaction.atomic():
