@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +28,18 @@ def target(db, clock):
     return org, raw
 
 
-def test_api_never_fails_and_matches_its_schema(target):
+@pytest.fixture
+def keep_test_connection():
+    """Django's test client does this: without it every request made through the WSGI
+    app would close the test's database connection when it finishes (PostgreSQL)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_api_never_fails_and_matches_its_schema(target, keep_test_connection):
     org, raw = target
     # Loaded inside the test: the schema view runs middleware that reads the database.
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)

@@ -14,6 +14,7 @@ import pytest
 from podpiska.audit.models import AuditRecord
 from podpiska.notifications import webhooks
 from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
+from tests import factories
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +145,38 @@ def test_endpoint_event_filter_and_inactive_endpoints(clock, org, receiver, db):
     webhooks.enqueue("limit.changed", organization=org, data={})
     webhooks.enqueue("order.paid", organization=org, data={})
     assert list(WebhookDelivery.objects.values_list("event", flat=True)) == ["order.paid"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_deliver_each_event_once(clock, receiver):
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    org = factories.make_org()
+    WebhookEndpoint.objects.create(url=receiver.url, secret=SECRET, created_at=NOW)
+    for n in range(20):
+        webhooks.enqueue("order.paid", organization=org, data={"n": n})
+    barrier = threading.Barrier(4)
+    counts, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            counts.append(webhooks.deliver_due(NOW))
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == [] and sum(counts) == 20
+    assert len(receiver.requests) == 20
+    assert len({r["headers"]["X-Podpiska-Delivery"] for r in receiver.requests}) == 20
+    assert WebhookDelivery.objects.filter(status="delivered", attempts=1).count() == 20

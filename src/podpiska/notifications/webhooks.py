@@ -99,8 +99,10 @@ def _due(now: datetime):
 def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
     """Take one due delivery for this worker, or None if another worker has it."""
     with transaction.atomic():
+        # of=("self",): lock the delivery only. Locking the joined endpoint row too would
+        # make the other workers skip every delivery to that endpoint, not just this one.
         delivery = (
-            _due(now).select_for_update(skip_locked=True)
+            _due(now).select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint").filter(pk=delivery_id).first()
         )
         if delivery is None:
