@@ -36,9 +36,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return ()
         return ("prefix", "created_at", "last_used_at", "revoked_at")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("organizations")
+
     @admin.display(description=_("организации"))
     def scope(self, obj):
-        names = [o.short_name or o.name for o in obj.organizations.all()[:3]]
+        names = [o.short_name or o.name for o in obj.organizations.all()][:3]
         return ", ".join(names) if names else _("все")
 
     def save_model(self, request, obj, form, change):
