@@ -182,3 +182,41 @@ def test_phone_width_menu_and_settings(open_page, live_server):
     page.locator("#window").get_by_test_id("continue").click()
     expect(page.locator("#window").get_by_test_id("checkout-form")).to_be_visible()
     shot(page, "phone_checkout")
+
+
+def test_keyboard_only_upgrade_paid_online_in_the_sandbox(open_page, live_server):
+    """The menu, the windows and the checkout work from the keyboard; online pays at once."""
+    page = paid_user(open_page)
+    page.focus("#org-menu > summary")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("org-menu-panel")).to_be_visible()
+    page.get_by_test_id("menu-upgrade").focus()
+    page.keyboard.press("Enter")
+    window = page.locator("#window")
+    expect(window.get_by_test_id("variant-tariff")).to_have_text("Компас 400")
+    window.get_by_test_id("continue").focus()
+    page.keyboard.press("Enter")
+    expect(window.get_by_test_id("checkout-form")).to_be_visible()
+    window.locator("input[name=payment_method][value=online]").check()
+    window.get_by_test_id("place-order").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("sandbox-page")).to_be_visible()
+    shot(page, "online_sandbox")
+    page.get_by_test_id("sandbox-pay").click()
+    page.goto(f"{live_server.url}/settings/")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Компас 400")
+    expect(page.get_by_test_id("timeline")).to_contain_text("запланирована")
+    expect(page.get_by_test_id("settings-scheduled")).to_contain_text("«Компас 400» с 07.12.2026")
+    expect(page.get_by_test_id("warning-dot")).to_have_count(0)
+    shot(page, "online_paid_settings")
+
+
+def test_english_screens(open_page, live_server):
+    page = paid_user(open_page)
+    page.get_by_role("button", name="English").click()
+    open_menu(page)
+    expect(page.get_by_test_id("menu-renew")).to_have_text("Renew subscription")
+    shot(page, "english_menu")
+    page.goto(f"{live_server.url}/settings/")
+    expect(page.locator("h1")).to_have_text("Organization settings")
+    shot(page, "english_settings")

@@ -6,7 +6,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from podpiska.support.actions import RequestRefused, file_limit_increase_request, file_support_request
+from podpiska.support.actions import (
+    RequestRefused,
+    file_limit_increase_request,
+    file_support_request,
+)
 from podpiska.web.forms import LimitIncreaseForm, SupportRequestForm
 from podpiska.web.views import is_htmx, manager_required, safe_next
 
@@ -31,7 +35,10 @@ def support_request(request):
     if is_htmx(request):
         return render(request, "support/_form.html", {"support_form": form, "filed": filed})
     if filed is not None:
-        messages.success(request, _("Обращение № %(number)s принято. Мы ответим в рабочее время.") % {"number": filed.pk})
+        messages.success(
+            request,
+            _("Обращение № %(number)s принято. Мы ответим в рабочее время.") % {"number": filed.pk},
+        )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(safe_next(request, "/"))
@@ -53,7 +60,9 @@ def limit_increase(request):
         except RequestRefused as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _("Заявка на увеличение лимита отправлена. Мы ответим предложением."))
+            messages.success(
+                request, _("Заявка на увеличение лимита отправлена. Мы ответим предложением.")
+            )
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("web:settings")

@@ -138,7 +138,13 @@ def from_offer(organization, offer: IndividualOffer, actions: Actions, at: datet
 
 
 def find_choice(
-    organization, actions: Actions, at: datetime, kind: str, *, tariff_code: str = "", offer_id: str = ""
+    organization,
+    actions: Actions,
+    at: datetime,
+    kind: str,
+    *,
+    tariff_code: str = "",
+    offer_id: str = "",
 ) -> Choice | None:
     """The option the organization may buy now, or None if it is not offered (any more)."""
     if kind in VARIANT_KINDS:
@@ -147,7 +153,9 @@ def find_choice(
             return None
         return from_variant(variant)
     if kind == OrderKind.SWITCH:
-        return next((from_variant(v) for v in actions.catalog if v.tariff.code == tariff_code), None)
+        return next(
+            (from_variant(v) for v in actions.catalog if v.tariff.code == tariff_code), None
+        )
     if kind in (OrderKind.OFFER, OrderKind.ADDON) and offer_id.isdigit():
         offer = next((o for o in actions.offers if o.pk == int(offer_id)), None)
         return from_offer(organization, offer, actions, at) if offer else None

@@ -54,7 +54,10 @@ class CheckoutForm(RequisitesForm):
         ],
         initial="invoice",
         widget=forms.RadioSelect,
-        error_messages={"required": _("Выберите способ оплаты."), "invalid_choice": _("Выберите способ оплаты.")},
+        error_messages={
+            "required": _("Выберите способ оплаты."),
+            "invalid_choice": _("Выберите способ оплаты."),
+        },
     )
     # Generated when the window is rendered: a double click sends the same key twice,
     # and the second request gets the order the first one placed.
@@ -71,7 +74,6 @@ class ReminderSettingsForm(forms.Form):
     reminders_enabled = forms.BooleanField(
         label=_("Получать напоминания о продлении"), required=False
     )
-
 
 
 class SupportRequestForm(forms.Form):

@@ -93,7 +93,11 @@ def pending_order(organization) -> Order | None:
 
 def next_scheduled(organization, at: datetime) -> Subscription | None:
     """A paid subscription that has not started yet (a renewal already paid for)."""
-    return Subscription.objects.filter(organization=organization, starts_at__gt=at).order_by("starts_at").first()
+    return (
+        Subscription.objects.filter(organization=organization, starts_at__gt=at)
+        .order_by("starts_at")
+        .first()
+    )
 
 
 def org_menu(request, at: datetime) -> OrgMenu | None:

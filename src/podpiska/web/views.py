@@ -76,7 +76,9 @@ def manager_required(view):
 
 def safe_next(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -93,7 +95,9 @@ def switch_org(request):
     if not organization_id.isdigit():
         raise Http404
     membership = switch_organization(request, int(organization_id))
-    messages.info(request, _("Вы работаете в организации %(name)s.") % {"name": membership.organization})
+    messages.info(
+        request, _("Вы работаете в организации %(name)s.") % {"name": membership.organization}
+    )
     return redirect(safe_next(request, reverse("web:home")))
 
 
@@ -104,8 +108,12 @@ def settings_page(request):
     now = clock.now()
     tz = organization.tz
     subscriptions = [
-        {"subscription": s, "status": status_of(s, now), "last_day": last_day(s.ends_at, tz),
-         "starts_on": s.starts_at.astimezone(tz).date()}
+        {
+            "subscription": s,
+            "status": status_of(s, now),
+            "last_day": last_day(s.ends_at, tz),
+            "starts_on": s.starts_at.astimezone(tz).date(),
+        }
         for s in Subscription.objects.filter(organization=organization).order_by("-starts_at")
     ]
     orders = Order.objects.filter(organization=organization).select_related("invoice")
@@ -152,7 +160,9 @@ def profile(request):
     if request.method == "POST":
         form = ReminderSettingsForm(request.POST)
         if form.is_valid():
-            set_reminders_enabled(request.user, form.cleaned_data["reminders_enabled"], actor=request.user)
+            set_reminders_enabled(
+                request.user, form.cleaned_data["reminders_enabled"], actor=request.user
+            )
             messages.success(request, _("Настройки напоминаний сохранены."))
             return redirect("web:profile")
     else:
@@ -166,8 +176,12 @@ def choice_or_404(request, kind: str):
     menu = menu_for(request)
     source = request.POST if request.method == "POST" else request.GET
     choice = find_choice(
-        organization, menu.actions, now, kind,
-        tariff_code=source.get("tariff", ""), offer_id=source.get("offer", ""),
+        organization,
+        menu.actions,
+        now,
+        kind,
+        tariff_code=source.get("tariff", ""),
+        offer_id=source.get("offer", ""),
     )
     if choice is None:
         raise Http404
@@ -234,16 +248,25 @@ def checkout(request, kind: str):
             form.add_error(None, str(exc))
         else:
             return order_placed(request, order)
-    return window(request, "web/checkout.html", {"choice": choice, "form": form}, status=422 if is_htmx(request) else 200)
+    return window(
+        request,
+        "web/checkout.html",
+        {"choice": choice, "form": form},
+        status=422 if is_htmx(request) else 200,
+    )
 
 
 def order_placed(request, order: Order) -> HttpResponse:
     menu_for(request, refresh=True)
     if order.payment_method == PaymentMethod.ONLINE:
         try:
-            url = start_online_payment(order, return_url=request.build_absolute_uri(reverse("web:settings")))
+            url = start_online_payment(
+                order, return_url=request.build_absolute_uri(reverse("web:settings"))
+            )
         except (ProviderError, billing.OrderRefused) as exc:
-            return window(request, "web/checkout_done.html", {"order": order, "online_error": str(exc)})
+            return window(
+                request, "web/checkout_done.html", {"order": order, "online_error": str(exc)}
+            )
         if is_htmx(request):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = url
@@ -253,6 +276,9 @@ def order_placed(request, order: Order) -> HttpResponse:
     return window(
         request,
         "web/checkout_done.html",
-        {"order": order, **invoice_links(invoice),
-         "bank_delay": settings.PODPISKA["BANK_DELAY_BUSINESS_DAYS"]},
+        {
+            "order": order,
+            **invoice_links(invoice),
+            "bank_delay": settings.PODPISKA["BANK_DELAY_BUSINESS_DAYS"],
+        },
     )

@@ -29,8 +29,8 @@ class Command(BaseCommand):
         url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
         self.stdout.write(f"Подписка работает: {url}")
         if settings.PODPISKA.get("ALLOW_TEST_CLOCK"):
-            from podpiska.demo.management.commands.demo import LOGINS
             from podpiska.demo.data import PASSWORD
+            from podpiska.demo.management.commands.demo import LOGINS
 
             self.stdout.write(f"Демо-входы (пароль {PASSWORD}):")
             for email, what in LOGINS:
