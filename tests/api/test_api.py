@@ -198,6 +198,9 @@ def test_unknown_organization_and_address(api, tariffs):
     assert response.status_code == 422
     response = api.get("/api/v1/no-such-thing")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+    response = api.get("/api/v1/organizations/1/exports")
+    assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"
+    assert response["Allow"] == "POST"
 
 
 def test_refund_returns_rows_once(api, paid_org):
