@@ -169,8 +169,7 @@ def test_unmatched_queue_one_click_match_fulfils_the_order(client, staff_groups,
     assert "Очередь пуста" in client.get("/staff/payments/queue/").content.decode()
 
 
-def test_statement_upload_shows_the_import_report(client, staff_groups):
-    pytest.importorskip("podpiska.billing.statements.importer")
+def test_statement_upload_refuses_a_bad_file(client, staff_groups):
     _staff(client, "billing", staff_groups)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -179,6 +178,54 @@ def test_statement_upload_shows_the_import_report(client, staff_groups):
     assert response.status_code == 200
     assert "Файл не принят" in response.content.decode()
     assert not Payment.objects.exists()
+
+
+def test_statement_upload_report_then_the_queue_fulfils_the_rest(client, staff_groups, renewal, tariffs, clock,
+                                                                    settings):
+    """One payment names its invoice (confirmed on import); one does not (queued, one click)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from podpiska.billing.statements.generator import generate_incoming_payment, generate_statement
+    from tests.factories import make_org
+
+    _staff(client, "billing", staff_groups)
+    other_owner = make_user("other@example.com")
+    other = make_org(user=other_owner)
+    make_subscription(other, tariffs["100"], NOW - timedelta(days=350))
+    second = place_order(organization=other, user=other_owner, kind="renew", payment_method="invoice",
+                         idempotency_key="renew-2", tariff=tariffs["100"])
+    seller = settings.PODPISKA_SELLER
+    documents = [
+        generate_incoming_payment(
+            number="101", day=NOW.date(), amount=renewal.price, payer_name=renewal.requisites["name"],
+            payer_inn=renewal.requisites["inn"], payee_account=seller["account"], payee_bik=seller["bik"],
+            purpose=f"Оплата по счёту № {renewal.invoice.display_number}. В т. ч. НДС",
+        ),
+        generate_incoming_payment(
+            number="102", day=NOW.date(), amount=second.price, payer_name=other.name, payer_inn=other.inn,
+            payee_account=seller["account"], payee_bik=seller["bik"], purpose="Оплата за сервис",
+        ),
+    ]
+    data = generate_statement(documents, account=seller["account"], bank_bik=seller["bik"],
+                              date_from=NOW.date(), date_to=NOW.date())
+    response = client.post("/staff/statements/upload/", {"file": SimpleUploadedFile("kl_to_1c.txt", data)})
+    page = response.content.decode()
+    assert "Выписка загружена" in page and "Отчёт об импорте" in page
+    report = response.context["report"]
+    assert (report.incoming, report.matched, report.queued) == (2, 1, 1)
+    renewal.refresh_from_db()
+    assert renewal.status == OrderStatus.FULFILLED
+
+    queued = Payment.objects.get(state=PaymentState.QUEUED)
+    assert f"На счёт № {second.invoice.display_number}" in client.get("/staff/payments/queue/").content.decode()
+    client.post(f"/staff/payments/{queued.pk}/match/", {"reference": second.invoice.display_number})
+    second.refresh_from_db()
+    assert second.status == OrderStatus.FULFILLED
+
+    # The same file again credits nothing.
+    response = client.post("/staff/statements/upload/", {"file": SimpleUploadedFile("kl_to_1c.txt", data)})
+    assert response.context["report"].duplicates == 2
+    assert Payment.objects.count() == 2
 
 
 # --- dashboard and overview -----------------------------------------------------------
