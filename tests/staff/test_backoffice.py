@@ -213,6 +213,7 @@ def test_statement_upload_report_then_the_queue_fulfils_the_rest(client, staff_g
     assert "Выписка загружена" in page and "Отчёт об импорте" in page
     report = response.context["report"]
     assert (report.incoming, report.matched, report.queued) == (2, 1, 1)
+    assert "— счёт не найден" in page
     renewal.refresh_from_db()
     assert renewal.status == OrderStatus.FULFILLED
 

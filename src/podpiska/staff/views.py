@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from podpiska.accounts.models import Organization
-from podpiska.billing.models import Invoice, Payment, PaymentSource, PaymentState
+from podpiska.billing.models import Invoice, Payment, PaymentSource, PaymentState, QueueReason
 from podpiska.catalog.actions import CatalogError, archive_tariff, make_offer, withdraw_offer
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
@@ -166,12 +166,17 @@ def statement_upload(request):
 
         upload = form.cleaned_data["file"]
         report = import_statement(upload.read(), file_name=upload.name, actor=request.user)
-        if getattr(report, "error", None):
+        if report.error:
             messages.error(request, _("Файл не принят: %(error)s") % {"error": report.error})
         else:
             messages.success(request, _("Выписка загружена."))
+    reasons = [
+        (QueueReason(reason).label if reason in QueueReason.values else reason, count)
+        for reason, count in (report.reasons.items() if report else [])
+    ]
     return _render(
-        request, "staff/statement_upload.html", {"form": form, "report": report}, _("Загрузить банковскую выписку")
+        request, "staff/statement_upload.html", {"form": form, "report": report, "reasons": reasons},
+        _("Загрузить банковскую выписку"),
     )
 
 
