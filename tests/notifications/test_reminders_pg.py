@@ -75,3 +75,31 @@ def test_concurrent_workers_send_each_email_once(clock):
     assert sum(results) == ORGANIZATIONS
     assert len(mail.outbox) == ORGANIZATIONS
     assert EmailMessage.objects.filter(status="sent", attempts=1).count() == ORGANIZATIONS
+
+
+def test_background_tick_sends_pending_email(clock):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    import time
+
+    from django.core import mail
+
+    from podpiska.notifications import tasks
+
+    EmailMessage.objects.create(
+        to=["owner@example.com"], subject="Напоминание", body_text="Текст", created_at=NOW, next_attempt_at=NOW,
+    )
+    tasks._background_started.clear()
+    thread = tasks.start_background_tick(interval=0.2)
+    assert tasks.start_background_tick() is None  # once per process
+    try:
+        deadline = time.monotonic() + 20
+        while not EmailMessage.objects.filter(status="sent").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert thread.is_alive()
+    finally:
+        thread.stop(timeout=20)
+        tasks._background_started.clear()
+    assert not thread.is_alive()
+    assert EmailMessage.objects.get().status == "sent"
+    assert [m.subject for m in mail.outbox] == ["Напоминание"]

@@ -70,21 +70,16 @@ def run_tick(now: datetime | None = None) -> dict[str, int]:
     return results
 
 
-_background_started = threading.Event()
+class BackgroundTick(threading.Thread):
+    """The tick every `interval` seconds in a daemon thread, until `stop()`."""
 
+    def __init__(self, interval: float):
+        super().__init__(name="podpiska-tick", daemon=True)
+        self.interval = interval
+        self._stop_requested = threading.Event()
 
-def start_background_tick(interval: float = TICK_SECONDS) -> threading.Thread | None:
-    """Run the tick every `interval` seconds in a daemon thread (the demo server).
-
-    Started once per process; production runs `podpiska worker` instead.
-    """
-    if _background_started.is_set():
-        return None
-    _background_started.set()
-    stop = threading.Event()
-
-    def loop():
-        while not stop.wait(interval):
+    def run(self):
+        while not self._stop_requested.wait(self.interval):
             try:
                 run_tick()
             except Exception:
@@ -92,6 +87,22 @@ def start_background_tick(interval: float = TICK_SECONDS) -> threading.Thread | 
             finally:
                 close_old_connections()
 
-    thread = threading.Thread(target=loop, name="podpiska-tick", daemon=True)
+    def stop(self, timeout: float | None = None) -> None:
+        self._stop_requested.set()
+        self.join(timeout)
+
+
+_background_started = threading.Event()
+
+
+def start_background_tick(interval: float = TICK_SECONDS) -> BackgroundTick | None:
+    """Start the tick thread for the demo server; once per process (None afterwards).
+
+    Production runs `podpiska worker` instead.
+    """
+    if _background_started.is_set():
+        return None
+    _background_started.set()
+    thread = BackgroundTick(interval)
     thread.start()
     return thread
