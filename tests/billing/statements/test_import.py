@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 
+from podpiska.audit.log import snapshot
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import cancel_order
 from podpiska.billing.invoices import payment_purpose
@@ -291,3 +292,13 @@ def test_zero_amount_and_payments_between_our_accounts_are_skipped(clock, tariff
     report = import_statement(statement([payment(order, amount=0), transfer]), file_name="s.txt")
     assert (report.incoming, report.skipped) == (0, 2)
     assert not Payment.objects.exists()
+
+
+def test_the_bulk_audit_snapshot_equals_the_audit_logs(clock, tariffs, order_for):
+    order = invoiced_order(tariffs, order_for)
+    import_statement(statement([payment(order, inn="4")]), file_name="s.txt")
+    queued = Payment.objects.get()
+    record = AuditRecord.objects.get(action="payment.recorded", object_id=str(queued.pk))
+    assert record.after["suggestions"] == [order.invoice.pk]
+    for payment_ in (queued, Payment.objects.select_related("statement").get()):
+        assert importer._snapshot(payment_) == snapshot(payment_)

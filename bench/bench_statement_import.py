@@ -1,0 +1,192 @@
+"""Bank statement import: N documents (half paying open invoices) against the floor.
+
+The floor is `floor_pass` — decode the file, split lines, split each into key and value —
+measured in the same run (best of 3); the import is one `import_statement` call: parse,
+validate, match, write to the database, and fulfil every matched order through
+`record_payment` + `apply_payment`, the one path that applies money. The time spent in
+that path is reported apart, since it is one transaction per order by design.
+
+N is 100 000 unless BENCH_STATEMENT_DOCS says otherwise. The organizations, orders and
+invoices are set up with bulk inserts: setup, not the thing measured.
+"""
+
+import os
+import random
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+
+from podpiska.accounts.models import Organization
+from podpiska.billing.invoices import payment_purpose, seller, seller_today
+from podpiska.billing.models import (
+    Invoice,
+    InvoiceCounter,
+    Order,
+    OrderKind,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentState,
+)
+from podpiska.billing.statements import importer
+from podpiska.billing.statements.generator import generate_incoming_payment, generate_statement
+from podpiska.billing.statements.parser import floor_pass, parse_statement
+from podpiska.core import clock
+from podpiska.core.money import vat_inside
+from podpiska.core.requisites import inn_check_digits
+from podpiska.demo.data import load_catalog
+
+DEFAULT_DOCUMENTS = 100_000
+BATCH = 2000
+
+
+def _open_invoices(count: int) -> list[Invoice]:
+    """`count` organizations, each with an unpaid bank-transfer order for Компас 400."""
+    tariff = load_catalog()["400"]
+    now = clock.now()
+    today = seller_today()
+    organizations = Organization.objects.bulk_create(
+        (
+            Organization(
+                name=f"Общество с ограниченной ответственностью «Клиент {i}»",
+                short_name=f"ООО «Клиент {i}»",
+                inn=inn_check_digits(f"78{i:07d}"),
+                kpp="780101001",
+                legal_address="190000, г. Санкт-Петербург, Невский пр., д. 1",
+            )
+            for i in range(count)
+        ),
+        batch_size=BATCH,
+    )
+    orders = Order.objects.bulk_create(
+        (
+            Order(
+                **tariff.terms(),
+                organization=org,
+                kind=OrderKind.DEFAULT_OFFER,
+                tariff=tariff,
+                requisites=org.requisites(),
+                payment_method=PaymentMethod.INVOICE,
+                idempotency_key=f"bench-{org.pk}",
+                created_at=now,
+                pay_by=today + timedelta(days=14),
+            )
+            for org in organizations
+        ),
+        batch_size=BATCH,
+    )
+    seller_requisites = seller()
+    vat_rate = seller_requisites.get("vat_rate")
+    invoices = Invoice.objects.bulk_create(
+        (
+            Invoice(
+                order=order,
+                organization=order.organization,
+                year=today.year,
+                number=number,
+                issued_on=today,
+                pay_by=order.pay_by,
+                seller=seller_requisites,
+                buyer=order.requisites,
+                line=f"Доступ к сервису, тариф «{order.tariff_name}»",
+                total=order.price,
+                vat_rate=vat_rate,
+                vat_amount=vat_inside(order.price, vat_rate),
+                created_at=now,
+            )
+            for number, order in enumerate(orders, 1)
+        ),
+        batch_size=BATCH,
+    )
+    InvoiceCounter.objects.update_or_create(year=today.year, defaults={"last_number": count})
+    return invoices
+
+
+def _statement(invoices: list[Invoice], others: int) -> bytes:
+    account = settings.PODPISKA_SELLER["account"]
+    bik = settings.PODPISKA_SELLER["bik"]
+    day = seller_today()
+    rng = random.Random(42)
+    strangers = [inn_check_digits(f"50{i:08d}") for i in range(500)]
+    common = dict(day=day, payee_account=account, payee_bik=bik, payer_account="40702810400000000123")
+    documents = [
+        generate_incoming_payment(
+            number=str(i + 1), amount=invoice.total, purpose=payment_purpose(invoice),
+            payer_name=invoice.buyer["name"], payer_inn=invoice.buyer["inn"], **common,
+        )
+        for i, invoice in enumerate(invoices)
+    ]
+    documents += [
+        generate_incoming_payment(
+            number=str(len(invoices) + i + 1), amount=rng.randrange(1_000_00, 900_000_00),
+            purpose=f"Оплата по договору № {rng.randrange(1, 999)}/{i % 12 + 1} от 01.02.2026 за услуги",
+            payer_name=f"ООО «Плательщик {i}»", payer_inn=rng.choice(strangers), **common,
+        )
+        for i in range(others)
+    ]
+    rng.shuffle(documents)
+    return generate_statement(documents, account=account, bank_bik=bik, date_from=day, date_to=day)
+
+
+def _best_of(runs: int, action) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def run(report: dict) -> None:
+    total = int(os.environ.get("BENCH_STATEMENT_DOCS", DEFAULT_DOCUMENTS))
+    paying = total // 2
+    started = time.perf_counter()
+    invoices = _open_invoices(paying)
+    data = _statement(invoices, total - paying)
+    report["documents"] = total
+    report["file_mb"] = round(len(data) / 2**20, 1)
+    report["database"] = connection.vendor
+    report["setup_seconds"] = round(time.perf_counter() - started, 1)
+
+    floor = _best_of(3, lambda: floor_pass(data))
+    parse = _best_of(3, lambda: parse_statement(data))
+
+    # Time the one-path fulfilment apart: it is one transaction per matched order.
+    fulfilment = [0.0]
+    apply_matched = importer._apply_matched
+
+    def timed_apply(*args, **kwargs):
+        begun = time.perf_counter()
+        try:
+            return apply_matched(*args, **kwargs)
+        finally:
+            fulfilment[0] += time.perf_counter() - begun
+
+    importer._apply_matched = timed_apply
+    try:
+        started = time.perf_counter()
+        result = importer.import_statement(data, file_name="bench.txt")
+        elapsed = time.perf_counter() - started
+    finally:
+        importer._apply_matched = apply_matched
+
+    rest = elapsed - fulfilment[0]
+    report["floor_seconds"] = round(floor, 3)
+    report["parse_seconds"] = round(parse, 3)
+    report["parse_to_floor"] = round(parse / floor, 2)
+    report["import_seconds"] = round(elapsed, 2)
+    report["documents_per_second"] = round(total / elapsed)
+    report["import_to_floor"] = round(elapsed / floor, 1)
+    report["fulfilment_seconds"] = round(fulfilment[0], 2)
+    report["fulfilment_ms_per_order"] = round(1000 * fulfilment[0] / max(result.matched, 1), 2)
+    report["import_without_fulfilment_seconds"] = round(rest, 2)
+    report["import_without_fulfilment_to_floor"] = round(rest / floor, 1)
+    report["target_to_floor"] = 5
+    report["result"] = result.as_dict()
+    fulfilled = Order.objects.filter(status=OrderStatus.FULFILLED).count()
+    applied = Payment.objects.filter(state=PaymentState.APPLIED).count()
+    report["matched_ok"] = result.matched == paying == fulfilled == applied
+    if not report["matched_ok"]:
+        raise AssertionError(f"matched {result.matched}, fulfilled {fulfilled}, applied {applied}, expected {paying}")
