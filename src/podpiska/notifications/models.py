@@ -24,6 +24,9 @@ class ReminderSent(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.organization_id}: {self.kind} {self.subject_key} −{self.offset_days} дн."
+
 
 class EmailMessage(models.Model):
     """An outgoing e-mail, stored before sending so a stopped worker loses nothing."""
@@ -48,6 +51,9 @@ class EmailMessage(models.Model):
         verbose_name = _("письмо")
         verbose_name_plural = _("письма")
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.subject} → {', '.join(self.to)}"
 
 
 class WebhookEndpoint(models.Model):
