@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from podpiska.audit.log import record
 from podpiska.catalog.models import FIELDS_BY_SET, FieldSet, LimitReset, Tariff, field_set_covers
 from podpiska.core.money import group_thousands, ru_plural
+from podpiska.notifications.events import publish
 from podpiska.subscriptions.models import ExportRecord, QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import add_months, current_subscription, local_midnight
 
@@ -138,8 +139,6 @@ def add_extra_exports(subscription: Subscription, extra: int, *, actor=None, at:
     """An add-on: raise the subscription's limit and that of its period in force."""
     if extra <= 0:
         raise ValueError("extra exports must be positive")
-    from podpiska.notifications.events import publish
-
     before = subscription.extra_exports
     organization = subscription.organization
     in_force = subscription.starts_at <= at < subscription.ends_at
