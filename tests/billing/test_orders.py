@@ -141,3 +141,14 @@ def test_order_events_go_to_the_webhook_outbox(paid_org, owner, tariffs, order_f
     WebhookEndpoint.objects.create(url="http://127.0.0.1:9/hook", secret="s", created_at=NOW)
     order_for(paid_org, owner, tariff=tariffs["200"])
     assert set(WebhookDelivery.objects.values_list("event", flat=True)) == {"order.created", "invoice.issued"}
+
+
+def test_renewal_ordered_again_returns_the_pending_order(paid_org, owner, tariffs, order_for):
+    first = order_for(paid_org, owner, tariff=tariffs["200"], key="one")
+    again = order_for(paid_org, owner, tariff=tariffs["200"], key="two")
+    assert again.pk == first.pk and Invoice.objects.count() == 1
+    online = order_for(paid_org, owner, tariff=tariffs["200"], key="three", method=PaymentMethod.ONLINE)
+    assert online.pk != first.pk
+    corrected = order_for(paid_org, owner, tariff=tariffs["200"], key="four",
+                          requisites=paid_org.requisites() | {"address": "101000, г. Москва, Мясницкая, 2"})
+    assert corrected.pk != first.pk and Invoice.objects.count() == 2

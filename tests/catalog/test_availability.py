@@ -104,3 +104,32 @@ def test_open_individual_offers_are_listed_until_they_expire(tariffs, org):
     )
     assert available_actions(org, NOW).offers == [offer]
     assert available_actions(org, NOW + timedelta(days=1)).offers == []
+
+
+def test_after_a_paid_upgrade_renewal_continues_it_and_upgrade_goes_above(tariffs, org):
+    current = make_subscription(org, tariffs["100"], NOW - timedelta(days=200), used=2_900)
+    make_subscription(org, tariffs["200"], current.ends_at)
+    actions = available_actions(org, NOW)
+    assert actions.current == current
+    assert actions.renew.tariff.code == "200"
+    assert actions.upgrade.tariff.code == "400"
+
+
+def test_scheduled_maximum_hides_the_upgrade(tariffs, org):
+    current = make_subscription(org, tariffs["400"], NOW - timedelta(days=200))
+    make_subscription(org, tariffs["max"], current.ends_at)
+    actions = available_actions(org, NOW)
+    assert actions.upgrade is None and actions.on_maximum
+    assert not actions.can_request_limit_increase  # the add-on goes to the tariff in force
+
+
+def test_menu_queries_do_not_grow_with_the_catalog(tariffs, org, django_assert_max_num_queries):
+    from podpiska.catalog.models import Tariff
+
+    make_subscription(org, tariffs["100"], NOW - timedelta(days=200))
+    with django_assert_max_num_queries(12):
+        available_actions(org, NOW)
+    for n in range(5):
+        Tariff.objects.create(code=f"x{n}", name=f"X{n}", rank=50 + n, price=1_00, export_limit=10)
+    with django_assert_max_num_queries(12):
+        available_actions(org, NOW)

@@ -7,16 +7,16 @@ from podpiska.accounts.models import Membership
 SESSION_KEY = "current_organization_id"
 
 
-def memberships_of(user):
-    return Membership.objects.filter(user=user).select_related("organization").order_by(
-        "organization__short_name"
-    )
+def memberships_of(user) -> list[Membership]:
+    """The user's organizations: those they manage first (the default to work in)."""
+    memberships = Membership.objects.filter(user=user).select_related("organization")
+    return sorted(memberships, key=lambda m: (not m.can_manage, m.organization.short_name))
 
 
 def current_membership(request) -> Membership | None:
     if not request.user.is_authenticated:
         return None
-    memberships = list(memberships_of(request.user))
+    memberships = memberships_of(request.user)
     if not memberships:
         return None
     wanted = request.session.get(SESSION_KEY)

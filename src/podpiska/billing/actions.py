@@ -139,6 +139,9 @@ def place_order(
         with transaction.atomic():
             if requisites is not None:
                 organization = update_requisites(organization, requisites, actor=user)
+            pending = same_pending_order(organization, purchase, payment_method)
+            if pending is not None:
+                return pending
             order = Order.objects.create(
                 organization=organization,
                 kind=purchase.kind,
@@ -169,6 +172,22 @@ def place_order(
             raise
         return existing
     return order
+
+
+def same_pending_order(organization, purchase: Purchase, payment_method: str) -> Order | None:
+    """An unpaid order for the same thing, by the same method and with the same
+    requisites: «Продлить» clicked again shows that order and its invoice instead of
+    issuing a second invoice for the same period."""
+    candidates = Order.objects.filter(
+        organization=organization,
+        status=OrderStatus.AWAITING_PAYMENT,
+        kind=purchase.kind,
+        tariff=purchase.tariff,
+        offer=purchase.offer,
+        payment_method=payment_method,
+    ).order_by("-created_at")
+    requisites = organization.requisites()
+    return next((o for o in candidates if o.requisites == requisites), None)
 
 
 def order_data(order: Order) -> dict:

@@ -67,8 +67,11 @@ class Actions:
         return self.state == State.PAID
 
 
-def variant(organization, kind: str, tariff: Tariff, at: datetime, reason: str = "") -> Variant:
-    starts_at = next_start(organization, at)
+def variant(
+    organization, kind: str, tariff: Tariff, at: datetime, reason: str = "", *, starts_at=None
+) -> Variant:
+    """The period a purchase paid at `at` would cover (`starts_at` when already known)."""
+    starts_at = starts_at or next_start(organization, at)
     ends_at = period_end(starts_at, tariff.term_months, organization.tz)
     return Variant(kind, tariff, starts_at, ends_at, last_day(ends_at, organization.tz), reason)
 
@@ -84,33 +87,50 @@ def open_offers(organization, at: datetime) -> list[IndividualOffer]:
     )
 
 
+def latest_subscription(organization) -> Subscription | None:
+    return (
+        Subscription.objects.filter(organization=organization)
+        .select_related("tariff")
+        .order_by("-ends_at")
+        .first()
+    )
+
+
 def available_actions(organization, at: datetime) -> Actions:
+    """Renewal and upgrade build on the latest paid subscription: after a renewal or
+    upgrade is paid (scheduled), «Продлить» continues that one and «Улучшить» goes above
+    it. Every variant starts at the same moment, so it is computed once."""
     current = current_subscription(organization, at)
     sale = on_sale()
+    starts_at = next_start(organization, at)
+
+    def make(kind, tariff, reason=""):
+        return variant(organization, kind, tariff, at, reason, starts_at=starts_at)
+
     if current is not None:
         actions = Actions(state=State.PAID, current=current)
-        renewal = sellable_version(current.tariff)
+        latest = latest_subscription(organization) or current
+        renewal = sellable_version(latest.tariff)
         if renewal is not None:
-            actions.renew = variant(organization, "renew", renewal, at)
-        actions.on_maximum = is_maximum(current.tariff)
-        actions.can_request_limit_increase = actions.on_maximum
+            actions.renew = make("renew", renewal)
+        actions.on_maximum = is_maximum(latest.tariff)
+        actions.can_request_limit_increase = is_maximum(current.tariff)
         if not actions.on_maximum:
-            upgrade = pick_upgrade(current, quota.used_during(current), at)
+            upgrade = pick_upgrade(current, quota.used_during(current), at, above=latest.tariff)
             if upgrade is not None:
-                actions.upgrade = variant(organization, "upgrade", upgrade.tariff, at, upgrade.reason)
-        actions.catalog = [variant(organization, "switch", t, at) for t in sale]
+                actions.upgrade = make("upgrade", upgrade.tariff, upgrade.reason)
     else:
         ended = last_ended_subscription(organization, at)
         if ended is not None:
             actions = Actions(state=State.FREE_AFTER_PAID, current=None)
             resumable = sellable_version(ended.tariff)
             if resumable is not None:
-                actions.resume = variant(organization, "resume", resumable, at)
+                actions.resume = make("resume", resumable)
         else:
             actions = Actions(state=State.FREE_NEVER_PAID, current=None)
             default = default_offer_tariff()
             if default is not None:
-                actions.default_offer = variant(organization, "default_offer", default, at)
-        actions.catalog = [variant(organization, "switch", t, at) for t in sale]
+                actions.default_offer = make("default_offer", default)
+    actions.catalog = [make("switch", t) for t in sale]
     actions.offers = open_offers(organization, at)
     return actions

@@ -39,12 +39,16 @@ def _fmt(n: int) -> str:
     return f"{n:,}".replace(",", "\u00a0")
 
 
-def pick_upgrade(subscription: Subscription, used: int, at: datetime) -> Upgrade | None:
+def pick_upgrade(
+    subscription: Subscription, used: int, at: datetime, *, above: Tariff | None = None
+) -> Upgrade | None:
     """The smallest higher-rank tariff whose limit covers the forecast, else the next rank up.
 
+    The forecast comes from `subscription` (the one in force); candidates rank above
+    `above` (default: its tariff; a paid scheduled upgrade raises the bar).
     None on the maximum tariff (nothing of a higher rank is on sale).
     """
-    current_rank = subscription.tariff.rank
+    current_rank = (above or subscription.tariff).rank
     higher = [t for t in on_sale() if t.rank > current_rank]
     if not higher:
         return None
