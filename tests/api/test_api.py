@@ -238,3 +238,19 @@ def test_openapi_schema_is_served(api):
     assert "/api/v1/organizations/{organization_id}/exports" in paths
     assert "/api/v1/organizations/by-inn/{inn}/entitlements" in paths
     assert api.client.get("/api/v1/docs").status_code == 200
+
+
+def test_refund_with_idempotency_key_gives_back_once(api, paid_org):
+    export_id = consume(api, paid_org, rows=8).json()["export_id"]
+    url = f"{exports_url(paid_org)}/{export_id}/refund"
+    first = api.post(url, {"rows": 3}, **{"Idempotency-Key": "refund-1"})
+    again = api.post(url, {"rows": 3}, **{"Idempotency-Key": "refund-1"})
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() == {"export_id": export_id, "refunded_rows": 3, "used": 9_995, "remaining": 5}
+    assert used(paid_org) == 9_995
+    other = api.post(url, {"rows": 2}, **{"Idempotency-Key": "refund-1"})
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    # After the rest is given back, a retry of the first still replays its answer.
+    assert api.post(url, {"rows": 5}, **{"Idempotency-Key": "refund-2"}).status_code == 200
+    assert api.post(url, {"rows": 3}, **{"Idempotency-Key": "refund-1"}).json() == first.json()
+    assert used(paid_org) == 9_990

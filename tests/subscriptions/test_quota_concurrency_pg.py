@@ -123,3 +123,16 @@ def test_concurrent_refunds_never_give_back_more_than_was_spent(org):
     assert sum(_run(refund)) == 20
     assert QuotaPeriod.objects.get(organization=org).used == 0
     assert ExportRecord.objects.get(pk=export_id).refunded_rows == 20
+
+
+def test_one_refund_key_repeated_by_32_threads_gives_back_once(org):
+    from podpiska.api.refunds import refund_once
+
+    export_id = quota.consume(org, rows=100, field_set="basic", idempotency_key="x",
+                              actor_label="t", at=NOW).body["export_id"]
+    bodies = _run(lambda n: refund_once(org, export_id=export_id, rows=30, idempotency_key="r",
+                                        actor_label="t", at=NOW))
+
+    assert all(body == bodies[0] for body in bodies)
+    assert ExportRecord.objects.get(pk=export_id).refunded_rows == 30
+    assert QuotaPeriod.objects.get(organization=org).used == 70

@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from podpiska.accounts.models import Organization
 from podpiska.api import schemas
 from podpiska.api.auth import ApiKeyAuth, OutOfScope, actor_label, check_scope
+from podpiska.api.refunds import refund_once
 from podpiska.core import clock
 from podpiska.subscriptions import quota
 
@@ -198,7 +199,8 @@ def consume_exports(
     summary="Вернуть невыгруженные строки",
     description=(
         "Возвращает в лимит строки выгрузки, которые не были выданы. Больше, чем выгрузка "
-        "списала и ещё не вернула, вернуть нельзя (422), поэтому повтор не вернёт дважды."
+        "списала и ещё не вернула, вернуть нельзя (422). С заголовком `Idempotency-Key` "
+        "повтор возвращает первый ответ и не возвращает строки второй раз."
     ),
     operation_id="refund_exports",
 )
@@ -207,8 +209,19 @@ def refund_exports(
     payload: schemas.RefundIn,
     organization_id: int = Path(..., ge=1, le=MAX_ID),
     export_id: int = Path(..., ge=1, le=MAX_ID),
+    idempotency_key: str | None = Header(
+        None, alias="Idempotency-Key", min_length=1, max_length=quota.MAX_IDEMPOTENCY_KEY,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Необязателен: с ним повтор возвращает первый ответ и ничего не возвращает снова.",
+    ),
 ):
     organization = _organization(request, organization_id)
+    if idempotency_key is not None:
+        body = refund_once(
+            organization, export_id=export_id, rows=payload.rows, idempotency_key=idempotency_key,
+            actor_label=actor_label(request), at=clock.now(),
+        )
+        return Status(200, body)
     result = quota.refund(
         organization,
         export_id=export_id,

@@ -22,3 +22,31 @@ class ApiKey(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class RefundRequest(models.Model):
+    """A refund asked with an Idempotency-Key, kept with its answer: a retry replays it
+    instead of giving the rows back a second time."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=200)
+    export = models.ForeignKey(
+        "subscriptions.ExportRecord", on_delete=models.CASCADE, related_name="refund_requests"
+    )
+    rows = models.PositiveIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("возврат строк")
+        verbose_name_plural = _("возвраты строк")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"], name="uniq_refund_idempotency_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rows} ← {self.export_id} ({self.idempotency_key})"

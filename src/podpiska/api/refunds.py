@@ -1,0 +1,50 @@
+"""Refunds asked with an Idempotency-Key: given back once, also when retried at once.
+
+Without a key a refund is bounded (never more than the export spent and was not
+refunded yet); with one, a retry after a lost answer gets the first answer back.
+"""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from podpiska.api.models import RefundRequest
+from podpiska.subscriptions import quota
+
+
+def _replay(existing: RefundRequest, export_id: int, rows: int) -> dict:
+    if existing.export_id != export_id or existing.rows != rows:
+        raise quota.QuotaRequestError(
+            "idempotency_key_reused",
+            _("Этот Idempotency-Key уже использован для другого возврата (выгрузка %(export)s, строк: %(rows)d).")
+            % {"export": existing.export_id, "rows": existing.rows},
+        )
+    return existing.response_body
+
+
+def refund_once(
+    organization, *, export_id: int, rows: int, idempotency_key: str, actor_label: str, at: datetime
+) -> dict:
+    """`quota.refund` at most once per key; returns the answer body."""
+    keyed = RefundRequest.objects.filter(organization=organization, idempotency_key=idempotency_key)
+    existing = keyed.first()
+    if existing is not None:
+        return _replay(existing, export_id, rows)
+    try:
+        with transaction.atomic():
+            result = quota.refund(
+                organization, export_id=export_id, rows=rows, actor_label=actor_label, at=at
+            )
+            RefundRequest.objects.create(
+                organization=organization, idempotency_key=idempotency_key, export=result.export,
+                rows=rows, response_body=result.body, created_at=at,
+            )
+            return result.body
+    except (IntegrityError, quota.QuotaRequestError):
+        # A concurrent request with this key committed first: its refund stands and
+        # ours was rolled back (or found nothing left to give back).
+        existing = keyed.first()
+        if existing is None:
+            raise
+        return _replay(existing, export_id, rows)
