@@ -58,3 +58,12 @@ def test_endpoint_gets_a_secret_and_the_log_resends(staff, clock, org):
     staff.post("/staff/notifications/webhookdelivery/", {"action": "resend_selected", "_selected_action": [delivery.pk]})
     delivery.refresh_from_db()
     assert delivery.status == "pending" and delivery.next_attempt_at == clock.now()
+
+
+def test_export_log_and_periods_are_visible_to_staff(staff, clock, tariffs, org):
+    from podpiska.subscriptions import quota
+
+    quota.consume(org, rows=7, field_set="basic", idempotency_key="k", actor_label="api:ppk_x… Справочник", at=clock.now())
+    page = staff.get("/staff/subscriptions/exportrecord/")
+    assert page.status_code == 200 and "Справочник".encode() in page.content
+    assert staff.get("/staff/subscriptions/quotaperiod/").status_code == 200

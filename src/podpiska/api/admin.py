@@ -14,6 +14,7 @@ from podpiska.notifications.events import EVENTS
 from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
 from podpiska.notifications.webhooks import resend
 from podpiska.staff.site import staff_site
+from podpiska.subscriptions.models import ExportRecord, QuotaPeriod
 
 
 @admin.register(ApiKey, site=staff_site)
@@ -149,3 +150,35 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExportRecord, site=staff_site)
+class ExportRecordAdmin(ReadOnlyAdmin):
+    """Every use of a limit through the API: who, when, how many rows, what was answered."""
+
+    list_display = (
+        "created_at", "organization", "rows", "refunded_rows", "field_set", "accepted",
+        "response_status", "actor_label",
+    )
+    list_filter = ("accepted", "response_status", "field_set")
+    search_fields = ("organization__name", "organization__inn", "idempotency_key", "actor_label")
+    list_select_related = ("organization",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(QuotaPeriod, site=staff_site)
+class QuotaPeriodAdmin(ReadOnlyAdmin):
+    list_display = ("organization", "starts_at", "ends_at", "limit", "used", "field_set")
+    search_fields = ("organization__name", "organization__inn")
+    list_select_related = ("organization",)
