@@ -110,19 +110,28 @@ def _statement(invoices: list[Invoice], others: int) -> bytes:
     day = seller_today()
     rng = random.Random(42)
     strangers = [inn_check_digits(f"50{i:08d}") for i in range(500)]
-    common = dict(day=day, payee_account=account, payee_bik=bik, payer_account="40702810400000000123")
+    common = dict(
+        day=day, payee_account=account, payee_bik=bik, payer_account="40702810400000000123"
+    )
     documents = [
         generate_incoming_payment(
-            number=str(i + 1), amount=invoice.total, purpose=payment_purpose(invoice),
-            payer_name=invoice.buyer["name"], payer_inn=invoice.buyer["inn"], **common,
+            number=str(i + 1),
+            amount=invoice.total,
+            purpose=payment_purpose(invoice),
+            payer_name=invoice.buyer["name"],
+            payer_inn=invoice.buyer["inn"],
+            **common,
         )
         for i, invoice in enumerate(invoices)
     ]
     documents += [
         generate_incoming_payment(
-            number=str(len(invoices) + i + 1), amount=rng.randrange(1_000_00, 900_000_00),
+            number=str(len(invoices) + i + 1),
+            amount=rng.randrange(1_000_00, 900_000_00),
             purpose=f"Оплата по договору № {rng.randrange(1, 999)}/{i % 12 + 1} от 01.02.2026 за услуги",
-            payer_name=f"ООО «Плательщик {i}»", payer_inn=rng.choice(strangers), **common,
+            payer_name=f"ООО «Плательщик {i}»",
+            payer_inn=rng.choice(strangers),
+            **common,
         )
         for i in range(others)
     ]
@@ -189,4 +198,6 @@ def run(report: dict) -> None:
     applied = Payment.objects.filter(state=PaymentState.APPLIED).count()
     report["matched_ok"] = result.matched == paying == fulfilled == applied
     if not report["matched_ok"]:
-        raise AssertionError(f"matched {result.matched}, fulfilled {fulfilled}, applied {applied}, expected {paying}")
+        raise AssertionError(
+            f"matched {result.matched}, fulfilled {fulfilled}, applied {applied}, expected {paying}"
+        )

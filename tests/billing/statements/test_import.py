@@ -97,15 +97,23 @@ def mix(clock, tariffs, order_for) -> Mix:
     documents = [
         payment(exact),
         payment(wrong_inn, inn=stranger.inn),
-        payment(exact, purpose="Оплата по счёту № 2026-99999 за доступ к сервису", amount=12_345_00,
-                number=90),
+        payment(
+            exact,
+            purpose="Оплата по счёту № 2026-99999 за доступ к сервису",
+            amount=12_345_00,
+            number=90,
+        ),
         payment(underpaid, amount=underpaid.price - 1),
         payment(overpaid, amount=overpaid.price + 500_00),
         payment(cancelled),
         payment(foreign, inn="4", payer_bik="", payer_account="GB29NWBK60161331926819"),
         # Outgoing: we paid someone.
-        {**payment(exact), "payer_account": seller_account(), "payee_account": OTHER_ACCOUNT,
-         "date_credited": None},
+        {
+            **payment(exact),
+            "payer_account": seller_account(),
+            "payee_account": OTHER_ACCOUNT,
+            "date_credited": None,
+        },
         # Money to someone else's account that the bank listed too.
         {**payment(exact), "payee_account": OTHER_ACCOUNT},
     ]
@@ -146,9 +154,15 @@ def test_each_kind_of_document_gets_its_outcome(mix):
 
     unlinked = Payment.objects.filter(order=None)
     assert sorted(p.queue_reason for p in unlinked) == [
-        QueueReason.INN_MISMATCH, QueueReason.INN_MISMATCH, QueueReason.NO_MATCH]
+        QueueReason.INN_MISMATCH,
+        QueueReason.INN_MISMATCH,
+        QueueReason.NO_MATCH,
+    ]
     mismatches = Payment.objects.filter(queue_reason=QueueReason.INN_MISMATCH).order_by("pk")
-    assert [p.suggestions[0] for p in mismatches] == [mix.wrong_inn.invoice.pk, mix.foreign.invoice.pk]
+    assert [p.suggestions[0] for p in mismatches] == [
+        mix.wrong_inn.invoice.pk,
+        mix.foreign.invoice.pk,
+    ]
     foreign = mismatches[1]
     assert foreign.payer_inn == "4" and foreign.organization is None
 
@@ -186,7 +200,10 @@ def test_reimport_credits_nothing_twice_and_changes_no_subscription(mix):
     report = import_statement(mix.data, file_name="a.txt")
     assert report.as_dict() == {**EXPECTED, "matched": 0, "queued": 0, "duplicates": 7}
     assert outcomes() == before
-    assert list(Subscription.objects.values_list("pk", "order_id", "starts_at", "ends_at")) == subscriptions
+    assert (
+        list(Subscription.objects.values_list("pk", "order_id", "starts_at", "ends_at"))
+        == subscriptions
+    )
     assert StatementImport.objects.count() == 2
 
 
@@ -194,8 +211,14 @@ def test_the_same_document_twice_in_one_file_is_credited_once(clock, tariffs, or
     order = invoiced_order(tariffs, order_for)
     document = payment(order)
     report = import_statement(statement([document, document]), file_name="twice.txt")
-    assert report.as_dict() == {"documents": 2, "incoming": 2, "matched": 1, "queued": 0,
-                                "duplicates": 1, "skipped": 0}
+    assert report.as_dict() == {
+        "documents": 2,
+        "incoming": 2,
+        "matched": 1,
+        "queued": 0,
+        "duplicates": 1,
+        "skipped": 0,
+    }
     assert Payment.objects.count() == 1 and Subscription.objects.filter(order=order).count() == 1
 
 
@@ -210,22 +233,41 @@ def test_a_second_payment_for_a_paid_invoice_waits_for_staff(clock, tariffs, ord
 
 @pytest.mark.parametrize(
     ("encoding", "newline"),
-    [("cp1251", "\r\n"), ("cp866", "\r\n"), ("utf-8", "\n"), ("utf-8-sig", "\r\n"), ("cp1251", "\n")],
+    [
+        ("cp1251", "\r\n"),
+        ("cp866", "\r\n"),
+        ("utf-8", "\n"),
+        ("utf-8-sig", "\r\n"),
+        ("cp1251", "\n"),
+    ],
 )
-def test_every_encoding_and_line_ending_gives_the_same_result(clock, tariffs, order_for, encoding, newline):
+def test_every_encoding_and_line_ending_gives_the_same_result(
+    clock, tariffs, order_for, encoding, newline
+):
     order = invoiced_order(tariffs, order_for)
     other = invoiced_order(tariffs, order_for)
     # DOS code page 866 has no «»: its banks write plain quotes.
     documents = [
-        {name: value.replace("«", '"').replace("»", '"') if isinstance(value, str) else value
-         for name, value in document.items()}
-        for document in (payment(order, payer_name="ООО «Ёлка и Щука»"), payment(other, amount=1_00))
+        {
+            name: value.replace("«", '"').replace("»", '"') if isinstance(value, str) else value
+            for name, value in document.items()
+        }
+        for document in (
+            payment(order, payer_name="ООО «Ёлка и Щука»"),
+            payment(other, amount=1_00),
+        )
     ]
     reference = statement(documents)
     data = statement(documents, encoding=encoding, newline=newline)
     report = import_statement(data, file_name="s.txt")
-    assert report.as_dict() == {"documents": 2, "incoming": 2, "matched": 1, "queued": 1,
-                                "duplicates": 0, "skipped": 0}
+    assert report.as_dict() == {
+        "documents": 2,
+        "incoming": 2,
+        "matched": 1,
+        "queued": 1,
+        "duplicates": 0,
+        "skipped": 0,
+    }
     assert Payment.objects.get(order=order).payer_name == 'ООО "Ёлка и Щука"'
     # The same bank documents in the canonical encoding are recognised as already imported.
     assert import_statement(reference, file_name="again.txt").duplicates == 2
@@ -259,9 +301,13 @@ def test_extra_seller_accounts_are_taken_too(clock, tariffs, order_for, settings
     assert import_statement(data, file_name="s.txt").matched == 1
 
 
-def test_a_crash_midway_loses_nothing_and_a_reimport_completes_it(clock, tariffs, order_for, monkeypatch):
+def test_a_crash_midway_loses_nothing_and_a_reimport_completes_it(
+    clock, tariffs, order_for, monkeypatch
+):
     first, second = (invoiced_order(tariffs, order_for) for _ in range(2))
-    data = statement([payment(first), payment(second), payment(first, purpose="без номера", number=7)])
+    data = statement(
+        [payment(first), payment(second), payment(first, purpose="без номера", number=7)]
+    )
     real = importer.record_payment
     calls = []
 
@@ -285,7 +331,9 @@ def test_a_crash_midway_loses_nothing_and_a_reimport_completes_it(clock, tariffs
         assert Subscription.objects.filter(order=order).count() == 1
 
 
-def test_zero_amount_and_payments_between_our_accounts_are_skipped(clock, tariffs, order_for, settings):
+def test_zero_amount_and_payments_between_our_accounts_are_skipped(
+    clock, tariffs, order_for, settings
+):
     settings.PODPISKA_SELLER = {**settings.PODPISKA_SELLER, "accounts": [OTHER_ACCOUNT]}
     order = invoiced_order(tariffs, order_for)
     transfer = {**payment(order), "payer_account": OTHER_ACCOUNT, "date_credited": None}

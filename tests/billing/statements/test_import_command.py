@@ -33,8 +33,14 @@ def statement_file(clock, tariffs, order_for, tmp_path):
 def test_json_report_and_exit_zero(statement_file):
     code, out, _ = run(str(statement_file), "--json")
     assert code == 0
-    assert json.loads(out) == {"documents": 2, "incoming": 2, "matched": 1, "queued": 1,
-                               "duplicates": 0, "skipped": 0}
+    assert json.loads(out) == {
+        "documents": 2,
+        "incoming": 2,
+        "matched": 1,
+        "queued": 1,
+        "duplicates": 0,
+        "skipped": 0,
+    }
     assert StatementImport.objects.get().file_name == "kl_to_1c.txt"
 
     code, out, _ = run(str(statement_file), "--json")
@@ -50,8 +56,11 @@ def test_human_report_in_russian(statement_file):
 
 
 def test_refused_file_exits_one_with_error_and_line(statement_file):
-    statement_file.write_bytes(statement_file.read_bytes().replace("Сумма=".encode("cp1251"),
-                                                                   "Сумма=abc".encode("cp1251"), 1))
+    statement_file.write_bytes(
+        statement_file.read_bytes().replace(
+            "Сумма=".encode("cp1251"), "Сумма=abc".encode("cp1251"), 1
+        )
+    )
     code, out, _ = run(str(statement_file), "--json")
     assert code == 1
     answer = json.loads(out)

@@ -31,9 +31,16 @@ def test_two_imports_of_one_file_at_once_credit_each_payment_once():
         for i in range(ORDERS):
             owner = make_user()
             org = make_org(user=owner)
-            orders.append(place_order(organization=org, user=owner, kind="default_offer",
-                                      payment_method="invoice", idempotency_key=f"k{i}",
-                                      tariff=tariffs["400"]))
+            orders.append(
+                place_order(
+                    organization=org,
+                    user=owner,
+                    kind="default_offer",
+                    payment_method="invoice",
+                    idempotency_key=f"k{i}",
+                    tariff=tariffs["400"],
+                )
+            )
         documents = [payment(order) for order in orders]
         documents += [payment(order, purpose="Оплата без номера счёта") for order in orders]
         data = statement(documents)

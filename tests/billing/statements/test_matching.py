@@ -79,8 +79,11 @@ def test_a_closed_order_still_names_its_invoice_and_says_why():
 def test_another_payer_inn_is_queued_with_the_named_invoice_suggested():
     invoice = facts(1, 17)
     other = facts(5, 40, inn="5001234567")
-    verdict = match(doc("2026-00017", inn="5001234567"), {invoice.key: invoice},
-                    open_by_inn={"5001234567": [other]})
+    verdict = match(
+        doc("2026-00017", inn="5001234567"),
+        {invoice.key: invoice},
+        open_by_inn={"5001234567": [other]},
+    )
     assert verdict.invoice is None and verdict.reason == QueueReason.INN_MISMATCH
     assert verdict.suggestions == [1, 5]
 
@@ -100,8 +103,12 @@ def test_two_named_invoices_are_ambiguous():
 def test_an_unknown_number_is_no_match_with_suggestions_by_inn_then_amount_capped_at_five():
     by_inn = [facts(pk, pk) for pk in (10, 11)]
     by_amount = [facts(pk, pk) for pk in (11, 12, 13, 14, 15, 16)]
-    verdict = match(doc("Оплата по счёту 2026-99999"), {},
-                    open_by_inn={INN: by_inn}, open_by_amount={13_440_000: by_amount})
+    verdict = match(
+        doc("Оплата по счёту 2026-99999"),
+        {},
+        open_by_inn={INN: by_inn},
+        open_by_amount={13_440_000: by_amount},
+    )
     assert verdict.invoice is None and verdict.reason == QueueReason.NO_MATCH
     assert verdict.suggestions == [10, 11, 12, 13, 14]
 
