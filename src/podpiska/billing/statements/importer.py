@@ -385,7 +385,7 @@ def _audit_recorded(payments: list[Payment], actor) -> None:
         [
             AuditRecord(
                 at=at,
-                actor=user,
+                actor_id=getattr(user, "pk", None),
                 actor_label=label,
                 action="payment.recorded",
                 object_type=Payment._meta.label_lower,
