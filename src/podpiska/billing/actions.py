@@ -347,14 +347,9 @@ def _fulfil(order: Order, payment: Payment, *, actor, at: datetime) -> None:
     order.overpaid = payment.amount > order.price
     organization = order.organization
     if order.kind == OrderKind.ADDON:
+        # add_extra_exports publishes limit.changed itself.
         subscription = current_subscription(organization, at)
         add_extra_exports(subscription, order.addon_exports, actor=actor, at=at)
-        publish(
-            "limit.changed",
-            organization=organization,
-            data={"subscription_id": subscription.pk, "added": order.addon_exports,
-                  "limit": subscription.total_limit},
-        )
     else:
         subscription = start_subscription(
             organization=organization,

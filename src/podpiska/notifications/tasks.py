@@ -29,37 +29,27 @@ def send_email_task(message_id: int) -> bool:
 
 
 def _steps():
+    """The due work, in order: expire overdue orders first (no reminder for an invoice
+    that just expired), re-check online payments whose notification never came, then
+    reminders (they queue e-mails and webhook deliveries), then send what is queued."""
+    from podpiska.billing.actions import expire_overdue_orders
+    from podpiska.billing.online import refresh_pending_online_payments
     from podpiska.notifications import email, reminders, webhooks
 
-    steps = [
+    return [
+        ("expired_orders", expire_overdue_orders),
+        ("online_payments", refresh_pending_online_payments),
         ("reminders", reminders.send_due_reminders),
         ("emails", email.send_due),
+        ("webhooks", webhooks.deliver_due),
     ]
-    # Written by other parts of the project; called when present.
-    deliver_due = getattr(webhooks, "deliver_due", None)
-    if deliver_due is not None:
-        steps.append(("webhooks", deliver_due))
-    try:
-        from podpiska.billing.actions import expire_overdue_orders
-    except ImportError:
-        expire_overdue_orders = None
-    if expire_overdue_orders is not None:
-        steps.append(("expired_orders", expire_overdue_orders))
-    return steps
 
 
 def run_tick(now: datetime | None = None) -> dict[str, int]:
-    """Run every due job once; one failing job does not stop the others.
-
-    Order matters: expire overdue orders first (so no reminder is sent for an invoice
-    that just expired), then reminders (they queue e-mails and webhook deliveries), then
-    send what is queued.
-    """
+    """Run every due job once; one failing job does not stop the others."""
     clock.load_offset()
     results: dict[str, int] = {}
-    steps = _steps()
-    steps.sort(key=lambda step: step[0] != "expired_orders")
-    for name, job in steps:
+    for name, job in _steps():
         try:
             # Each step reads the clock afresh, so e-mails queued by the reminders step
             # a moment ago are already due for the sending step.

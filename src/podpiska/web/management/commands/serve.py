@@ -36,5 +36,10 @@ class Command(BaseCommand):
             for email, what in LOGINS:
                 self.stdout.write(f"  {email:<22} {what}")
             self.stdout.write(f"Бэк-офис: {url}staff/")
+            # The demo needs no separate worker: reminders, e-mails and webhooks go
+            # from a background thread. Production runs `podpiska worker`.
+            from podpiska.notifications.tasks import start_background_tick
+
+            start_background_tick()
         self.stdout.flush()
         run(host, port, get_wsgi_application(), ipv6=":" in host, threading=True, server_cls=WSGIServer)
