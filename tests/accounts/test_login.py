@@ -45,3 +45,11 @@ def test_current_organization_is_one_of_the_users():
 @pytest.mark.django_db
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_russian_by_default_english_only_when_chosen(client):
+    english_browser = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Электронная почта" in english_browser.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert "Электронная почта" not in client.get("/login/").content.decode()
