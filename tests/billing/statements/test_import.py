@@ -23,6 +23,7 @@ from podpiska.billing.models import (
 from podpiska.billing.statements import importer
 from podpiska.billing.statements.generator import generate_incoming_payment, generate_statement
 from podpiska.billing.statements.importer import import_statement
+from podpiska.core.requisites import inn_check_digits
 from podpiska.subscriptions.models import Subscription
 from tests import factories
 from tests.conftest import NOW
@@ -350,3 +351,11 @@ def test_the_bulk_audit_snapshot_equals_the_audit_logs(clock, tariffs, order_for
     assert record.after["suggestions"] == [order.invoice.pk]
     for payment_ in (queued, Payment.objects.select_related("statement").get()):
         assert importer._snapshot(payment_) == snapshot(payment_)
+
+
+def test_an_inn_with_a_leading_zero_matches(clock, tariffs, order_for):
+    owner = factories.make_user()
+    org = factories.make_org(user=owner, inn=inn_check_digits("027406211"))
+    assert org.inn.startswith("0")
+    order = order_for(org, owner, kind=OrderKind.DEFAULT_OFFER, tariff=tariffs["400"])
+    assert import_statement(statement([payment(order)]), file_name="s.txt").matched == 1

@@ -26,6 +26,7 @@ from datetime import date, datetime, time
 
 from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
+from django.db.models.fields.json import KT
 
 from podpiska.accounts.models import Organization
 from podpiska.audit.log import SYSTEM, record, snapshot
@@ -221,12 +222,12 @@ def _known_dedup_keys(keys: list[str]) -> set[str]:
 
 
 def _facts(rows: Iterable[tuple]) -> Iterator[InvoiceFacts]:
-    for pk, year, number, buyer, total, order_id, status, organization_id in rows:
+    for pk, year, number, buyer_inn, total, order_id, status, organization_id in rows:
         yield InvoiceFacts(
             pk,
             year,
             number,
-            str((buyer or {}).get("inn", "")),
+            buyer_inn or "",
             total,
             order_id,
             status,
@@ -238,7 +239,9 @@ _FACT_FIELDS = (
     "pk",
     "year",
     "number",
-    "buyer",
+    # The INN frozen on the invoice, read out of the JSON by the database as text (not
+    # as a JSON value, which SQLite would turn into a number, losing leading zeros).
+    KT("buyer__inn"),
     "total",
     "order_id",
     "order__status",
@@ -284,9 +287,12 @@ def _organizations_by_inn(inns: set[str]) -> dict[str, Organization]:
 
 
 def _orders_by_id(ids: Iterable[int]) -> dict[int, Order]:
+    """Orders to hand to `record_payment`, which reads only their organization
+    (`apply_payment` locks and reloads each order itself)."""
     found: dict[int, Order] = {}
+    orders = Order.objects.select_related("organization").only("id", "organization")
     for chunk in _chunks(sorted(set(ids))):
-        found.update(Order.objects.select_related("organization").in_bulk(chunk))
+        found.update(orders.in_bulk(chunk))
     return found
 
 
