@@ -174,3 +174,31 @@ def test_addon_offer_invoice(clock, tariffs, org, owner, order_for):
     invoice = Invoice.objects.get(order=order_for(org, owner, offer=offer))
     assert invoice.line == "Дополнительные выгрузки: +2000 к текущей подписке"
     assert invoice.total == 20_000_00 and invoice.vat_amount == 3606_56
+
+
+def test_renewal_invoice_names_the_day_to_pay_for_no_break(db, clock, tariffs, org, owner):
+    from datetime import timedelta
+
+    from podpiska.billing.actions import place_order
+    from podpiska.billing.invoice_render import continuity_pay_by, render_invoice_html
+    from tests.conftest import NOW
+    from tests.factories import make_subscription
+    from podpiska.subscriptions.timeline import local_midnight
+    from datetime import date
+
+    end = local_midnight(date(2026, 12, 8), org.tz)  # last day 07.12.2026, a Monday
+    make_subscription(org, tariffs["200"], end - timedelta(days=365), ends_at=end)
+    order = place_order(organization=org, user=owner, kind="renew", payment_method="invoice",
+                        idempotency_key="r", tariff=tariffs["200"])
+    assert continuity_pay_by(order.invoice) == date(2026, 12, 2)
+    assert "без перерыва, оплатите до 02.12.2026" in render_invoice_html(order.invoice)
+    assert NOW.date() <= date(2026, 12, 2)
+
+
+def test_no_continuity_line_for_an_organization_without_coverage(db, clock, tariffs, org, owner):
+    from podpiska.billing.actions import place_order
+    from podpiska.billing.invoice_render import continuity_pay_by
+
+    order = place_order(organization=org, user=owner, kind="default_offer", payment_method="invoice",
+                        idempotency_key="d", tariff=tariffs["400"])
+    assert continuity_pay_by(order.invoice) is None

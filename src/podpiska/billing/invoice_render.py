@@ -4,6 +4,8 @@ Everything shown is read from the invoice's frozen fields, so the page, the PDF 
 reprint a year later say exactly what the customer was sent.
 """
 
+from datetime import date
+
 import qrcode
 import qrcode.constants
 from django.template.loader import render_to_string
@@ -12,8 +14,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from podpiska.billing.invoices import InvoiceState, invoice_state, payment_purpose
-from podpiska.billing.models import Invoice
+from podpiska.billing.models import Invoice, OrderKind
 from podpiska.core.money import amount_in_words, format_amount
+from podpiska.subscriptions.timeline import coverage_end, last_day
+from podpiska.subscriptions.warnings import last_day_to_pay_by_transfer
 
 TEMPLATE = "billing/invoice.html"
 
@@ -112,7 +116,23 @@ def invoice_context(invoice: Invoice, *, for_pdf: bool = False) -> dict:
         "pdf_url": reverse("billing:invoice_pdf", args=[invoice.pk]),
         "back_url": reverse("web:settings"),
         "for_pdf": for_pdf,
+        "continuity_pay_by": continuity_pay_by(invoice),
     }
+
+
+def continuity_pay_by(invoice: Invoice) -> date | None:
+    """For a renewal issued while paid coverage runs: the last day to pay by transfer so
+    that the new subscription follows the current one without a break (the same date
+    the yellow warning gives). None when it is past, or later than the pay-by date."""
+    order = invoice.order
+    if order.kind == OrderKind.ADDON:
+        return None
+    organization = order.organization
+    end = coverage_end(organization, invoice.created_at)
+    if end is None:
+        return None
+    day = last_day_to_pay_by_transfer(last_day(end, organization.tz))
+    return day if invoice.issued_on <= day < invoice.pay_by else None
 
 
 def render_invoice_html(invoice: Invoice, *, for_pdf: bool = False, request=None) -> str:
