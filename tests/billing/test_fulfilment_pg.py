@@ -1,15 +1,15 @@
 """Concurrency on PostgreSQL: the same payment confirmed at once forms one subscription."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from podpiska.billing.actions import place_order, record_payment
 from podpiska.billing.models import Order, Payment
 from podpiska.core import clock
 from podpiska.subscriptions.models import Subscription
+from tests.concurrency import run_threads
 from tests.conftest import NOW
 from tests.factories import catalog, make_org, make_subscription, make_user
 
@@ -18,27 +18,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def run_threads(n, target):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(target(i))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 def test_concurrent_confirmations_form_one_subscription():

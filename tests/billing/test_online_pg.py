@@ -1,11 +1,10 @@
 """Online payment under real concurrency (PostgreSQL): one attempt, one credit."""
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from podpiska.billing.actions import place_order
@@ -14,6 +13,7 @@ from podpiska.billing.online import start_online_payment
 from podpiska.core import clock
 from podpiska.subscriptions.models import Subscription
 from tests.billing.fake_yookassa import fake_yookassa_fixture  # noqa: F401
+from tests.concurrency import run_threads
 from tests.conftest import NOW
 from tests.factories import catalog, make_org, make_subscription, make_user
 
@@ -22,27 +22,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def run_threads(n, target):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(target(i))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 @pytest.fixture
