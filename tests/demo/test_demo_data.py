@@ -33,3 +33,22 @@ def test_demo_requisites_are_valid(db):
     for org in Organization.objects.all():
         _, errors = check_requisites(inn=org.inn, ogrn=org.ogrn, **({"kpp": org.kpp} if org.kpp else {}))
         assert errors == {}, (org, errors)
+
+
+def test_demo_staff_logins_are_in_their_groups_and_listed(db, clock, client):
+    from io import StringIO
+
+    call_command("demo")
+    out = StringIO()
+    call_command("demo", stdout=out)  # twice: still one user each, in one group
+    for email, group in [("billing@demo.local", "billing"), ("support@demo.local", "support")]:
+        user = User.objects.get(email=email)
+        assert user.is_staff and not user.is_superuser
+        assert list(user.groups.values_list("name", flat=True)) == [group]
+        assert user.check_password("demo")
+        assert email in out.getvalue()
+    assert client.login(email="support@demo.local", password="demo")
+    assert client.get("/staff/payments/queue/").status_code == 200
+    assert client.get("/staff/payments/confirm/").status_code == 403
+    assert client.login(email="billing@demo.local", password="demo")
+    assert client.get("/staff/payments/confirm/").status_code == 200

@@ -313,7 +313,7 @@ def test_support_answer_is_emailed_to_the_customer(staff_groups, org, owner, clo
     from django.core import mail
 
     from podpiska.notifications.email import send_due
-    from podpiska.staff.actions import answer_support_request
+    from podpiska.support.actions import answer_support_request
 
     staff = make_user("support@podpiska.local", is_staff=True)
     request = SupportRequest.objects.create(

@@ -373,3 +373,31 @@ def _fulfil(order: Order, payment: Payment, *, actor, at: datetime) -> None:
     order.save()
     record("order.fulfilled", order, actor=actor, before=before, after=snapshot(order))
     publish("order.paid", organization=organization, data={**order_data(order), "overpaid": order.overpaid})
+
+
+class PaymentRefused(Exception):
+    """A payment change that cannot be made; the message is for the staff user."""
+
+
+@transaction.atomic
+def reject_payment(payment: Payment, *, actor, note: str) -> Payment:
+    """«Не наш платёж»: take a queued payment out of the queue, with the reason why.
+
+    The money stays recorded (returning it is done at the bank); a rejected payment is
+    never applied. Rejecting it again changes nothing.
+    """
+    note = (note or "").strip()
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.state == PaymentState.REJECTED:
+        return payment
+    if payment.state != PaymentState.QUEUED:
+        raise PaymentRefused("Отклонить можно только платёж из очереди разбора: этот уже зачтён.")
+    if not note:
+        raise PaymentRefused("Напишите, почему платёж не наш: без пояснения его не отклонить.")
+    before = snapshot(payment)
+    payment.state = PaymentState.REJECTED
+    payment.note = f"{payment.note}\n{note}" if payment.note else note
+    payment.resolved_at = clock.now()
+    payment.save(update_fields=["state", "note", "resolved_at"])
+    record("payment.rejected", payment, actor=actor, before=before, after=snapshot(payment))
+    return payment

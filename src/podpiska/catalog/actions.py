@@ -77,3 +77,46 @@ def archive_tariff(tariff: Tariff, *, successor: Tariff | None, staff_user) -> T
     tariff.save(update_fields=["is_archived", "successor"])
     record("catalog.tariff_archived", tariff, actor=staff_user, before=before, after=snapshot(tariff))
     return tariff
+
+
+TARIFF_FIELDS = (
+    "code", "name", "rank", "price", "term_months", "export_limit", "first_period_limit",
+    "limit_reset", "field_set", "description",
+)
+
+
+def check_tariff_terms(tariff: Tariff, data: dict) -> None:
+    """Raise CatalogError when `data` would make `tariff` unsellable; forms show it inline."""
+    price = data.get("price", tariff.price)
+    if price is None or price < 0:
+        raise CatalogError("Цена не может быть отрицательной.")
+    if price == 0 and not tariff.is_free:
+        raise CatalogError("Платный тариф не может стоить 0 ₽.")
+    if not tariff.is_free and not data.get("export_limit", tariff.export_limit):
+        raise CatalogError("Лимит выгрузки платного тарифа должен быть больше нуля.")
+
+
+@transaction.atomic
+def save_tariff(tariff: Tariff, *, staff_user, data: dict) -> Tariff:
+    """Create a tariff (unsaved instance) or edit one; audited.
+
+    Editing changes only future purchases: subscriptions and orders keep the terms
+    copied when they were made (SPEC §2). Archiving is `archive_tariff`. Saving
+    unchanged terms changes nothing and records nothing.
+    """
+    creating = tariff.pk is None
+    if not creating:
+        tariff = Tariff.objects.select_for_update().get(pk=tariff.pk)
+    check_tariff_terms(tariff, data)
+    before = None if creating else snapshot(tariff)
+    for name in TARIFF_FIELDS:
+        if name in data:
+            setattr(tariff, name, data[name])
+    if not creating and snapshot(tariff) == before:
+        return tariff
+    tariff.save()
+    record(
+        "catalog.tariff_created" if creating else "catalog.tariff_changed",
+        tariff, actor=staff_user, before=before, after=snapshot(tariff),
+    )
+    return tariff

@@ -11,6 +11,7 @@ from podpiska.catalog.models import FieldSet, LimitReset, Tariff
 from podpiska.core import clock
 from podpiska.demo.directory.credentials import ensure_credentials
 from podpiska.demo.directory.generator import load_directory
+from podpiska.staff.groups import BILLING, SUPPORT, setup_staff_groups
 from podpiska.subscriptions.models import QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import add_months, local_midnight, period_end
 
@@ -132,6 +133,14 @@ def load_accounts(tariffs: dict[str, Tariff]) -> None:
         defaults={"role": "member"},
     )
     _user("staff@demo.local", "Мария Сотрудникова", is_staff=True, is_superuser=True)
+    load_staff()
+
+
+def load_staff() -> None:
+    """Staff in each back-office group, not superusers: they see what the group allows."""
+    groups = setup_staff_groups()
+    _user("billing@demo.local", "Ольга Бухгалтерова", is_staff=True).groups.add(groups[BILLING])
+    _user("support@demo.local", "Павел Поддержкин", is_staff=True).groups.add(groups[SUPPORT])
 
 
 def load_all() -> None:

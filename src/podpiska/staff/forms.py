@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.billing.models import Invoice, Order
+from podpiska.catalog.actions import CatalogError, check_tariff_terms
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff
 from podpiska.core.money import format_amount, parse_rubles
 
@@ -157,7 +158,7 @@ class LimitAnswerForm(forms.Form):
 
 
 class TariffForm(forms.ModelForm):
-    """Catalog terms; the price is typed in rubles. Saved by staff.actions.save_tariff."""
+    """Catalog terms; the price is typed in rubles. Saved by catalog.actions.save_tariff."""
 
     price = RublesField(label=_("Цена за срок, ₽ (с НДС)"), allow_zero=True)
 
@@ -173,9 +174,17 @@ class TariffForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("price") == 0 and not self.instance.is_free:
-            self.add_error("price", _("Платный тариф не может стоить 0 ₽."))
+        if not self.errors:
+            try:
+                # clean() runs before the typed values are copied onto the instance.
+                check_tariff_terms(self.instance, self.terms())
+            except CatalogError as error:
+                raise forms.ValidationError(str(error)) from None
         return data
+
+    def terms(self) -> dict:
+        """The typed terms, for catalog.actions.save_tariff."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
 
 
 class ArchiveTariffForm(forms.Form):

@@ -34,6 +34,7 @@ class StaffSite(AdminSite):
             path("payments/confirm/", self.admin_view(views.manual_payment), name="manual_payment"),
             path("payments/queue/", self.admin_view(views.payment_queue), name="payment_queue"),
             path("payments/<int:payment_id>/match/", self.admin_view(views.payment_match), name="payment_match"),
+            path("payments/<int:payment_id>/reject/", self.admin_view(views.payment_reject), name="payment_reject"),
             path("statements/upload/", self.admin_view(views.statement_upload), name="statement_upload"),
             path("limit-requests/<int:request_id>/answer/", self.admin_view(views.limit_request_answer),
                  name="limit_request_answer"),

@@ -18,12 +18,11 @@ from django.views.decorators.http import require_POST
 
 from podpiska.accounts.models import Organization
 from podpiska.billing.models import Invoice, Payment, PaymentSource, PaymentState, QueueReason
-from podpiska.catalog.actions import CatalogError, archive_tariff, make_offer, withdraw_offer
+from podpiska.catalog.actions import CatalogError, archive_tariff, make_offer, save_tariff, withdraw_offer
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
 from podpiska.core.money import format_rub
 from podpiska.staff import groups, reports
-from podpiska.staff.actions import StaffActionRefused, save_tariff
 from podpiska.staff.forms import (
     ArchiveTariffForm,
     ClockForm,
@@ -221,11 +220,27 @@ def payment_match(request, payment_id: int):
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("reference", [_("Укажите счёт.")])))
         return redirect("staff:payment_queue")
-    if payment.state == PaymentState.APPLIED:
-        messages.warning(request, _("Платёж уже зачтён."))
+    if payment.state != PaymentState.QUEUED:
+        messages.warning(request, _("Платёж уже разобран: %(state)s.") % {"state": payment.get_state_display()})
         return redirect("staff:payment_queue")
     outcome = apply_payment(payment, form.order, actor=request.user)
     _report_outcome(request, outcome)
+    return redirect("staff:payment_queue")
+
+
+@require_POST
+def payment_reject(request, payment_id: int):
+    """«Не наш платёж»: out of the queue with a note; the money stays recorded."""
+    _require(request, groups.MATCH_PAYMENT)
+    from podpiska.billing.actions import PaymentRefused, reject_payment
+
+    payment = get_object_or_404(Payment, pk=payment_id)
+    try:
+        reject_payment(payment, actor=request.user, note=request.POST.get("note", ""))
+    except PaymentRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Платёж отмечен как «не наш» и убран из очереди."))
     return redirect("staff:payment_queue")
 
 
@@ -273,10 +288,9 @@ def tariff_edit(request, tariff_id: int | None = None):
     tariff = get_object_or_404(Tariff, pk=tariff_id) if tariff_id else Tariff()
     form = TariffForm(request.POST or None, instance=tariff)
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            saved = save_tariff(tariff, staff_user=request.user, data=data)
-        except StaffActionRefused as error:
+            saved = save_tariff(tariff, staff_user=request.user, data=form.terms())
+        except CatalogError as error:
             messages.error(request, str(error))
         else:
             messages.success(request, _("Тариф «%(name)s» сохранён.") % {"name": saved.name})

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from podpiska.audit.log import record, snapshot
@@ -81,3 +83,43 @@ def answer_limit_request_with_offer(
     record("support.limit_request_answered", request, actor=staff_user, before=before, after=snapshot(request))
     record("catalog.offer_created", offer, actor=staff_user, after=snapshot(offer))
     return offer
+
+
+@transaction.atomic
+def answer_support_request(request: SupportRequest, *, staff_user, status: str, answer: str) -> SupportRequest:
+    """Set a support request's status and answer; «отвечено» needs an answer.
+
+    A new answer is e-mailed to the requester; repeating the same answer changes nothing.
+    """
+    if status not in RequestStatus.values:
+        raise RequestRefused("Неизвестный статус обращения.")
+    answer = (answer or "").strip()
+    if status == RequestStatus.ANSWERED and not answer:
+        raise RequestRefused("Чтобы отметить обращение отвеченным, напишите ответ.")
+    request = SupportRequest.objects.select_for_update().get(pk=request.pk)
+    before = snapshot(request)
+    if (request.status, request.answer) == (status, answer):
+        return request
+    answer_is_new = bool(answer) and answer != request.answer
+    if answer_is_new:
+        request.answered_at = clock.now()
+    request.status = status
+    request.answer = answer
+    request.save(update_fields=["status", "answer", "answered_at"])
+    record("support.request_answered", request, actor=staff_user, before=before, after=snapshot(request))
+    address = _requester_email(request)
+    if answer_is_new and address:
+        from podpiska.notifications.email import queue_email
+
+        queue_email([address], "support_answer", {"request": request})
+    return request
+
+
+def _requester_email(request: SupportRequest) -> str:
+    if request.user_id and request.user.email:
+        return request.user.email
+    try:
+        validate_email(request.contact)
+    except ValidationError:
+        return ""
+    return request.contact

@@ -1,6 +1,6 @@
 """Support and limit-increase requests in the back-office.
 
-A support request's status and answer are saved through staff.actions
+A support request's status and answer are saved through support.actions
 (answer_support_request, audited); a limit request is answered with an add-on offer on
 its own page (support.actions.answer_limit_request_with_offer).
 """
@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from podpiska.staff.actions import StaffActionRefused, answer_support_request
 from podpiska.staff.site import staff_site
+from podpiska.support.actions import RequestRefused, answer_support_request
 from podpiska.support.models import LimitIncreaseRequest, RequestStatus, SupportRequest
 
 
@@ -61,7 +61,7 @@ class SupportRequestAdmin(admin.ModelAdmin):
             answer_support_request(
                 obj, staff_user=request.user, status=form.cleaned_data["status"], answer=form.cleaned_data["answer"]
             )
-        except StaffActionRefused as error:
+        except RequestRefused as error:
             messages.error(request, str(error))
 
 
