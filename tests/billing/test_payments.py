@@ -118,3 +118,54 @@ def test_non_positive_amount_is_refused(current, org, owner, tariffs, order_for,
     with pytest.raises(ValueError):
         pay(order, amount=amount)
     assert Payment.objects.count() == 0
+
+
+# --- «не наш платёж» ------------------------------------------------------------------
+
+
+def _unmatched(key="bank-1"):
+    payment, _ = record_payment(source="statement", amount=5_000_00, received_at=NOW, dedup_key=key,
+                                payer_name="ООО Чужие", purpose="Оплата по договору 15")
+    return payment
+
+
+def test_reject_takes_a_queued_payment_out_of_the_queue_with_the_note(clock, owner):
+    from podpiska.audit.models import AuditRecord
+    from podpiska.billing.actions import reject_payment
+
+    payment = _unmatched()
+    rejected = reject_payment(payment, actor=owner, note="  Ошиблись получателем, вернули 27.11  ")
+    assert rejected.state == PaymentState.REJECTED
+    assert rejected.note == "Ошиблись получателем, вернули 27.11" and rejected.resolved_at == NOW
+    assert Payment.objects.get(pk=payment.pk).amount == 5_000_00  # the money stays recorded
+    audit = AuditRecord.objects.get(action="payment.rejected")
+    assert audit.actor == owner and audit.before["state"] == "queued" and audit.after["state"] == "rejected"
+    # Repeating (a double click, another note) is harmless: no second record, note kept.
+    again = reject_payment(payment, actor=owner, note="другая причина")
+    assert again.state == PaymentState.REJECTED and again.note == "Ошиблись получателем, вернули 27.11"
+    assert AuditRecord.objects.filter(action="payment.rejected").count() == 1
+
+
+@pytest.mark.parametrize("note", ["", "   ", None])
+def test_reject_without_a_note_changes_nothing(clock, owner, note):
+    from podpiska.audit.models import AuditRecord
+    from podpiska.billing.actions import PaymentRefused, reject_payment
+
+    payment = _unmatched()
+    with pytest.raises(PaymentRefused, match="почему"):
+        reject_payment(payment, actor=owner, note=note)
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.QUEUED and payment.resolved_at is None
+    assert not AuditRecord.objects.filter(action="payment.rejected").exists()
+
+
+def test_an_applied_payment_cannot_be_rejected(current, org, owner, tariffs, order_for):
+    from podpiska.billing.actions import PaymentRefused, reject_payment
+
+    order = order_for(org, owner, tariff=tariffs["200"])
+    payment, _ = pay(order)
+    with pytest.raises(PaymentRefused, match="зачтён"):
+        reject_payment(payment, actor=owner, note="не наш")
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.state == PaymentState.APPLIED and order.status == OrderStatus.FULFILLED

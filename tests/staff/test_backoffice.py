@@ -438,3 +438,37 @@ def test_time_travel_shows_the_end_the_warning_and_the_reminder(client, staff_gr
     finally:
         client.post("/staff/clock/", {"reset": "1"})
         clock.reset()
+
+
+def test_billing_rejects_a_payment_from_the_queue_support_cannot(client, staff_groups, renewal):
+    payment, _ = record_payment(source="statement", amount=5_000_00, received_at=NOW, dedup_key="bank-7",
+                                payer_name="ООО Чужие")
+    url = f"/staff/payments/{payment.pk}/reject/"
+    _staff(client, "support", staff_groups)
+    assert "Не наш платёж" not in client.get("/staff/payments/queue/").content.decode()
+    assert client.post(url, {"note": "чужой"}).status_code == 403
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.QUEUED
+
+    user = _staff(client, "billing", staff_groups)
+    assert "Не наш платёж" in client.get("/staff/payments/queue/").content.decode()
+    response = client.post(url, {"note": ""}, follow=True)
+    assert "Напишите, почему" in response.content.decode()
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.QUEUED
+    response = client.post(url, {"note": "Ошиблись получателем"}, follow=True)
+    assert "убран из очереди" in response.content.decode()
+    assert "ООО Чужие" not in response.content.decode()  # gone from the queue
+    client.post(url, {"note": "Ошиблись получателем"})
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.REJECTED and payment.note == "Ошиблись получателем"
+    assert AuditRecord.objects.filter(action="payment.rejected", actor=user).count() == 1
+    # A rejected payment is never applied by a stray «Зачесть».
+    response = client.post(f"/staff/payments/{payment.pk}/match/",
+                           {"reference": renewal.invoice.display_number}, follow=True)
+    assert "Платёж уже разобран: не наш платёж." in response.content.decode()
+    payment.refresh_from_db()
+    renewal.refresh_from_db()
+    assert payment.state == PaymentState.REJECTED and payment.order_id is None
+    assert renewal.status == OrderStatus.AWAITING_PAYMENT
+    assert client.post("/staff/payments/999999/reject/", {"note": "x"}).status_code == 404

@@ -18,7 +18,13 @@ from django.views.decorators.http import require_POST
 
 from podpiska.accounts.models import Organization
 from podpiska.billing.models import Invoice, Payment, PaymentSource, PaymentState, QueueReason
-from podpiska.catalog.actions import CatalogError, archive_tariff, make_offer, save_tariff, withdraw_offer
+from podpiska.catalog.actions import (
+    CatalogError,
+    archive_tariff,
+    make_offer,
+    save_tariff,
+    withdraw_offer,
+)
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
 from podpiska.core.money import format_rub
