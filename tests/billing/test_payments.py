@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
 from podpiska.billing.actions import Outcome, apply_payment, cancel_order, record_payment
 from podpiska.billing.models import OrderKind, OrderStatus, Payment, PaymentState, QueueReason
@@ -169,3 +170,26 @@ def test_an_applied_payment_cannot_be_rejected(current, org, owner, tariffs, ord
     payment.refresh_from_db()
     order.refresh_from_db()
     assert payment.state == PaymentState.APPLIED and order.status == OrderStatus.FULFILLED
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_rejects_record_one_change():
+    from podpiska.audit.models import AuditRecord
+    from podpiska.billing.actions import reject_payment
+    from podpiska.core import clock
+    from tests.concurrency import run_threads
+    from tests.factories import make_user
+
+    clock.freeze(NOW)
+    try:
+        staff = make_user("billing@podpiska.local", is_staff=True)
+        payment = _unmatched()
+        results, errors = run_threads(6, lambda i: reject_payment(payment, actor=staff, note=f"чужой {i}"))
+        assert not errors, errors
+        assert {p.state for p in results} == {PaymentState.REJECTED}
+        assert len({p.note for p in results}) == 1  # every caller sees the one rejection
+        assert AuditRecord.objects.filter(action="payment.rejected").count() == 1
+    finally:
+        clock.reset()
