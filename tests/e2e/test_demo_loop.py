@@ -37,13 +37,17 @@ def test_export_renew_online_and_the_limit_comes_back(open_page, live_server):
     page.locator("select[name=status]").select_option("active")
     page.get_by_role("button", name="Найти").click()
     expect(page).to_have_url(f"{live_server.url}/directory/?q=&region=&okved=&status=active")
-    expect(page.locator("section[aria-labelledby=export-title]")).to_contain_text("осталось 1 260 из 10 000")
+    expect(page.locator("section[aria-labelledby=export-title]")).to_contain_text(
+        "осталось 1 260 из 10 000"
+    )
     with page.expect_download() as download_info:
         export_rows(page, 500)
     download = download_info.value
     assert download.suggested_filename == "kompanii-2026-11-27-500.xlsx"
     assert download.path().read_bytes()[:2] == b"PK"  # an XLSX is a zip
-    expect(page.locator(".messages")).to_contain_text("Выгрузка готова: 500 строк")
+    expect(page.locator(".messages")).to_contain_text(
+        "Выгрузка готова: 500 строк, файл kompanii-2026-11-27-500.xlsx"
+    )
     expect(gauge).to_have_text("9 240 / 10 000")
     shot(page, "loop_1_exported_500")
 
@@ -71,9 +75,7 @@ def test_export_renew_online_and_the_limit_comes_back(open_page, live_server):
     expect(page.get_by_test_id("sandbox-amount")).to_contain_text("₽")
     shot(page, "loop_3_sandbox")
     page.get_by_test_id("sandbox-pay").click()
-    page.wait_for_load_state()
-    if "/settings/" not in page.url:
-        page.goto(f"{live_server.url}/settings/")
+    page.wait_for_url(f"{live_server.url}/settings/")  # through the return page, paid at once
     timeline = page.get_by_test_id("timeline")
     expect(timeline).to_contain_text("запланирована")
     expect(page.get_by_test_id("settings-scheduled")).to_contain_text("«Компас 200» с 07.12.2026")
@@ -92,6 +94,7 @@ def test_export_renew_online_and_the_limit_comes_back(open_page, live_server):
     with page.expect_download() as download_info:
         export_rows(page, 2000)
     assert download_info.value.suggested_filename == "kompanii-2026-12-07-2000.xlsx"
+    expect(page.locator(".messages")).to_contain_text("Выгрузка готова: 2 000 строк")
     expect(gauge).to_have_text("2 000 / 10 000")
     shot(page, "loop_4_exported_2000")
 
@@ -118,9 +121,11 @@ def test_limit_increase_answered_with_an_addon_bought_by_invoice(open_page, brow
         staff.locator("input[type=submit], button[type=submit]").first.click()
         staff.wait_for_url(f"{live_server.url}/staff/")
         limit_request = LimitIncreaseRequest.objects.get()
-        staff.goto(f"{live_server.url}/staff/organizations/{limit_request.organization_id}/overview/")
+        staff.goto(
+            f"{live_server.url}/staff/organizations/{limit_request.organization_id}/overview/"
+        )
         staff.get_by_role("link", name="Ответить предложением").click()
-        expect(staff.locator("body")).to_contain_text("просит увеличить лимит на 20")
+        expect(staff.locator("body")).to_contain_text("просит увеличить лимит на 20 000 выгрузок")
         expect(staff.locator("#id_extra_exports")).to_have_value("20000")
         staff.fill("#id_price", "30 000,00")
         staff.fill("#id_answer", "Предлагаем докупить 20 000 выгрузок.")
@@ -132,6 +137,7 @@ def test_limit_increase_answered_with_an_addon_bought_by_invoice(open_page, brow
         # The customer buys the offer by invoice.
         page.reload()
         offers = page.get_by_test_id("offers")
+        expect(offers.locator("h3")).to_have_text("+20 000 выгрузок")
         expect(offers).to_contain_text("+20 000 выгрузок к текущей подписке")
         offers.scroll_into_view_if_needed()
         shot(page, "loop_offer_shown")
@@ -156,7 +162,8 @@ def test_limit_increase_answered_with_an_addon_bought_by_invoice(open_page, brow
         staff.fill("#id_payer_inn", "7810050010")
         shot(staff, "loop_staff_confirm")
         staff.get_by_role("button", name="Зачесть платёж").click()
-        expect(staff.locator("body")).to_contain_text("АО «Северный ветер»")
+        expect(staff.locator("body")).to_contain_text("Платёж зачтён, заказ исполнен")
+        expect(staff.locator(".figure").nth(1)).to_have_text("41 200 / 170 000")
         shot(staff, "loop_staff_confirmed")
     finally:
         staff_context.close()

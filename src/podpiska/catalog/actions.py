@@ -7,6 +7,12 @@ from django.db import transaction
 from podpiska.audit.log import record, snapshot
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
+from podpiska.core.money import group_thousands, ru_plural
+
+
+def addon_name(exports: int) -> str:
+    """The add-on offer's title as customers and staff read it: «+20 000 выгрузок»."""
+    return f"+{group_thousands(exports)} {ru_plural(exports, 'выгрузка', 'выгрузки', 'выгрузок')}"
 
 
 class CatalogError(Exception):
@@ -31,7 +37,7 @@ def make_offer(
     if addon_exports:
         if addon_exports <= 0 or not price or price <= 0:
             raise CatalogError("Для докупки выгрузок укажите их число и цену больше нуля.")
-        fields = dict(kind=IndividualOffer.Kind.ADDON, tariff_name=f"+{addon_exports} выгрузок",
+        fields = dict(kind=IndividualOffer.Kind.ADDON, tariff_name=addon_name(addon_exports),
                       price=price, export_limit=0, addon_exports=addon_exports)
     elif tariff is not None and terms:
         # Custom terms sit on a base tariff: it gives the rank for later upgrades.

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from podpiska.core.money import ru_plural
+from podpiska.core.money import group_thousands, ru_plural
 from podpiska.demo.directory.api_client import ApiError
 from podpiska.demo.directory.credentials import client_for
 from podpiska.demo.directory.export import (
@@ -134,7 +134,11 @@ def export(request):
     messages.success(
         request,
         _("Выгрузка готова: %(rows)s %(word)s, файл %(name)s. Скачивание начнётся автоматически.")
-        % {"rows": done.rows, "word": ru_plural(done.rows, "строка", "строки", "строк"), "name": done.filename},
+        % {
+            "rows": group_thousands(done.rows),
+            "word": ru_plural(done.rows, "строка", "строки", "строк"),
+            "name": done.filename,
+        },
     )
     return redirect(_directory_url(filters, ready=done.pk))
 

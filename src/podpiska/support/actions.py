@@ -7,6 +7,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from podpiska.audit.log import record, snapshot
+from podpiska.catalog.actions import addon_name
 from podpiska.catalog.availability import available_actions
 from podpiska.catalog.models import IndividualOffer
 from podpiska.core import clock
@@ -72,12 +73,12 @@ def answer_limit_request_with_offer(
     before = snapshot(request)
     offer = IndividualOffer.objects.create(
         organization=request.organization, kind=IndividualOffer.Kind.ADDON,
-        tariff_name=f"+{extra_exports} выгрузок", price=price, export_limit=0,
+        tariff_name=addon_name(extra_exports), price=price, export_limit=0,
         addon_exports=extra_exports, valid_until=valid_until, limit_request=request,
         created_by=staff_user, created_at=clock.now(), comment=answer,
     )
     request.status = RequestStatus.ANSWERED
-    request.answer = answer or f"Предлагаем +{extra_exports} выгрузок."
+    request.answer = answer or f"Предлагаем {addon_name(extra_exports)}."
     request.answered_at = clock.now()
     request.save()
     record("support.limit_request_answered", request, actor=staff_user, before=before, after=snapshot(request))

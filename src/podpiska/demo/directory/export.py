@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from openpyxl import Workbook
 
 from podpiska.core import clock
+from podpiska.core.money import group_thousands
 from podpiska.demo.directory.api_client import (
     ApiError,
     FieldSetNotIncluded,
@@ -102,7 +103,10 @@ def export_fields(entitlements: dict) -> list[str]:
 
 
 def limit_message(remaining: int) -> str:
-    return f"Лимит выгрузки исчерпан: осталось {remaining}. Продлите или улучшите подписку."
+    return (
+        f"Лимит выгрузки исчерпан: осталось {group_thousands(remaining)}. "
+        "Продлите или улучшите подписку."
+    )
 
 
 def _refund(client: PodpiskaClient, organization, export_id, rows: int) -> bool:
