@@ -193,3 +193,14 @@ def test_concurrent_rejects_record_one_change():
         assert AuditRecord.objects.filter(action="payment.rejected").count() == 1
     finally:
         clock.reset()
+
+
+def test_a_rejected_payment_is_never_applied(current, org, owner, tariffs, order_for):
+    from podpiska.billing.actions import reject_payment
+
+    order = order_for(org, owner, tariff=tariffs["200"])
+    payment, _ = record_payment(source="statement", amount=order.price, received_at=NOW, dedup_key="rej")
+    reject_payment(payment, actor=owner, note="возврат плательщику")
+    assert apply_payment(payment, order) == Outcome.REJECTED
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT

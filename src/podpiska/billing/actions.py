@@ -43,6 +43,7 @@ class Outcome:
     ORDER_CLOSED = "order_closed"
     ALREADY_PAID = "already_paid"
     NO_SUBSCRIPTION = "no_subscription"
+    REJECTED = "rejected"
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,10 @@ def apply_payment(payment: Payment, order: Order, *, actor=None) -> str:
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.state == PaymentState.APPLIED:
         return Outcome.FULFILLED if payment.order_id == order.pk else Outcome.ALREADY_PAID
+    if payment.state == PaymentState.REJECTED:
+        # Staff ruled it «не наш платёж» (checked under the lock: a concurrent
+        # «Зачесть» cannot apply it after the rejection committed).
+        return Outcome.REJECTED
     before = snapshot(payment)
     payment.order = order
     payment.organization = order.organization
