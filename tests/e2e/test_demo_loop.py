@@ -2,6 +2,7 @@
 the speedometer, renew and pay, the limit comes back; and a limit increase answered by
 staff with an add-on offer, bought by invoice and confirmed by hand."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -149,14 +150,16 @@ def test_limit_increase_answered_with_an_addon_bought_by_invoice(open_page, brow
         window.get_by_test_id("place-order").click()
         expect(window.get_by_test_id("order-placed")).to_be_visible()
         shot(page, "loop_addon_invoice")
+        placed = window.get_by_test_id("order-placed").inner_text()
+        number = re.search(r"Выставлен счёт № (\d{4}-\d{5})", placed)[1]
+        amount = re.search(r"Сумма ([\d\s]+,\d\d)\s₽", placed)[1]
         order = Order.objects.get(organization_id=limit_request.organization_id, kind="addon")
-        number = order.invoice.display_number
-        expect(window).to_contain_text(number)
+        assert (number, amount) == (order.invoice.display_number, "30\xa0000,00")
 
         # Staff confirm the bank payment by hand with the number read off the invoice.
         staff.goto(f"{live_server.url}/staff/payments/confirm/")
         staff.fill("#id_reference", number)
-        staff.fill("#id_amount", "30 000,00")
+        staff.fill("#id_amount", amount)
         staff.fill("#id_doc_date", "2026-11-27")
         staff.fill("#id_doc_number", "512")
         staff.fill("#id_payer_inn", "7810050010")
@@ -173,5 +176,6 @@ def test_limit_increase_answered_with_an_addon_bought_by_invoice(open_page, brow
     page.keyboard.press("Escape")
     page.reload()
     expect(gauge).to_have_text("41 200 / 170 000")
+    expect(page.get_by_test_id("offers")).to_have_count(0)  # the bought offer is not sold again
     open_menu(page)
     shot(page, "loop_limit_grown")
