@@ -204,3 +204,19 @@ def test_a_rejected_payment_is_never_applied(current, org, owner, tariffs, order
     assert apply_payment(payment, order) == Outcome.REJECTED
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_PAYMENT
+
+
+def test_manual_confirmation_is_idempotent_and_refuses_bad_input(current, org, owner, tariffs, order_for):
+    from podpiska.billing.actions import PaymentInvalid, confirm_manual_payment
+
+    order = order_for(org, owner, tariff=tariffs["200"])
+    for bad in (dict(doc_number=" "), dict(amount=0), dict(doc_date=NOW.date() + timedelta(days=1))):
+        args = dict(order=order, amount=order.price, doc_number="15", doc_date=NOW.date(), actor=owner) | bad
+        with pytest.raises(PaymentInvalid) as err:
+            confirm_manual_payment(**args)
+        assert err.value.field in {"doc_number", "amount", "doc_date"}
+    assert Payment.objects.count() == 0
+    first, created = confirm_manual_payment(order=order, amount=order.price, doc_number="15", doc_date=NOW.date(), actor=owner)
+    again, created_again = confirm_manual_payment(order=order, amount=order.price, doc_number="15", doc_date=NOW.date(), actor=owner)
+    assert created and not created_again and first.pk == again.pk
+    assert first.state == PaymentState.APPLIED

@@ -20,6 +20,7 @@ from podpiska.billing.models import (
     OrderStatus,
     Payment,
     PaymentMethod,
+    PaymentSource,
     PaymentState,
     QueueReason,
 )
@@ -288,6 +289,50 @@ def record_payment(
         apply_payment(payment, order, actor=actor)
         payment.refresh_from_db()
     return payment, True
+
+
+class PaymentInvalid(Exception):
+    """A manual payment with bad data: which field, and a message for the staff user."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def confirm_manual_payment(
+    *, order: Order, amount: int, doc_number: str, doc_date, payer_inn: str = "", note: str = "", actor
+) -> tuple[Payment, bool]:
+    """Staff confirm a bank payment by hand: the same path as a statement import.
+
+    The same document entered twice (order, date, number, amount) is one payment. A
+    statement import of the same payment later does not fulfil twice: the order is paid,
+    so that copy waits in the queue as «заказ уже оплачен».
+    """
+    doc_number = (doc_number or "").strip()
+    if not doc_number:
+        raise PaymentInvalid("doc_number", "Укажите номер платёжного документа.")
+    if not isinstance(amount, int) or amount <= 0:
+        raise PaymentInvalid("amount", "Сумма должна быть больше нуля.")
+    now = clock.now()
+    tz = order.organization.tz
+    today = now.astimezone(tz).date()
+    if doc_date > today:
+        raise PaymentInvalid("doc_date", "Дата платежа не может быть в будущем.")
+    from podpiska.subscriptions.timeline import local_midnight
+
+    return record_payment(
+        source=PaymentSource.MANUAL,
+        amount=amount,
+        received_at=now if doc_date == today else local_midnight(doc_date, tz),
+        dedup_key=f"manual:{order.pk}:{doc_date:%Y%m%d}:{doc_number}:{amount}",
+        order=order,
+        actor=actor,
+        doc_number=doc_number,
+        doc_date=doc_date,
+        payer_inn=(payer_inn or "").strip(),
+        payer_name=order.requisites.get("name", ""),
+        note=note,
+    )
 
 
 def publish_queued(payment: Payment) -> None:

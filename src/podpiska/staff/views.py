@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from podpiska.accounts.models import Organization
-from podpiska.billing.models import Invoice, Payment, PaymentSource, PaymentState, QueueReason
+from podpiska.billing.models import Invoice, Payment, PaymentState, QueueReason
 from podpiska.catalog.actions import (
     CatalogError,
     archive_tariff,
@@ -40,7 +40,6 @@ from podpiska.staff.forms import (
     TariffForm,
     find_order,
 )
-from podpiska.subscriptions.timeline import local_midnight
 from podpiska.support.actions import RequestRefused, answer_limit_request_with_offer
 from podpiska.support.models import LimitIncreaseRequest
 
@@ -127,31 +126,20 @@ def offer_withdraw(request, offer_id: int):
 def manual_payment(request):
     """Confirm a bank payment by hand: the same path as a statement import."""
     _require(request, groups.CONFIRM_PAYMENT)
-    from podpiska.billing.actions import record_payment
+    from podpiska.billing.actions import PaymentInvalid, confirm_manual_payment
 
     form = ManualPaymentForm(request.POST or None, initial={"reference": request.GET.get("reference", "")})
     if request.method == "POST" and form.is_valid():
         data, order = form.cleaned_data, form.order
-        tz = order.organization.tz
-        today = clock.now().astimezone(tz).date()
-        if data["doc_date"] > today:
-            form.add_error("doc_date", _("Дата платежа не может быть в будущем."))
-        else:
-            received_at = clock.now() if data["doc_date"] == today else local_midnight(data["doc_date"], tz)
-            payment, created = record_payment(
-                source=PaymentSource.MANUAL,
-                amount=data["amount"],
-                received_at=received_at,
-                # The same bank document entered twice is one payment.
-                dedup_key=f"manual:{order.pk}:{data['doc_date']:%Y%m%d}:{data['doc_number']}:{data['amount']}",
-                order=order,
+        try:
+            payment, created = confirm_manual_payment(
+                order=order, amount=data["amount"], doc_number=data["doc_number"],
+                doc_date=data["doc_date"], payer_inn=data["payer_inn"], note=data["note"],
                 actor=request.user,
-                doc_number=data["doc_number"],
-                doc_date=data["doc_date"],
-                payer_inn=data["payer_inn"].strip(),
-                payer_name=order.requisites.get("name", ""),
-                note=data["note"],
             )
+        except PaymentInvalid as exc:
+            form.add_error(exc.field, str(exc))
+        else:
             if not created:
                 messages.warning(request, _("Этот платёж уже внесён ранее — повторно не зачтён."))
             elif payment.state == PaymentState.APPLIED:
