@@ -150,11 +150,21 @@ def test_limit_increase_answered_with_an_addon_bought_by_invoice(open_page, brow
         window.get_by_test_id("place-order").click()
         expect(window.get_by_test_id("order-placed")).to_be_visible()
         shot(page, "loop_addon_invoice")
+        expect(window).to_contain_text("Выгрузки добавятся к лимиту, когда деньги поступят")
         placed = window.get_by_test_id("order-placed").inner_text()
         number = re.search(r"Выставлен счёт № (\d{4}-\d{5})", placed)[1]
         amount = re.search(r"Сумма ([\d\s]+,\d\d)\s₽", placed)[1]
         order = Order.objects.get(organization_id=limit_request.organization_id, kind="addon")
         assert (number, amount) == (order.invoice.display_number, "30\xa0000,00")
+        with page.context.expect_page() as invoice_tab:
+            window.get_by_test_id("invoice-link").click()
+        invoice = invoice_tab.value
+        expect(invoice.locator("body")).to_contain_text(f"№ {number}")
+        expect(invoice.locator("body")).to_contain_text(
+            "Выгрузки добавятся к лимиту текущей подписки"
+        )
+        shot(invoice, "loop_addon_invoice_page")
+        invoice.close()
 
         # Staff confirm the bank payment by hand with the number read off the invoice.
         staff.goto(f"{live_server.url}/staff/payments/confirm/")
