@@ -177,14 +177,13 @@ def test_addon_offer_invoice(clock, tariffs, org, owner, order_for):
 
 
 def test_renewal_invoice_names_the_day_to_pay_for_no_break(db, clock, tariffs, org, owner):
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     from podpiska.billing.actions import place_order
     from podpiska.billing.invoice_render import continuity_pay_by, render_invoice_html
+    from podpiska.subscriptions.timeline import local_midnight
     from tests.conftest import NOW
     from tests.factories import make_subscription
-    from podpiska.subscriptions.timeline import local_midnight
-    from datetime import date
 
     end = local_midnight(date(2026, 12, 8), org.tz)  # last day 07.12.2026, a Monday
     make_subscription(org, tariffs["200"], end - timedelta(days=365), ends_at=end)

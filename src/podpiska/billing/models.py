@@ -97,6 +97,9 @@ class InvoiceCounter(models.Model):
         verbose_name = _("счётчик счетов")
         verbose_name_plural = _("счётчики счетов")
 
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
 
 class Invoice(models.Model):
     """«Счёт на оплату № N от дд.мм.гггг» for a bank-transfer order; everything frozen."""
@@ -149,6 +152,9 @@ class StatementImport(models.Model):
         verbose_name = _("импорт выписки")
         verbose_name_plural = _("импорт выписок")
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%d.%m.%Y %H:%M})"
 
 
 class PaymentSource(models.TextChoices):
@@ -264,3 +270,6 @@ class OnlinePayment(models.Model):
                 name="uniq_online_payment_external_id",
             )
         ]
+
+    def __str__(self):
+        return f"{self.provider} {self.external_id or self.pk}: {self.status}"

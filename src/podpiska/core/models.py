@@ -9,3 +9,6 @@ class ClockOffset(models.Model):
     class Meta:
         verbose_name = "сдвиг часов (демо)"
         verbose_name_plural = "сдвиг часов (демо)"
+
+    def __str__(self):
+        return f"{self.seconds} с"

@@ -96,3 +96,6 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="uniq_webhook_event")
         ]
+
+    def __str__(self):
+        return f"{self.event} → {self.endpoint_id}: {self.status}"

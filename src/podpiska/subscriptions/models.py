@@ -118,3 +118,6 @@ class ExportRecord(models.Model):
                 fields=["organization", "idempotency_key"], name="uniq_export_idempotency_key"
             )
         ]
+
+    def __str__(self):
+        return f"{self.rows} ({self.field_set}) — {self.idempotency_key}"
