@@ -192,7 +192,7 @@ def test_export_over_the_limit_is_refused_with_nothing_written(client_of, compan
     api.used = 95
     with pytest.raises(ExportRefused) as refused:
         _export(client, org, companies)
-    assert refused.value.message == "Лимит выгрузки исчерпан: осталось 5. Продлите или улучшите подписку."
+    assert refused.value.message == "Не хватает лимита выгрузки: осталось 5. Выгрузите не больше 5 строк или продлите либо улучшите подписку."
     assert api.used == 95 and not DirectoryExport.objects.exists()
 
 
@@ -227,3 +227,10 @@ def test_empty_selection_spends_nothing(client_of, companies, org, clock):
     with pytest.raises(ExportRefused, match="выгружать нечего"):
         _export(client, org, companies.filter(inn="0"))
     assert api.calls == []
+
+
+def test_limit_message_when_nothing_is_left():
+    from podpiska.demo.directory.export import limit_message
+
+    assert limit_message(0) == "Лимит выгрузки исчерпан. Продлите или улучшите подписку."
+    assert "осталось 1\u00a0260" in limit_message(1260)

@@ -114,7 +114,7 @@ def test_over_the_limit_nothing_is_exported(directory, client, tariffs):
     response = submit(client, key, rows=20)
 
     assert response.status_code == 302 and "ready=" not in response["Location"]
-    assert message_of(response) == "Лимит выгрузки исчерпан: осталось 10. Продлите или улучшите подписку."
+    assert message_of(response) == "Не хватает лимита выгрузки: осталось 10. Выгрузите не больше 10 строк или продлите либо улучшите подписку."
     assert used(org) == 2_990 and not DirectoryExport.objects.exists()
 
 

@@ -54,7 +54,7 @@ def test_export_renew_online_and_the_limit_comes_back(open_page, live_server):
 
     # 2. 2 000 rows do not fit in the 760 left: refused with the remaining count, nothing spent.
     export_rows(page, 2000)
-    expect(page.locator(".messages")).to_contain_text("Лимит выгрузки исчерпан: осталось 760")
+    expect(page.locator(".messages")).to_contain_text("Не хватает лимита выгрузки: осталось 760")
     expect(gauge).to_have_text("9 240 / 10 000")
     assert DirectoryExport.objects.filter(state="ready").count() == 1
     shot(page, "loop_2_limit_exhausted")

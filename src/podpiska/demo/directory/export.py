@@ -103,9 +103,12 @@ def export_fields(entitlements: dict) -> list[str]:
 
 
 def limit_message(remaining: int) -> str:
+    if remaining <= 0:
+        return "Лимит выгрузки исчерпан. Продлите или улучшите подписку."
+    left = group_thousands(remaining)
     return (
-        f"Лимит выгрузки исчерпан: осталось {group_thousands(remaining)}. "
-        "Продлите или улучшите подписку."
+        f"Не хватает лимита выгрузки: осталось {left}. "
+        f"Выгрузите не больше {left} строк или продлите либо улучшите подписку."
     )
 
 
