@@ -38,6 +38,13 @@ def snapshot(obj: models.Model | None, fields: list[str] | None = None) -> dict 
     return _jsonable(data)
 
 
+def actor_of(actor) -> tuple[object | None, str]:
+    """The user (or None) and the label an audit record shows for `actor`: a user,
+    a label such as "yookassa", or None for the system."""
+    user = actor if getattr(actor, "pk", None) else None
+    return user, (user.email if user else (actor or SYSTEM))
+
+
 def record(
     action: str,
     obj: models.Model,
@@ -52,10 +59,11 @@ def record(
         organization = getattr(obj, "organization", None)
         if organization is None and obj._meta.model_name == "organization":
             organization = obj
+    user, label = actor_of(actor)
     return AuditRecord.objects.create(
         at=clock.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=(actor.email if getattr(actor, "pk", None) else (actor or SYSTEM)),
+        actor=user,
+        actor_label=label,
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

@@ -30,7 +30,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.db.models.fields.json import KT
 
 from podpiska.accounts.models import Organization
-from podpiska.audit.log import SYSTEM, record, snapshot
+from podpiska.audit.log import actor_of, record, snapshot
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import publish_queued, record_payment
 from podpiska.billing.invoices import seller_tz
@@ -381,8 +381,7 @@ def _record_queued(
 def _audit_recorded(payments: list[Payment], actor) -> None:
     """«payment.recorded» for each payment, as `record` writes it, in one insert."""
     at = clock.now()
-    user = actor if getattr(actor, "pk", None) else None
-    label = actor.email if user else (actor or SYSTEM)
+    user, label = actor_of(actor)
     _insert(
         AuditRecord,
         [
