@@ -58,16 +58,6 @@ class Purchase:
     offer: IndividualOffer | None = None
 
 
-def _variant_tariff(actions, kind: str) -> Tariff | None:
-    variant = {
-        OrderKind.RENEW: actions.renew,
-        OrderKind.UPGRADE: actions.upgrade,
-        OrderKind.RESUME: actions.resume,
-        OrderKind.DEFAULT_OFFER: actions.default_offer,
-    }.get(kind)
-    return variant.tariff if variant else None
-
-
 def resolve_purchase(organization: Organization, kind: str, tariff, offer, at: datetime) -> Purchase:
     """Refuse anything this organization is not offered right now (SPEC §10)."""
     if offer is not None:
@@ -93,13 +83,7 @@ def resolve_purchase(organization: Organization, kind: str, tariff, offer, at: d
         raise OrderRefused(f"Тариф «{tariff.name}» больше не продаётся.")
     if tariff.is_free:
         raise OrderRefused("Бесплатный тариф не нужно оплачивать.")
-    actions = available_actions(organization, at)
-    if kind == OrderKind.SWITCH:
-        allowed = any(v.tariff.pk == tariff.pk for v in actions.catalog)
-    else:
-        offered = _variant_tariff(actions, kind)
-        allowed = offered is not None and offered.pk == tariff.pk
-    if not allowed:
+    if available_actions(organization, at).variant_of(kind, tariff.code) is None:
         raise OrderRefused("Этот вариант сейчас недоступен для вашей организации.")
     return Purchase(kind, tariff, tariff.terms())
 

@@ -66,6 +66,23 @@ class Actions:
     def is_paid(self) -> bool:
         return self.state == State.PAID
 
+    def variant_of(self, kind: str, tariff_code: str = "") -> Variant | None:
+        """The variant of this kind on offer (of this tariff, when a code is given);
+        None when it is not offered. Checkout and the windows both ask this."""
+        if kind in DIRECT_KINDS:
+            variant = getattr(self, kind)
+            if variant is None or (tariff_code and variant.tariff.code != tariff_code):
+                return None
+            return variant
+        if kind == "switch":
+            return next((v for v in self.catalog if v.tariff.code == tariff_code), None)
+        return None
+
+
+# Kinds whose variant is an attribute of `Actions` (the others come from the catalog
+# or from individual offers).
+DIRECT_KINDS = ("renew", "upgrade", "resume", "default_offer")
+
 
 def variant(
     organization, kind: str, tariff: Tariff, at: datetime, reason: str = "", *, starts_at=None

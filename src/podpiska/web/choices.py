@@ -42,10 +42,6 @@ TITLES = {
     OrderKind.ADDON: _("Дополнительные выгрузки"),
 }
 
-# Kinds whose variant `available_actions` names directly (an attribute of Actions).
-VARIANT_KINDS = (OrderKind.RENEW, OrderKind.UPGRADE, OrderKind.RESUME, OrderKind.DEFAULT_OFFER)
-
-
 def field_names(field_set: str) -> list[str]:
     return [str(FIELD_LABELS[name]) for name in FIELDS_BY_SET[FieldSet(field_set)]]
 
@@ -147,15 +143,9 @@ def find_choice(
     offer_id: str = "",
 ) -> Choice | None:
     """The option the organization may buy now, or None if it is not offered (any more)."""
-    if kind in VARIANT_KINDS:
-        variant = getattr(actions, kind)
-        if variant is None or (tariff_code and variant.tariff.code != tariff_code):
-            return None
+    variant = actions.variant_of(kind, tariff_code)
+    if variant is not None:
         return from_variant(variant)
-    if kind == OrderKind.SWITCH:
-        return next(
-            (from_variant(v) for v in actions.catalog if v.tariff.code == tariff_code), None
-        )
     if kind in (OrderKind.OFFER, OrderKind.ADDON) and offer_id.isdigit():
         offer = next((o for o in actions.offers if o.pk == int(offer_id)), None)
         return from_offer(organization, offer, actions, at) if offer else None
