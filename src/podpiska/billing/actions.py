@@ -24,13 +24,12 @@ from podpiska.billing.models import (
     PaymentState,
     QueueReason,
 )
+from podpiska.billing.settlement import FULFILLED, Claim, order_event_data, settle
 from podpiska.catalog.availability import available_actions
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
 from podpiska.core.business_days import add_business_days
 from podpiska.notifications.events import publish
-from podpiska.subscriptions.actions import start_subscription
-from podpiska.subscriptions.quota import add_extra_exports
 from podpiska.subscriptions.timeline import current_subscription
 
 
@@ -39,7 +38,7 @@ class OrderRefused(Exception):
 
 
 class Outcome:
-    FULFILLED = "fulfilled"
+    FULFILLED = FULFILLED
     UNDERPAID = "underpaid"
     ORDER_CLOSED = "order_closed"
     ALREADY_PAID = "already_paid"
@@ -177,16 +176,7 @@ def same_pending_order(organization, purchase: Purchase, payment_method: str) ->
 
 
 def order_data(order: Order) -> dict:
-    return {
-        "order_id": order.pk,
-        "kind": order.kind,
-        "status": order.status,
-        "tariff": order.tariff.code if order.tariff_id else None,
-        "tariff_name": order.tariff_name,
-        "price": order.price,
-        "addon_exports": order.addon_exports,
-        "payment_method": order.payment_method,
-    }
+    return order_event_data(order, order.tariff.code if order.tariff_id else None)
 
 
 @transaction.atomic
@@ -332,9 +322,10 @@ def publish_queued(payment: Payment) -> None:
 def apply_payment(payment: Payment, order: Order, *, actor=None) -> str:
     """Apply a recorded payment to an order, fulfilling it when it is paid in full.
 
-    Locks the order and the payment, so concurrent confirmations fulfil once.
+    Locks the order, then the payment (the order first, as `settle` and the import do),
+    so concurrent confirmations fulfil once; the rule and the writes are `settle`'s.
     """
-    order = Order.objects.select_for_update(of=("self",)).select_related("organization", "tariff").get(pk=order.pk)
+    order = Order.objects.select_for_update().only("pk", "organization_id").get(pk=order.pk)
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.state == PaymentState.APPLIED:
         return Outcome.FULFILLED if payment.order_id == order.pk else Outcome.ALREADY_PAID
@@ -342,71 +333,14 @@ def apply_payment(payment: Payment, order: Order, *, actor=None) -> str:
         # Staff ruled it «не наш платёж» (checked under the lock: a concurrent
         # «Зачесть» cannot apply it after the rejection committed).
         return Outcome.REJECTED
-    before = snapshot(payment)
-    payment.order = order
-    payment.organization = order.organization
-    now = clock.now()
-
-    reason = None
-    if order.status in (OrderStatus.PAID, OrderStatus.FULFILLED):
-        reason = QueueReason.ALREADY_PAID
-    elif order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
-        reason = QueueReason.ORDER_CLOSED
-    elif payment.amount < order.price:
-        reason = QueueReason.UNDERPAID
-    elif order.kind == OrderKind.ADDON and current_subscription(order.organization, now) is None:
-        reason = QueueReason.NO_SUBSCRIPTION
-    if reason is not None:
-        payment.state = PaymentState.QUEUED
-        payment.queue_reason = reason
-        payment.save()
-        record("payment.queued", payment, actor=actor, before=before, after=snapshot(payment))
-        publish_queued(payment)
-        return reason
-
-    _fulfil(order, payment, actor=actor, at=now)
-    payment.state = PaymentState.APPLIED
-    payment.queue_reason = ""
-    payment.resolved_at = now
-    payment.save()
-    record("payment.applied", payment, actor=actor, before=before, after=snapshot(payment))
-    return Outcome.FULFILLED
-
-
-def _fulfil(order: Order, payment: Payment, *, actor, at: datetime) -> None:
-    """Paid in full: form the subscription (or raise the limit) in this transaction."""
-    before = snapshot(order)
-    order.status = OrderStatus.PAID
-    order.paid_at = at
-    order.overpaid = payment.amount > order.price
-    organization = order.organization
-    if order.kind == OrderKind.ADDON:
-        # add_extra_exports publishes limit.changed itself.
-        subscription = current_subscription(organization, at)
-        add_extra_exports(subscription, order.addon_exports, actor=actor, at=at)
-    else:
-        subscription = start_subscription(
-            organization=organization,
-            tariff=order.tariff,
-            terms=order.terms(),
-            confirmed_at=at,
-            order=order,
-            actor=actor,
+    previous = {"queue_reason": payment.queue_reason}
+    if (payment.order_id, payment.organization_id) != (order.pk, order.organization_id):
+        previous.update(order=payment.order_id, organization=payment.organization_id)
+        Payment.objects.filter(pk=payment.pk).update(
+            order_id=order.pk, organization_id=order.organization_id
         )
-        publish(
-            "subscription.activated",
-            organization=organization,
-            data={"subscription_id": subscription.pk, "tariff": order.tariff.code,
-                  "starts_at": subscription.starts_at.isoformat(),
-                  "ends_at": subscription.ends_at.isoformat()},
-        )
-    if order.offer_id:
-        IndividualOffer.objects.filter(pk=order.offer_id).update(status=IndividualOffer.Status.ACCEPTED)
-    order.status = OrderStatus.FULFILLED
-    order.fulfilled_at = at
-    order.save()
-    record("order.fulfilled", order, actor=actor, before=before, after=snapshot(order))
-    publish("order.paid", organization=organization, data={**order_data(order), "overpaid": order.overpaid})
+    claim = Claim(payment.pk, payment.amount, order.pk, tuple(sorted(previous.items())))
+    return settle([claim], actor=actor)[payment.pk]
 
 
 class PaymentRefused(Exception):

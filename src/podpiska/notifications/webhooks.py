@@ -23,30 +23,49 @@ from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
 logger = logging.getLogger(__name__)
 
 
+def endpoints_for(event: str) -> list[WebhookEndpoint]:
+    """Active endpoints that take `event` (an empty list of events means all)."""
+    return [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(is_active=True).order_by("pk")
+        if not endpoint.events or event in endpoint.events
+    ]
+
+
 def enqueue(event: str, *, organization, data: dict) -> list[WebhookDelivery]:
-    event_id = uuid.uuid4().hex
-    payload = {
-        "id": event_id,
-        "event": event,
-        "created_at": clock.now().isoformat(),
-        "organization": {"id": organization.pk, "inn": organization.inn},
-        "data": data,
-    }
+    return enqueue_many(event, [(organization, data)], endpoints_for(event))
+
+
+def enqueue_many(
+    event: str, items: list[tuple[object, dict]], endpoints: list[WebhookEndpoint]
+) -> list[WebhookDelivery]:
+    """One event per (organization, data), delivered to each of `endpoints`."""
+    if not endpoints or not items:
+        return []
+    now = clock.now()
+    created_at = now.isoformat()
     deliveries = []
-    for endpoint in WebhookEndpoint.objects.filter(is_active=True):
-        if endpoint.events and event not in endpoint.events:
-            continue
-        deliveries.append(
-            WebhookDelivery.objects.create(
+    for organization, data in items:
+        event_id = uuid.uuid4().hex
+        payload = {
+            "id": event_id,
+            "event": event,
+            "created_at": created_at,
+            "organization": {"id": organization.pk, "inn": organization.inn},
+            "data": data,
+        }
+        deliveries.extend(
+            WebhookDelivery(
                 endpoint=endpoint,
                 event=event,
                 event_id=event_id,
                 payload=payload,
-                next_attempt_at=clock.now(),
-                created_at=clock.now(),
+                next_attempt_at=now,
+                created_at=now,
             )
+            for endpoint in endpoints
         )
-    return deliveries
+    return WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
 
 
 # --- Sending --------------------------------------------------------------------------

@@ -1,15 +1,18 @@
 """State changes of the timeline: each one transaction with its audit record."""
 
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Max
 
 from podpiska.accounts.models import Organization
-from podpiska.audit.log import record, snapshot
+from podpiska.audit.log import record_many
 from podpiska.catalog.models import Tariff
-from podpiska.core import clock
+from podpiska.core import bulk, clock
 from podpiska.subscriptions.models import Subscription
-from podpiska.subscriptions.timeline import next_start, period_end
+from podpiska.subscriptions.timeline import period_end, start_after
 
 
 def lock_organization(organization: Organization) -> Organization:
@@ -17,7 +20,67 @@ def lock_organization(organization: Organization) -> Organization:
     return Organization.objects.select_for_update().get(pk=organization.pk)
 
 
+@dataclass(frozen=True, slots=True)
+class PaidTerm:
+    """A confirmed purchase of a term: for whom, which tariff, at which terms, by which order."""
+
+    organization_id: int
+    tariff_id: int
+    terms: dict
+    order_id: int | None = None
+
+
 @transaction.atomic
+def start_subscriptions(purchases: list[PaidTerm], *, confirmed_at: datetime, actor=None) -> list[dict]:
+    """Create the subscriptions confirmed purchases buy, each at its computed start.
+
+    A purchase starts at `start_after` the end of its organization's latest paid
+    subscription; two purchases of one organization in the list follow each other. The
+    organizations are locked (in id order), so concurrent purchases queue up instead of
+    overlapping. Returns the rows written, with their ids, in the order given.
+    """
+    if not purchases:
+        return []
+    organization_ids = sorted({purchase.organization_id for purchase in purchases})
+    zones: dict[int, str] = {}
+    latest: dict[int, datetime] = {}
+    for chunk in bulk.chunks(organization_ids):
+        zones.update(
+            Organization.objects.select_for_update()
+            .filter(pk__in=chunk)
+            .order_by("pk")
+            .values_list("pk", "timezone")
+        )
+        latest.update(
+            Subscription.objects.filter(organization_id__in=chunk)
+            .order_by()
+            .values("organization_id")
+            .annotate(end=Max("ends_at"))
+            .values_list("organization_id", "end")
+        )
+    created_at = clock.now()
+    rows = []
+    for purchase in purchases:
+        organization_id = purchase.organization_id
+        starts_at = start_after(latest.get(organization_id), confirmed_at)
+        ends_at = period_end(starts_at, purchase.terms["term_months"], ZoneInfo(zones[organization_id]))
+        latest[organization_id] = ends_at
+        rows.append(
+            {
+                "organization_id": organization_id,
+                "tariff_id": purchase.tariff_id,
+                "order_id": purchase.order_id,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "created_at": created_at,
+                **purchase.terms,
+            }
+        )
+    ids = bulk.insert(Subscription, rows)
+    record_many("subscription.created", Subscription, ids, actor=actor)
+    return [{**row, "id": pk} for pk, row in zip(ids, rows, strict=True)]
+
+
 def start_subscription(
     *,
     organization: Organization,
@@ -27,17 +90,7 @@ def start_subscription(
     order=None,
     actor=None,
 ) -> Subscription:
-    """Create the paid subscription a confirmed purchase buys, at its computed start."""
-    organization = lock_organization(organization)
-    starts_at = next_start(organization, confirmed_at)
-    subscription = Subscription.objects.create(
-        organization=organization,
-        tariff=tariff,
-        order=order,
-        starts_at=starts_at,
-        ends_at=period_end(starts_at, terms["term_months"], organization.tz),
-        created_at=clock.now(),
-        **terms,
-    )
-    record("subscription.created", subscription, actor=actor, after=snapshot(subscription))
-    return subscription
+    """`start_subscriptions` for one purchase; returns the subscription."""
+    purchase = PaidTerm(organization.pk, tariff.pk, terms, getattr(order, "pk", None))
+    [row] = start_subscriptions([purchase], confirmed_at=confirmed_at, actor=actor)
+    return Subscription.objects.select_related("tariff").get(pk=row["id"])

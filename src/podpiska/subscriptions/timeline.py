@@ -74,8 +74,12 @@ def latest_paid_end(organization) -> datetime | None:
 
 def next_start(organization, at: datetime) -> datetime:
     """When a purchase confirmed at `at` starts: max(at, end of the latest paid)."""
-    latest = latest_paid_end(organization)
-    return max(at, latest) if latest else at
+    return start_after(latest_paid_end(organization), at)
+
+
+def start_after(latest_end: datetime | None, at: datetime) -> datetime:
+    """The rule of `next_start`, given the end of the latest paid subscription (or None)."""
+    return max(at, latest_end) if latest_end else at
 
 
 def coverage_end(organization, at: datetime) -> datetime | None:

@@ -1,0 +1,271 @@
+"""Applying recorded payments to the orders they pay (SPEC §5): one rule, any number.
+
+`settle(claims, actor=..., at=...)` runs in the caller's transaction. It locks the
+orders (in id order, as every path does), decides for each payment whether it fulfils
+its order — `refusal` is the one rule — and writes what follows with a fixed number of
+statements for the whole batch, not per payment: subscriptions at `max(confirmation,
+end of the latest paid)` (chained when one organization pays two orders at once),
+add-ons, orders fulfilled, offers accepted, payments applied or queued with the reason,
+audit records and notices.
+
+`apply_payment` (staff, online payments, a batch of one) and the statement import
+(tens of thousands at once) both come here, so a payment does the same thing whichever
+way it arrives.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+
+from podpiska.audit.log import record_many
+from podpiska.billing.models import (
+    Order,
+    OrderKind,
+    OrderStatus,
+    Payment,
+    PaymentState,
+    QueueReason,
+)
+from podpiska.catalog.models import IndividualOffer, Tariff, Terms
+from podpiska.core import bulk, clock
+from podpiska.notifications.events import publish_many
+from podpiska.subscriptions.actions import PaidTerm, start_subscriptions
+from podpiska.subscriptions.quota import add_extra_exports
+from podpiska.subscriptions.timeline import current_subscription
+
+FULFILLED = "fulfilled"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A recorded payment, already linked to the order it pays, and its amount.
+
+    The payment must be queued and locked by the caller's transaction (or written by
+    it). `previous` holds, for the audit record, the payment's fields as they were
+    before the caller linked it (queue reason, order, organization) when they differ.
+    """
+
+    payment_id: int
+    amount: int
+    order_id: int
+    previous: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(slots=True)
+class _Order:
+    id: int
+    organization_id: int
+    status: str
+    kind: str
+    tariff_id: int | None
+    offer_id: int | None
+    addon_exports: int
+    payment_method: str
+    terms: dict = field(repr=False)
+
+    @property
+    def price(self) -> int:
+        return self.terms["price"]
+
+
+_ORDER_COLUMNS = (
+    "pk", "organization_id", "status", "kind", "tariff_id", "offer_id", "addon_exports",
+    "payment_method", *Terms.TERM_FIELDS,
+)
+
+
+def refusal(status: str, price: int, kind: str, amount: int, has_subscription) -> str | None:
+    """Why a payment of `amount` cannot fulfil an order, or None when it does.
+
+    `has_subscription()` is asked only for an add-on: it needs a subscription in force.
+    A payment above the price fulfils the order, which is flagged as overpaid.
+    """
+    if status in (OrderStatus.PAID, OrderStatus.FULFILLED):
+        return QueueReason.ALREADY_PAID
+    if status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        return QueueReason.ORDER_CLOSED
+    if amount < price:
+        return QueueReason.UNDERPAID
+    if kind == OrderKind.ADDON and not has_subscription():
+        return QueueReason.NO_SUBSCRIPTION
+    return None
+
+
+@transaction.atomic
+def settle(claims: list[Claim], *, actor=None, at: datetime | None = None) -> dict[int, str]:
+    """Apply each claimed payment to its order; returns the outcome by payment id:
+    FULFILLED or the QueueReason it waits for staff with."""
+    if not claims:
+        return {}
+    at = at or clock.now()
+    orders = _lock_orders({claim.order_id for claim in claims})
+    outcomes: dict[int, str] = {}
+    fulfilled: list[tuple[Claim, _Order]] = []
+    for claim in sorted(claims, key=lambda claim: claim.payment_id):
+        order = orders[claim.order_id]
+        reason = refusal(
+            order.status, order.price, order.kind, claim.amount,
+            lambda order=order: current_subscription(order.organization_id, at) is not None,
+        )
+        if reason is None:
+            # Paid now: a second payment of this order in the batch finds it paid.
+            order.status = OrderStatus.FULFILLED
+            fulfilled.append((claim, order))
+        outcomes[claim.payment_id] = reason or FULFILLED
+
+    subscriptions = _start_subscriptions(
+        [order for _, order in fulfilled if order.kind != OrderKind.ADDON], at, actor
+    )
+    for _, order in fulfilled:
+        if order.kind == OrderKind.ADDON:
+            # Rare, and raising a limit is its own careful step: one at a time.
+            subscription = current_subscription(order.organization_id, at)
+            add_extra_exports(subscription, order.addon_exports, actor=actor, at=at)
+    _fulfil_orders(fulfilled, at, actor)
+    _resolve_payments(claims, outcomes, at, actor)
+    _notify(claims, orders, outcomes, fulfilled, subscriptions)
+    return outcomes
+
+
+# --- steps -------------------------------------------------------------------------------
+
+
+def _lock_orders(ids: set[int]) -> dict[int, _Order]:
+    orders: dict[int, _Order] = {}
+    term_count = len(Terms.TERM_FIELDS)
+    for chunk in bulk.chunks(sorted(ids)):
+        rows = (
+            Order.objects.select_for_update()
+            .filter(pk__in=chunk)
+            .order_by("pk")
+            .values_list(*_ORDER_COLUMNS)
+        )
+        for row in rows:
+            terms = dict(zip(Terms.TERM_FIELDS, row[-term_count:], strict=True))
+            orders[row[0]] = _Order(*row[:-term_count], terms=terms)
+    return orders
+
+
+def _start_subscriptions(orders: list[_Order], at: datetime, actor) -> dict[int, dict]:
+    purchases = [
+        PaidTerm(order.organization_id, order.tariff_id, order.terms, order.id)
+        for order in sorted(orders, key=lambda order: order.id)
+    ]
+    rows = start_subscriptions(purchases, confirmed_at=at, actor=actor)
+    return {row["order_id"]: row for row in rows}
+
+
+def _fulfil_orders(fulfilled: list[tuple[Claim, _Order]], at: datetime, actor) -> None:
+    if not fulfilled:
+        return
+    ids = sorted(order.id for _, order in fulfilled)
+    overpaid = sorted(order.id for claim, order in fulfilled if claim.amount > order.price)
+    for chunk in bulk.chunks(ids):
+        Order.objects.filter(pk__in=chunk).update(
+            status=OrderStatus.FULFILLED, paid_at=at, fulfilled_at=at
+        )
+    for chunk in bulk.chunks(overpaid):
+        Order.objects.filter(pk__in=chunk).update(overpaid=True)
+    offers = sorted({order.offer_id for _, order in fulfilled if order.offer_id})
+    if offers:
+        IndividualOffer.objects.filter(pk__in=offers).update(
+            status=IndividualOffer.Status.ACCEPTED
+        )
+    record_many(
+        "order.fulfilled", Order, ids, actor=actor,
+        before_changes={
+            "status": OrderStatus.AWAITING_PAYMENT, "paid_at": None, "fulfilled_at": None,
+            "overpaid": False,
+        },
+    )
+
+
+def _resolve_payments(
+    claims: list[Claim], outcomes: dict[int, str], at: datetime, actor
+) -> None:
+    """Applied payments leave the queue; the others stay in it with the reason why.
+    Audit records are written per group of payments with the same change."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for claim in claims:
+        groups[(outcomes[claim.payment_id], claim.previous)].append(claim.payment_id)
+    for (outcome, previous), ids in groups.items():
+        before = {"state": PaymentState.QUEUED, "queue_reason": "", "resolved_at": None}
+        before.update(previous)
+        for chunk in bulk.chunks(sorted(ids)):
+            if outcome == FULFILLED:
+                Payment.objects.filter(pk__in=chunk).update(
+                    state=PaymentState.APPLIED, queue_reason="", resolved_at=at
+                )
+            else:
+                Payment.objects.filter(pk__in=chunk).update(
+                    state=PaymentState.QUEUED, queue_reason=outcome
+                )
+        action = "payment.applied" if outcome == FULFILLED else "payment.queued"
+        record_many(action, Payment, sorted(ids), actor=actor, before_changes=before)
+
+
+def order_event_data(order, tariff_code: str | None) -> dict:
+    """What an event says about an order (an Order or the facts settle reads)."""
+    return {
+        "order_id": order.pk if isinstance(order, Order) else order.id,
+        "kind": order.kind,
+        "status": order.status,
+        "tariff": tariff_code,
+        "tariff_name": order.tariff_name if isinstance(order, Order) else order.terms["tariff_name"],
+        "price": order.price,
+        "addon_exports": order.addon_exports,
+        "payment_method": order.payment_method,
+    }
+
+
+def _notify(claims, orders, outcomes, fulfilled, subscriptions) -> None:
+    codes = dict(
+        Tariff.objects.filter(
+            pk__in={order.tariff_id for _, order in fulfilled if order.tariff_id}
+        ).values_list("pk", "code")
+    )
+    publish_many(
+        "subscription.activated",
+        [
+            (
+                order.organization_id,
+                {
+                    "subscription_id": subscriptions[order.id]["id"],
+                    "tariff": codes[order.tariff_id],
+                    "starts_at": subscriptions[order.id]["starts_at"].isoformat(),
+                    "ends_at": subscriptions[order.id]["ends_at"].isoformat(),
+                },
+            )
+            for _, order in fulfilled
+            if order.id in subscriptions
+        ],
+    )
+    publish_many(
+        "order.paid",
+        [
+            (
+                order.organization_id,
+                {
+                    **order_event_data(order, codes.get(order.tariff_id)),
+                    "overpaid": claim.amount > order.price,
+                },
+            )
+            for claim, order in fulfilled
+        ],
+    )
+    publish_many(
+        "payment.queued",
+        [
+            (
+                orders[claim.order_id].organization_id,
+                {"payment_id": claim.payment_id, "amount": claim.amount,
+                 "reason": outcomes[claim.payment_id]},
+            )
+            for claim in claims
+            if outcomes[claim.payment_id] != FULFILLED
+        ],
+    )
