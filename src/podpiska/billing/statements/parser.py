@@ -13,6 +13,7 @@ path runs only for sections that need it, to say what is wrong and where.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +36,37 @@ _EDGE_WHITESPACE = " \t"
 # For `_is_irregular`: tabs become spaces, CR and "=" become LF.
 _FLATTEN = bytes.maketrans(b"\t\r=", b" \n\n")
 _SECTION_OF_END = {DOCUMENT_END: DOCUMENT_START, ACCOUNT_END: ACCOUNT_START}
+# Keys a document must have for the layout path (see `_Layout`), and the keys it reads, in
+# the order `_Reader._document_run` unpacks them.
+_LAYOUT_REQUIRED = ("Номер", "Дата", "Сумма", "НазначениеПлатежа")
+_LAYOUT_FIELDS = (
+    "Номер",
+    "Дата",
+    "Сумма",
+    "ПлательщикСчет",
+    "ПлательщикРасчСчет",
+    "Плательщик",
+    "Плательщик1",
+    "ПлательщикИНН",
+    "ПлательщикКПП",
+    "ПлательщикБИК",
+    "ПлательщикБанк1",
+    "ПолучательСчет",
+    "ПолучательРасчСчет",
+    "Получатель",
+    "Получатель1",
+    "ПолучательИНН",
+    "ПолучательКПП",
+    "ПолучательБИК",
+    "ПолучательБанк1",
+    "ДатаСписано",
+    "ДатаПоступило",
+    "НазначениеПлатежа",
+)
+# A layout is compiled when it is seen the second time; the reader tries the few most
+# recent ones at each document and stops compiling new ones after a while.
+_LAYOUTS_TRIED = 4
+_LAYOUTS_COMPILED = 32
 
 # --- encoding detection -------------------------------------------------------------------
 
@@ -421,6 +453,41 @@ class _Section(NamedTuple):
     next_pos: int
 
 
+class _Layout(NamedTuple):
+    """The keys of a document section in their order, as one compiled pattern.
+
+    Banks write every document of a kind with the same keys in the same order, so a
+    pattern of those keys, each followed by "=" and a value up to the line end, reads a
+    whole section in one match: every line is then a key and a value, none is empty or
+    stray, no other section opens inside, and the end marker closes it, just as the
+    line-by-line reading would have found. A section that does not match takes the
+    ordinary path.
+    """
+
+    pattern: re.Pattern[str]
+    # Group numbers of the kind and of `_LAYOUT_FIELDS`; a key missing from the layout
+    # points at the empty group at the pattern's end.
+    groups: tuple[int, ...]
+    # Lines from the opening one to the one after the end marker.
+    span: int
+    # From the match's end back to the end of the section's body.
+    tail: int
+
+
+def _compile_layout(keys: tuple[str, ...], newline: str) -> _Layout:
+    line_end = re.escape(newline)
+    value = r"([^\r\n]*+)"
+    lines = "".join(f"{line_end}{re.escape(key)}={value}" for key in keys)
+    pattern = re.compile(
+        f"{re.escape(DOCUMENT_START)}={value}{lines}{line_end}{re.escape(DOCUMENT_END)}{line_end}()"
+    )
+    empty = len(keys) + 2
+    # Keys do not repeat in a layout (see `_Reader._learn_layout`).
+    group_of = {key: number for number, key in enumerate(keys, 2)}
+    groups = (1, *(group_of.get(key, empty) for key in _LAYOUT_FIELDS))
+    return _Layout(pattern, groups, len(keys) + 2, len(DOCUMENT_END) + 2 * len(newline))
+
+
 class _Reader:
     """One pass over the text, a section at a time.
 
@@ -435,6 +502,11 @@ class _Reader:
         self.dates: dict[str, date | None] = {}
         # An end marker is searched for with the newline before it: it starts a line.
         self.probes = {end: newline + end for end in _SECTION_OF_END}
+        # Document layouts: the ones tried, most recently matched first; every one seen,
+        # with the number of sightings until it is compiled.
+        self.layouts: list[_Layout] = []
+        self.seen: dict[tuple[str, ...], _Layout | int] = {}
+        self.compiled = 0
 
     def read(self, encoding: str) -> Statement:
         text, newline = self.text, self.newline
@@ -449,8 +521,13 @@ class _Reader:
             key, sep, value = line.partition("=")
             section = None
             if sep and key == DOCUMENT_START:
+                run_end, run_number = self._document_run(pos, number, documents)
+                if run_end != pos:
+                    pos, number = run_end, run_number
+                    continue
                 section = self._section(number, eol + len(newline), DOCUMENT_END)
                 documents.append(self._convert(_build_document, section, value))
+                self._learn_layout(section)
             elif line == ACCOUNT_START:
                 section = self._section(number, eol + len(newline), ACCOUNT_END)
                 account_sections.append(self._convert(_build_account_section, section))
@@ -468,6 +545,127 @@ class _Reader:
             else:
                 pos, number = section.next_pos, section.number + len(section.lines) + 2
         raise StatementError("файл оборван: нет строки КонецФайла", self._last_line())
+
+    def _document_run(self, pos: int, number: int, documents: list[Document]) -> tuple[int, int]:
+        """Documents from `pos` on that match a known layout: where they end, and the
+        number of the line there. Stops at the first section that matches none."""
+        if not self.layouts:
+            return pos, number
+        text, dates, append = self.text, self.dates, documents.append
+        layout = self.layouts[0]
+        while True:
+            match = layout.pattern.match(text, pos)
+            if match is None:
+                layout = self._switch_layout(pos)
+                if layout is None:
+                    return pos, number
+                match = layout.pattern.match(text, pos)
+            (
+                kind,
+                doc_number,
+                day,
+                total,
+                payer_account,
+                payer_account_alt,
+                payer_name,
+                payer_name_alt,
+                payer_inn,
+                payer_kpp,
+                payer_bik,
+                payer_bank,
+                payee_account,
+                payee_account_alt,
+                payee_name,
+                payee_name_alt,
+                payee_inn,
+                payee_kpp,
+                payee_bik,
+                payee_bank,
+                debited,
+                credited,
+                purpose,
+            ) = match.group(*layout.groups)
+            end = match.end()
+            whole, _, cents = total.partition(".")
+            try:
+                doc_date, date_debited, date_credited = dates[day], dates[debited], dates[credited]
+            except KeyError:
+                doc_date = None  # a date not yet seen: the ordinary path reads and keeps it
+            if (
+                doc_date is None
+                or not doc_number
+                or len(cents) != 2
+                or not (whole.isdigit() and cents.isdigit() and total.isascii())
+            ):
+                # Anything but the usual '134400.00' and known dates, including every
+                # error, is left to the ordinary builder.
+                append(self._document_of(match, layout, number, kind))
+            else:
+                # Positional, in the order of the fields, as in `_build_document`.
+                append(
+                    Document(
+                        kind,
+                        doc_number,
+                        doc_date,
+                        int(whole) * 100 + int(cents),
+                        payer_account or payer_account_alt,
+                        payer_name or payer_name_alt,
+                        payer_inn,
+                        payer_kpp,
+                        payer_bik,
+                        payer_bank,
+                        payee_account or payee_account_alt,
+                        payee_name or payee_name_alt,
+                        payee_inn,
+                        payee_kpp,
+                        payee_bik,
+                        payee_bank,
+                        date_debited,
+                        date_credited,
+                        purpose,
+                        number,
+                        text[match.end(1) + len(self.newline) : end - layout.tail],
+                    )
+                )
+            pos, number = end, number + layout.span
+
+    def _document_of(
+        self, match: re.Match[str], layout: _Layout, number: int, kind: str
+    ) -> Document:
+        """A document matched by a layout, built (or refused) by the ordinary builder."""
+        body = self.text[match.end(1) + len(self.newline) : match.end() - layout.tail]
+        lines = body.split(self.newline) if body else []
+        raw = _read_fast(lines)
+        assert raw is not None  # a layout matches clean sections only
+        return self._convert(_build_document, _Section(number, body, lines, raw, match.end()), kind)
+
+    def _switch_layout(self, pos: int) -> _Layout | None:
+        """Another tried layout that matches at `pos`, moved to the front; or None."""
+        layouts = self.layouts
+        for index in range(1, len(layouts)):
+            if layouts[index].pattern.match(self.text, pos):
+                layouts.insert(0, layouts.pop(index))
+                return layouts[0]
+        return None
+
+    def _learn_layout(self, section: _Section) -> None:
+        """Note the layout of a document read the ordinary way; compile it when it
+        comes again, so the documents after it take the layout path."""
+        raw = section.raw
+        # Empty lines (or a repeated key) make the count differ: such a section is rare.
+        if len(raw) != len(section.lines) or not all(map(raw.__contains__, _LAYOUT_REQUIRED)):
+            return
+        keys = tuple(raw)
+        known = self.seen.get(keys, 0)
+        if isinstance(known, int):
+            if known == 0 or self.compiled >= _LAYOUTS_COMPILED:
+                self.seen[keys] = known + 1
+                return
+            known = self.seen[keys] = _compile_layout(keys, self.newline)
+            self.compiled += 1
+        if known not in self.layouts:
+            self.layouts.insert(0, known)
+            del self.layouts[_LAYOUTS_TRIED:]
 
     def _line_end(self, pos: int) -> int:
         eol = self.text.find(self.newline, pos)
