@@ -3,8 +3,8 @@
 The floor is `floor_pass` — decode the file, split lines, split each into key and value —
 measured in the same run (best of 3); the import is one `import_statement` call: parse,
 validate, match, write to the database, and fulfil every matched order through
-`record_payment` + `apply_payment`, the one path that applies money. The time spent in
-that path is reported apart, since it is one transaction per order by design.
+`settlement.settle`, the one path that applies money (subscriptions formed, orders
+fulfilled, audit records and notices written).
 
 N is 100 000 unless BENCH_STATEMENT_DOCS says otherwise. The organizations, orders and
 invoices are set up with bulk inserts: setup, not the thing measured.
@@ -162,43 +162,16 @@ def run(report: dict) -> None:
     floor = _best_of(3, lambda: floor_pass(data))
     parse = _best_of(3, lambda: parse_statement(data))
 
-    # Time the one-path fulfilment apart: it is one transaction per matched order.
-    fulfilment, fulfilment_cpu = [0.0], [0.0]
-    apply_all = importer._apply_all
+    started = time.perf_counter()
+    result = importer.import_statement(data, file_name="bench.txt")
+    elapsed = time.perf_counter() - started
 
-    def timed_apply_all(jobs, *args, **kwargs):
-        begun, cpu = time.perf_counter(), time.process_time()
-        try:
-            return apply_all(jobs, *args, **kwargs)
-        finally:
-            fulfilment[0] += time.perf_counter() - begun
-            fulfilment_cpu[0] += time.process_time() - cpu
-
-    importer._apply_all = timed_apply_all
-    try:
-        started = time.perf_counter()
-        result = importer.import_statement(data, file_name="bench.txt")
-        elapsed = time.perf_counter() - started
-    finally:
-        importer._apply_all = apply_all
-
-    rest = elapsed - fulfilment[0]
     report["floor_seconds"] = round(floor, 3)
     report["parse_seconds"] = round(parse, 3)
     report["parse_to_floor"] = round(parse / floor, 2)
     report["import_seconds"] = round(elapsed, 2)
     report["documents_per_second"] = round(total / elapsed)
     report["import_to_floor"] = round(elapsed / floor, 1)
-    report["fulfilment_threads"] = importer.FULFILMENT_THREADS
-    report["fulfilment_seconds"] = round(fulfilment[0], 2)
-    report["fulfilment_ms_per_order"] = round(1000 * fulfilment[0] / max(result.matched, 1), 2)
-    # CPU time of this process (all threads): the Python share of a fulfilment, which
-    # threads cannot overlap (the GIL), unlike the database's share.
-    report["fulfilment_cpu_ms_per_order"] = round(
-        1000 * fulfilment_cpu[0] / max(result.matched, 1), 2
-    )
-    report["import_without_fulfilment_seconds"] = round(rest, 2)
-    report["import_without_fulfilment_to_floor"] = round(rest / floor, 1)
     report["target_to_floor"] = 5
     report["result"] = result.as_dict()
     fulfilled = Order.objects.filter(status=OrderStatus.FULFILLED).count()

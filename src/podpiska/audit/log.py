@@ -101,17 +101,16 @@ def record_many(
     object_type = model._meta.label_lower
     if db.vendor != "postgresql":
         records = []
-        for chunk in bulk.chunks(sorted(ids)):
-            for obj in model.objects.filter(pk__in=chunk).order_by("pk"):
-                after = snapshot(obj)
-                before = {**after, **_jsonable(before_changes)} if before_changes is not None else None
-                records.append(
-                    AuditRecord(
-                        at=at, actor=user, actor_label=label, action=action,
-                        object_type=object_type, object_id=str(obj.pk),
-                        organization_id=_organization_of(obj), before=before, after=after,
-                    )
+        for obj in model.objects.filter(pk__any_of=sorted(ids)).order_by("pk"):
+            after = snapshot(obj)
+            before = {**after, **_jsonable(before_changes)} if before_changes is not None else None
+            records.append(
+                AuditRecord(
+                    at=at, actor=user, actor_label=label, action=action,
+                    object_type=object_type, object_id=str(obj.pk),
+                    organization_id=_organization_of(obj), before=before, after=after,
                 )
+            )
         AuditRecord.objects.bulk_create(records, batch_size=bulk.CHUNK)
         return
     import psycopg

@@ -31,7 +31,7 @@ from podpiska.billing.models import (
     QueueReason,
 )
 from podpiska.catalog.models import IndividualOffer, Tariff, Terms
-from podpiska.core import bulk, clock
+from podpiska.core import clock
 from podpiska.notifications.events import publish_many
 from podpiska.subscriptions.actions import PaidTerm, start_subscriptions
 from podpiska.subscriptions.quota import add_extra_exports
@@ -95,13 +95,56 @@ def refusal(status: str, price: int, kind: str, amount: int, has_subscription) -
     return None
 
 
+@dataclass(slots=True)
+class Decision:
+    """What a batch of claims does: the outcome of each (by payment key), the orders
+    they fulfil, and the orders as locked and read (for the notices)."""
+
+    claims: list[Claim]
+    outcomes: dict[int, str]
+    fulfilled: list[tuple[Claim, _Order]]
+    orders: dict[int, _Order]
+
+    def recorded(self, ids: dict[int, int]) -> Decision:
+        """This decision for claims made under provisional keys, now recorded under
+        `ids` (key → payment id). A claim whose payment was not written (another import
+        recorded the same bank document first) is left out: that copy decides."""
+        claims = [
+            Claim(ids[claim.payment_id], claim.amount, claim.order_id, claim.previous)
+            for claim in self.claims
+            if claim.payment_id in ids
+        ]
+        return Decision(
+            claims,
+            {ids[key]: outcome for key, outcome in self.outcomes.items() if key in ids},
+            [
+                (Claim(ids[claim.payment_id], claim.amount, claim.order_id), order)
+                for claim, order in self.fulfilled
+                if claim.payment_id in ids
+            ],
+            self.orders,
+        )
+
+
 @transaction.atomic
 def settle(claims: list[Claim], *, actor=None, at: datetime | None = None) -> dict[int, str]:
-    """Apply each claimed payment to its order; returns the outcome by payment id:
-    FULFILLED or the QueueReason it waits for staff with."""
+    """Apply each claimed (recorded, queued) payment to its order; returns the outcome
+    by payment id: FULFILLED or the QueueReason it waits for staff with."""
     if not claims:
         return {}
     at = at or clock.now()
+    decision = decide(claims, at)
+    _resolve_payments(claims, decision.outcomes, at, actor)
+    carry_out(decision, actor=actor, at=at)
+    return decision.outcomes
+
+
+def decide(claims: list[Claim], at: datetime) -> Decision:
+    """Lock the claimed orders and judge each payment by `refusal`, in payment order.
+
+    Must run in the transaction that then records the outcome (`settle`, or the import,
+    which writes new payments in their final state) and calls `carry_out`.
+    """
     orders = _lock_orders({claim.order_id for claim in claims})
     outcomes: dict[int, str] = {}
     fulfilled: list[tuple[Claim, _Order]] = []
@@ -116,7 +159,12 @@ def settle(claims: list[Claim], *, actor=None, at: datetime | None = None) -> di
             order.status = OrderStatus.FULFILLED
             fulfilled.append((claim, order))
         outcomes[claim.payment_id] = reason or FULFILLED
+    return Decision(claims, outcomes, fulfilled, orders)
 
+
+def carry_out(decision: Decision, *, actor, at: datetime) -> None:
+    """Everything a decision changes besides the payments themselves."""
+    fulfilled = decision.fulfilled
     subscriptions = _start_subscriptions(
         [order for _, order in fulfilled if order.kind != OrderKind.ADDON], at, actor
     )
@@ -126,9 +174,7 @@ def settle(claims: list[Claim], *, actor=None, at: datetime | None = None) -> di
             subscription = current_subscription(order.organization_id, at)
             add_extra_exports(subscription, order.addon_exports, actor=actor, at=at)
     _fulfil_orders(fulfilled, at, actor)
-    _resolve_payments(claims, outcomes, at, actor)
-    _notify(claims, orders, outcomes, fulfilled, subscriptions)
-    return outcomes
+    _notify(decision.claims, decision.orders, decision.outcomes, fulfilled, subscriptions)
 
 
 # --- steps -------------------------------------------------------------------------------
@@ -137,16 +183,15 @@ def settle(claims: list[Claim], *, actor=None, at: datetime | None = None) -> di
 def _lock_orders(ids: set[int]) -> dict[int, _Order]:
     orders: dict[int, _Order] = {}
     term_count = len(Terms.TERM_FIELDS)
-    for chunk in bulk.chunks(sorted(ids)):
-        rows = (
-            Order.objects.select_for_update()
-            .filter(pk__in=chunk)
-            .order_by("pk")
-            .values_list(*_ORDER_COLUMNS)
-        )
-        for row in rows:
-            terms = dict(zip(Terms.TERM_FIELDS, row[-term_count:], strict=True))
-            orders[row[0]] = _Order(*row[:-term_count], terms=terms)
+    rows = (
+        Order.objects.select_for_update()
+        .filter(pk__any_of=sorted(ids))
+        .order_by("pk")
+        .values_list(*_ORDER_COLUMNS)
+    )
+    for row in rows:
+        terms = dict(zip(Terms.TERM_FIELDS, row[-term_count:], strict=True))
+        orders[row[0]] = _Order(*row[:-term_count], terms=terms)
     return orders
 
 
@@ -164,12 +209,11 @@ def _fulfil_orders(fulfilled: list[tuple[Claim, _Order]], at: datetime, actor) -
         return
     ids = sorted(order.id for _, order in fulfilled)
     overpaid = sorted(order.id for claim, order in fulfilled if claim.amount > order.price)
-    for chunk in bulk.chunks(ids):
-        Order.objects.filter(pk__in=chunk).update(
-            status=OrderStatus.FULFILLED, paid_at=at, fulfilled_at=at
-        )
-    for chunk in bulk.chunks(overpaid):
-        Order.objects.filter(pk__in=chunk).update(overpaid=True)
+    Order.objects.filter(pk__any_of=ids).update(
+        status=OrderStatus.FULFILLED, paid_at=at, fulfilled_at=at
+    )
+    if overpaid:
+        Order.objects.filter(pk__any_of=overpaid).update(overpaid=True)
     offers = sorted({order.offer_id for _, order in fulfilled if order.offer_id})
     if offers:
         IndividualOffer.objects.filter(pk__in=offers).update(
@@ -195,17 +239,16 @@ def _resolve_payments(
     for (outcome, previous), ids in groups.items():
         before = {"state": PaymentState.QUEUED, "queue_reason": "", "resolved_at": None}
         before.update(previous)
-        for chunk in bulk.chunks(sorted(ids)):
-            if outcome == FULFILLED:
-                Payment.objects.filter(pk__in=chunk).update(
-                    state=PaymentState.APPLIED, queue_reason="", resolved_at=at
-                )
-            else:
-                Payment.objects.filter(pk__in=chunk).update(
-                    state=PaymentState.QUEUED, queue_reason=outcome
-                )
+        Payment.objects.filter(pk__any_of=sorted(ids)).update(**payment_changes(outcome, at))
         action = "payment.applied" if outcome == FULFILLED else "payment.queued"
         record_many(action, Payment, sorted(ids), actor=actor, before_changes=before)
+
+
+def payment_changes(outcome: str, at: datetime) -> dict:
+    """A payment's fields after `outcome`: applied, or queued with the reason."""
+    if outcome == FULFILLED:
+        return {"state": PaymentState.APPLIED, "queue_reason": "", "resolved_at": at}
+    return {"state": PaymentState.QUEUED, "queue_reason": outcome}
 
 
 def order_event_data(order, tariff_code: str | None) -> dict:

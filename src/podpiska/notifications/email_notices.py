@@ -22,7 +22,7 @@ def managers_emails(organization) -> list[str]:
 def _managers_by_organization(organization_ids) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {org_id: [] for org_id in organization_ids}
     rows = Membership.objects.filter(
-        organization_id__in=sorted(organization_ids),
+        organization_id__any_of=sorted(organization_ids),
         role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
         user__is_active=True,
     ).values_list("organization_id", "user__email")

@@ -44,20 +44,19 @@ def start_subscriptions(purchases: list[PaidTerm], *, confirmed_at: datetime, ac
     organization_ids = sorted({purchase.organization_id for purchase in purchases})
     zones: dict[int, str] = {}
     latest: dict[int, datetime] = {}
-    for chunk in bulk.chunks(organization_ids):
-        zones.update(
-            Organization.objects.select_for_update()
-            .filter(pk__in=chunk)
-            .order_by("pk")
-            .values_list("pk", "timezone")
-        )
-        latest.update(
-            Subscription.objects.filter(organization_id__in=chunk)
-            .order_by()
-            .values("organization_id")
-            .annotate(end=Max("ends_at"))
-            .values_list("organization_id", "end")
-        )
+    zones.update(
+        Organization.objects.select_for_update()
+        .filter(pk__any_of=organization_ids)
+        .order_by("pk")
+        .values_list("pk", "timezone")
+    )
+    latest.update(
+        Subscription.objects.filter(organization_id__any_of=organization_ids)
+        .order_by()
+        .values("organization_id")
+        .annotate(end=Max("ends_at"))
+        .values_list("organization_id", "end")
+    )
     created_at = clock.now()
     rows = []
     for purchase in purchases:

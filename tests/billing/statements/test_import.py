@@ -309,23 +309,27 @@ def test_a_crash_midway_loses_nothing_and_a_reimport_completes_it(
     data = statement(
         [payment(first), payment(second), payment(first, purpose="без номера", number=7)]
     )
-    real = importer.record_payment
+    # One payment per transaction, and the power goes out while applying the second.
+    monkeypatch.setattr(importer, "BATCH", 1)
+    real = importer.carry_out
     calls = []
 
-    def crash_on_second(**kwargs):
-        calls.append(kwargs["dedup_key"])
+    def crash_on_second(decision, **kwargs):
+        calls.append(decision)
         if len(calls) == 2:
             raise RuntimeError("power cut")
-        return real(**kwargs)
+        return real(decision, **kwargs)
 
-    monkeypatch.setattr(importer, "record_payment", crash_on_second)
+    monkeypatch.setattr(importer, "carry_out", crash_on_second)
     with pytest.raises(RuntimeError):
         import_statement(data, file_name="s.txt")
-    assert Payment.objects.count() == 2  # the queued one and the first match
-    monkeypatch.setattr(importer, "record_payment", real)
+    assert Payment.objects.count() == 1  # the first batch only: the second rolled back
+    monkeypatch.setattr(importer, "carry_out", real)
 
     report = import_statement(data, file_name="s.txt")
-    assert (report.matched, report.queued, report.duplicates) == (1, 0, 2)
+    assert report.duplicates == 1 and report.matched + report.queued == 2
+    assert Payment.objects.count() == 3
+    assert Payment.objects.filter(state=PaymentState.APPLIED).count() == 2
     for order in (first, second):
         order.refresh_from_db()
         assert order.status == OrderStatus.FULFILLED
@@ -343,14 +347,30 @@ def test_zero_amount_and_payments_between_our_accounts_are_skipped(
     assert not Payment.objects.exists()
 
 
-def test_the_bulk_audit_snapshot_equals_the_audit_logs(clock, tariffs, order_for):
+def test_every_payment_is_audited_once_as_recorded_in_its_final_state(
+    clock, tariffs, order_for
+):
     order = invoiced_order(tariffs, order_for)
-    import_statement(statement([payment(order, inn="4")]), file_name="s.txt")
-    queued = Payment.objects.get()
-    record = AuditRecord.objects.get(action="payment.recorded", object_id=str(queued.pk))
-    assert record.after["suggestions"] == [order.invoice.pk]
-    for payment_ in (queued, Payment.objects.select_related("statement").get()):
-        assert importer._snapshot(payment_) == snapshot(payment_)
+    stranger = invoiced_order(tariffs, order_for)
+    import_statement(
+        statement([payment(order), payment(stranger, inn="4", number=2)]), file_name="s.txt"
+    )
+    applied = Payment.objects.get(order=order)
+    queued = Payment.objects.get(order__isnull=True)
+    recorded = AuditRecord.objects.get(action="payment.recorded", object_id=str(queued.pk))
+    assert recorded.after == snapshot(queued)
+    assert recorded.after["suggestions"] == [stranger.invoice.pk]
+    trail = AuditRecord.objects.filter(object_type="billing.payment", object_id=str(applied.pk))
+    assert list(trail.values_list("action", flat=True)) == ["payment.recorded"]
+    assert trail.get().after == snapshot(applied)
+    assert (applied.state, applied.order_id) == (PaymentState.APPLIED, order.pk)
+    order.refresh_from_db()
+    fulfilled = AuditRecord.objects.get(action="order.fulfilled", object_id=str(order.pk))
+    assert fulfilled.after == snapshot(order)
+    assert fulfilled.before == {
+        **snapshot(order), "status": OrderStatus.AWAITING_PAYMENT, "paid_at": None,
+        "fulfilled_at": None, "overpaid": False,
+    }
 
 
 def test_an_inn_with_a_leading_zero_matches(clock, tariffs, order_for):
