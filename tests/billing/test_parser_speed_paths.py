@@ -249,3 +249,79 @@ def test_documents_without_the_keys_the_layout_reads(ordinary):
     documents += [document(n, Номер=None) for n in range(8, 10)]
     result = same(encode(statement(*documents)), ordinary)
     assert result[0] == "error" and "Номер" in result[2]
+
+
+# --- spaces and tabs, checked where the text is read ----------------------------------
+
+
+def loosen(line: str, how: str) -> str:
+    if how == "edges":
+        return f" \t{line}  "
+    if how == "end":
+        return f"{line} \t"
+    if how == "before =":
+        return line.replace("=", " \t=", 1)
+    return line.replace("=", "=  ", 1)
+
+
+@pytest.mark.parametrize("how", ["edges", "end", "before =", "after ="])
+@pytest.mark.parametrize(
+    "where",
+    [0, 1, 3, 5, 7, 8, 9, 12, 29, 8 + 21 * 4, 8 + 21 * 4 + 3, 8 + 21 * 6 - 1, 8 + 21 * 7, -1],
+    ids=lambda where: f"line{where}",
+)
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+def test_loose_lines_read_as_clean_ones(how, where, newline, ordinary):
+    """Line 0 is the signature, 8 the first document's start, 8 + 21 * n the n-th one's,
+    8 + 21 * n - 1 an end marker, -1 the end of file."""
+    clean = statement(*many(8))
+    loose = list(clean)
+    loose[where] = loosen(loose[where], how)
+    expected = outcome(encode(clean, newline))
+    assert same(encode(loose, newline), ordinary) == expected
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
+def test_blank_lines_of_spaces(newline, ordinary):
+    clean = statement(*many(6))
+    loose = [*clean[:8], "  ", *clean[8:30], "\t", *clean[30:], " "]
+    tidy = [*clean[:8], "", *clean[8:30], "", *clean[30:], ""]
+    assert same(encode(loose, newline), ordinary) == outcome(encode(tidy, newline))
+
+
+@pytest.mark.parametrize(
+    ("lines", "line", "message"),
+    [
+        ([*statement(*many(3)), " \tмусор = 1 "], 73, "данные после КонецФайла: «мусор=1»"),
+        ([*statement(*many(3))[:-1], " \t"], 71, "нет строки КонецФайла"),
+        (
+            [*statement(*many(3))[:-2], "  "],
+            70,
+            "из строки 51 не закрыта строкой КонецДокумента, нет",
+        ),
+        ([*statement(*many(4))[:-2], "КонецДокумента  "], 92, "нет строки КонецФайла"),
+        (
+            [*statement(*many(4))[:53], " Сумма = x ", *statement(*many(4))[54:]],
+            54,
+            "сумма в поле Сумма: «x»",
+        ),
+    ],
+)
+def test_loose_lines_in_errors(lines, line, message, ordinary):
+    result = same(encode(lines), ordinary)
+    assert result[:2] == ("error", line) and message in result[2]
+
+
+def test_a_purpose_with_spaces_around_an_equals_sign_is_left_as_it_is(ordinary):
+    documents = many(
+        6,
+        d1={"НазначениеПлатежа": "x = y "},
+        d4={"Номер": "4 "},
+        d5={"НазначениеПлатежа": "a = b"},
+    )
+    result = same(encode(statement(*documents)), ordinary)
+    assert (result[1][0].purpose, result[4][0].number, result[5][0].purpose) == (
+        "x = y",
+        "4",
+        "a = b",
+    )

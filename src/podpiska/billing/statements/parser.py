@@ -4,10 +4,13 @@ Pure Python, no Django: bytes in, dataclasses out, `StatementError` (Russian mes
 1-based line number) for anything malformed. Money is integer kopecks, never float.
 
 Speed matters (a year of statements can hold 100 000 documents, and the benchmark holds
-the parser to about twice `floor_pass`): sections are found with `str.find` on the whole
-text, a line costs one `str.partition` and one dict store, a document keeps its section
-text instead of a dict (`Document.raw` is built on demand), and the careful line-by-line
-path runs only for sections that need it, to say what is wrong and where.
+the parser to about one and a half times `floor_pass`): documents that repeat a layout of
+keys are read by one match of a compiled pattern each (`_Layout`); other sections are
+found with `str.find` on the whole text, and a line costs one `str.partition` and one
+dict store. A document keeps its section text instead of a dict (`Document.raw` is built
+on demand), spaces around the "=" are looked for only where the text is read, and the
+careful line-by-line path runs only for sections that need it, to say what is wrong and
+where.
 """
 
 from __future__ import annotations
@@ -33,8 +36,15 @@ _PURPOSE_PARTS = tuple(f"НазначениеПлатежа{n}" for n in range(1
 # DOS files may end with Ctrl-Z, some exports pad with NULs: neither is content.
 _FILE_PADDING = "\x00\x1a \t"
 _EDGE_WHITESPACE = " \t"
-# For `_is_irregular`: tabs become spaces, CR and "=" become LF.
-_FLATTEN = bytes.maketrans(b"\t\r=", b" \n\n")
+# Where a space or tab would make a block of lines irregular (see `_is_regular_block`).
+_IRREGULAR_PAIRS = {
+    newline: tuple(
+        pair
+        for blank in _EDGE_WHITESPACE
+        for pair in (blank + newline, newline + blank, blank + "=", "=" + blank)
+    )
+    for newline in ("\r\n", "\n", "\r")
+}
 _SECTION_OF_END = {DOCUMENT_END: DOCUMENT_START, ACCOUNT_END: ACCOUNT_START}
 # Keys a document must have for the layout path (see `_Layout`), and the keys it reads, in
 # the order `_Reader._document_run` unpacks them.
@@ -184,8 +194,6 @@ class Statement:
 def parse_statement(data: bytes) -> Statement:
     text, encoding = decode_statement(data)
     text, newline = _unify_newlines(text)
-    if _is_irregular(data, text):
-        text = _canonical(text, newline)
     with _gc_paused():
         return _Reader(text, newline).read(encoding)
 
@@ -296,17 +304,19 @@ def _unify_newlines(text: str) -> tuple[str, str]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), "\n"
 
 
-def _is_irregular(data: bytes, text: str) -> bool:
-    """Whether a space or tab touches a line edge or the "=" of some line.
+def _is_regular_block(block: str, newline: str) -> bool:
+    """Whether every line of `block` is as `_canonical_line` would leave it.
 
-    Checked on the bytes, where these ASCII characters are the same in every candidate
-    encoding: tabs become spaces and CR and "=" become LF, so two searches cover all the
-    cases. A purpose such as "x = y" gives a false alarm, which only costs speed.
+    A few searches clear almost every block; a suspect one (a purpose such as "x = y")
+    is then checked line by line.
     """
-    if text[:1] in (" ", "\t") or text[-1:] in (" ", "\t"):
+    if (
+        block[:1] not in (" ", "\t")
+        and block[-1:] not in (" ", "\t")
+        and not any(map(block.__contains__, _IRREGULAR_PAIRS[newline]))
+    ):
         return True
-    flat = data.translate(_FLATTEN)
-    return b" \n" in flat or b"\n " in flat
+    return all(line == _canonical_line(line) for line in block.split(newline))
 
 
 def _canonical(text: str, newline: str) -> str:
@@ -476,7 +486,9 @@ class _Layout(NamedTuple):
 
 def _compile_layout(keys: tuple[str, ...], newline: str) -> _Layout:
     line_end = re.escape(newline)
-    value = r"([^\r\n]*+)"
+    # A value up to the line end, with no space or tab at either edge: a line that would
+    # need `_canonical_line` does not match.
+    value = r"((?![ \t])[^\r\n]*+(?<![ \t]))"
     lines = "".join(f"{line_end}{re.escape(key)}={value}" for key in keys)
     pattern = re.compile(
         f"{re.escape(DOCUMENT_START)}={value}{lines}{line_end}{re.escape(DOCUMENT_END)}{line_end}()"
@@ -494,6 +506,11 @@ class _Reader:
     A section's end marker is found with `str.find`, and its body is split and read in a
     tight loop; the careful path runs only for a section with empty or stray lines. Line
     numbers are counted, not searched for: a section adds its body's lines plus two.
+
+    Spaces and tabs at line edges and around the "=" are checked where the text is read:
+    a line or section with them has the rest of the text rewritten by `_canonical` (line
+    numbers stay), and is read again. Files rarely have them, and a search of the whole
+    file for them would cost a sixth of the parse.
     """
 
     def __init__(self, text: str, newline: str) -> None:
@@ -507,17 +524,18 @@ class _Reader:
         self.layouts: list[_Layout] = []
         self.seen: dict[tuple[str, ...], _Layout | int] = {}
         self.compiled = 0
+        # Whether the text from some line on has been rewritten: everything is regular.
+        self.canonical = False
 
     def read(self, encoding: str) -> Statement:
-        text, newline = self.text, self.newline
+        newline = self.newline
         header: dict[str, str] = {}
         accounts: list[str] = []
         account_sections: list[AccountSection] = []
         documents: list[Document] = []
         pos, number = self._after_signature()
-        while pos <= len(text):
-            eol = self._line_end(pos)
-            line = text[pos:eol]
+        while pos <= len(self.text):
+            eol, line = self._line(pos)
             key, sep, value = line.partition("=")
             section = None
             if sep and key == DOCUMENT_START:
@@ -671,12 +689,26 @@ class _Reader:
         eol = self.text.find(self.newline, pos)
         return len(self.text) if eol < 0 else eol
 
+    def _line(self, pos: int) -> tuple[int, str]:
+        """End and text of the line at `pos`, made regular first if it is not."""
+        eol = self._line_end(pos)
+        line = self.text[pos:eol]
+        if not self.canonical and line != _canonical_line(line):
+            self._canonicalise_from(pos)
+            eol = self._line_end(pos)
+            line = self.text[pos:eol]
+        return eol, line
+
+    def _canonicalise_from(self, pos: int) -> None:
+        """Rewrite the text from the line at `pos` on, once; the lines before are regular."""
+        self.text = self.text[:pos] + _canonical(self.text[pos:], self.newline)
+        self.canonical = True
+
     def _after_signature(self) -> tuple[int, int]:
         """Position and number of the line after the signature, which must come first."""
         pos, number = 0, 1
         while pos <= len(self.text):
-            eol = self._line_end(pos)
-            line = self.text[pos:eol]
+            eol, line = self._line(pos)
             if line == SIGNATURE:
                 return eol + len(self.newline), number + 1
             if line:
@@ -689,6 +721,13 @@ class _Reader:
 
     def _section(self, number: int, body_start: int, end_marker: str) -> _Section:
         end = self._find_line(end_marker, body_start)
+        if not self.canonical and body_start < len(self.text):
+            # Up to the end marker found, or to the end of the text: an irregular marker
+            # line is not found as one, so its section runs on over it.
+            stop = end - len(self.newline) if end >= 0 else len(self.text)
+            if not _is_regular_block(self.text[body_start:stop], self.newline):
+                self._canonicalise_from(body_start)
+                return self._section(number, body_start, end_marker)
         if end < 0:
             rest = self.text[body_start:] if body_start <= len(self.text) else ""
             self._read_careful(number, rest.split(self.newline), end_marker, closed=False)
@@ -752,7 +791,8 @@ class _Reader:
         for offset, line in enumerate(rest[1:], 1):
             if line.strip(_FILE_PADDING):
                 raise StatementError(
-                    f"данные после КонецФайла: «{_shorten(line)}»", number + offset
+                    f"данные после КонецФайла: «{_shorten(_canonical_line(line))}»",
+                    number + offset,
                 )
 
     def _last_line(self) -> int:
