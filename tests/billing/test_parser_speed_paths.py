@@ -325,3 +325,11 @@ def test_a_purpose_with_spaces_around_an_equals_sign_is_left_as_it_is(ordinary):
         "4",
         "a = b",
     )
+
+
+@pytest.mark.parametrize("kinds", [10, 1000])
+def test_layouts_given_up_when_they_do_not_pay(kinds, ordinary):
+    documents = [document(n, **{f"Поле{n % kinds}": "1"}) for n in range(300)]
+    documents[250] = document(250, Сумма="12а")
+    result = same(encode(statement(*documents)), ordinary)
+    assert result[0] == "error" and result[1] == 8 + 250 * 22 + 4

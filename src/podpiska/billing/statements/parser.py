@@ -36,14 +36,10 @@ _PURPOSE_PARTS = tuple(f"НазначениеПлатежа{n}" for n in range(1
 # DOS files may end with Ctrl-Z, some exports pad with NULs: neither is content.
 _FILE_PADDING = "\x00\x1a \t"
 _EDGE_WHITESPACE = " \t"
-# Where a space or tab would make a block of lines irregular (see `_is_regular_block`).
-_IRREGULAR_PAIRS = {
-    newline: tuple(
-        pair
-        for blank in _EDGE_WHITESPACE
-        for pair in (blank + newline, newline + blank, blank + "=", "=" + blank)
-    )
-    for newline in ("\r\n", "\n", "\r")
+# Where a space makes a block of lines irregular (see `_is_regular_block`). A text with
+# CRLF has no lone CR or LF, so half of its newline is enough to search for.
+_LOOSE_SPACES = {
+    newline: (" " + newline[0], newline[-1] + " ", " =", "= ") for newline in ("\r\n", "\n", "\r")
 }
 _SECTION_OF_END = {DOCUMENT_END: DOCUMENT_START, ACCOUNT_END: ACCOUNT_START}
 # Keys a document must have for the layout path (see `_Layout`), and the keys it reads, in
@@ -74,9 +70,12 @@ _LAYOUT_FIELDS = (
     "НазначениеПлатежа",
 )
 # A layout is compiled when it is seen the second time; the reader tries the few most
-# recent ones at each document and stops compiling new ones after a while.
-_LAYOUTS_TRIED = 4
+# recent ones at each document, stops compiling new ones after a while, and gives layouts
+# up for the rest of the file when too many are seen or failed tries outnumber documents
+# read (many layouts in turn): the ordinary path is then cheaper.
+_LAYOUTS_TRIED = 8
 _LAYOUTS_COMPILED = 32
+_LAYOUTS_NOTED = 64
 
 # --- encoding detection -------------------------------------------------------------------
 
@@ -310,10 +309,15 @@ def _is_regular_block(block: str, newline: str) -> bool:
     A few searches clear almost every block; a suspect one (a purpose such as "x = y")
     is then checked line by line.
     """
-    if (
-        block[:1] not in (" ", "\t")
-        and block[-1:] not in (" ", "\t")
-        and not any(map(block.__contains__, _IRREGULAR_PAIRS[newline]))
+    before_newline, after_newline, before_equals, after_equals = _LOOSE_SPACES[newline]
+    if not (
+        "\t" in block
+        or block[:1] == " "
+        or block[-1:] == " "
+        or before_newline in block
+        or after_newline in block
+        or before_equals in block
+        or after_equals in block
     ):
         return True
     return all(line == _canonical_line(line) for line in block.split(newline))
@@ -524,6 +528,9 @@ class _Reader:
         self.layouts: list[_Layout] = []
         self.seen: dict[tuple[str, ...], _Layout | int] = {}
         self.compiled = 0
+        self.layout_hits = 0
+        self.layout_misses = 0
+        self.layouts_given_up = False
         # Whether the text from some line on has been rewritten: everything is regular.
         self.canonical = False
 
@@ -571,9 +578,12 @@ class _Reader:
             return pos, number
         text, dates, append = self.text, self.dates, documents.append
         layout = self.layouts[0]
+        first = len(documents)
         while True:
             match = layout.pattern.match(text, pos)
             if match is None:
+                self.layout_hits += len(documents) - first
+                first = len(documents)
                 layout = self._switch_layout(pos)
                 if layout is None:
                     return pos, number
@@ -660,22 +670,38 @@ class _Reader:
     def _switch_layout(self, pos: int) -> _Layout | None:
         """Another tried layout that matches at `pos`, moved to the front; or None."""
         layouts = self.layouts
+        self.layout_misses += 1
+        if self.layout_misses > 2 * self.layout_hits + 64:
+            self._give_up_layouts()
+            return None
         for index in range(1, len(layouts)):
             if layouts[index].pattern.match(self.text, pos):
                 layouts.insert(0, layouts.pop(index))
                 return layouts[0]
+            self.layout_misses += 1
         return None
+
+    def _give_up_layouts(self) -> None:
+        """Read the rest of the file the ordinary way: layouts cost more than they save."""
+        self.layouts.clear()
+        self.seen.clear()
+        self.layouts_given_up = True
 
     def _learn_layout(self, section: _Section) -> None:
         """Note the layout of a document read the ordinary way; compile it when it
         comes again, so the documents after it take the layout path."""
         raw = section.raw
+        if self.layouts_given_up:
+            return
         # Empty lines (or a repeated key) make the count differ: such a section is rare.
         if len(raw) != len(section.lines) or not all(map(raw.__contains__, _LAYOUT_REQUIRED)):
             return
         keys = tuple(raw)
         known = self.seen.get(keys, 0)
         if isinstance(known, int):
+            if known == 0 and len(self.seen) >= _LAYOUTS_NOTED:
+                self._give_up_layouts()
+                return
             if known == 0 or self.compiled >= _LAYOUTS_COMPILED:
                 self.seen[keys] = known + 1
                 return
@@ -693,7 +719,7 @@ class _Reader:
         """End and text of the line at `pos`, made regular first if it is not."""
         eol = self._line_end(pos)
         line = self.text[pos:eol]
-        if not self.canonical and line != _canonical_line(line):
+        if not self.canonical and not _is_regular_block(line, self.newline):
             self._canonicalise_from(pos)
             eol = self._line_end(pos)
             line = self.text[pos:eol]
