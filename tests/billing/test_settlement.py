@@ -7,7 +7,14 @@ from django.db import connection
 
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import record_payment
-from podpiska.billing.models import Order, OrderKind, OrderStatus, Payment, PaymentState, QueueReason
+from podpiska.billing.models import (
+    Order,
+    OrderKind,
+    OrderStatus,
+    Payment,
+    PaymentState,
+    QueueReason,
+)
 from podpiska.billing.settlement import FULFILLED, Claim, refusal, settle
 from podpiska.billing.statements.importer import import_statement
 from podpiska.subscriptions.models import Subscription
