@@ -24,7 +24,13 @@ from podpiska.billing.models import (
     PaymentState,
     QueueReason,
 )
-from podpiska.billing.settlement import FULFILLED, Claim, order_event_data, settle
+from podpiska.billing.settlement import (
+    FULFILLED,
+    Claim,
+    order_event_data,
+    queued_event_data,
+    settle,
+)
 from podpiska.catalog.availability import available_actions
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
@@ -314,7 +320,7 @@ def publish_queued(payment: Payment) -> None:
         publish(
             "payment.queued",
             organization=payment.organization,
-            data={"payment_id": payment.pk, "amount": payment.amount, "reason": payment.queue_reason},
+            data=queued_event_data(payment.pk, payment.amount, payment.queue_reason),
         )
 
 

@@ -251,6 +251,11 @@ def payment_changes(outcome: str, at: datetime) -> dict:
     return {"state": PaymentState.QUEUED, "queue_reason": outcome}
 
 
+def queued_event_data(payment_id: int, amount: int, reason: str) -> dict:
+    """What the «payment.queued» event says, however the payment came to the queue."""
+    return {"payment_id": payment_id, "amount": amount, "reason": reason}
+
+
 def order_event_data(order, tariff_code: str | None) -> dict:
     """What an event says about an order (an Order or the facts settle reads)."""
     return {
@@ -305,8 +310,7 @@ def _notify(claims, orders, outcomes, fulfilled, subscriptions) -> None:
         [
             (
                 orders[claim.order_id].organization_id,
-                {"payment_id": claim.payment_id, "amount": claim.amount,
-                 "reason": outcomes[claim.payment_id]},
+                queued_event_data(claim.payment_id, claim.amount, outcomes[claim.payment_id]),
             )
             for claim in claims
             if outcomes[claim.payment_id] != FULFILLED

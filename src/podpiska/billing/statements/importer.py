@@ -41,7 +41,14 @@ from podpiska.billing.models import (
     PaymentState,
     StatementImport,
 )
-from podpiska.billing.settlement import FULFILLED, Claim, carry_out, decide, payment_changes
+from podpiska.billing.settlement import (
+    FULFILLED,
+    Claim,
+    carry_out,
+    decide,
+    payment_changes,
+    queued_event_data,
+)
 from podpiska.billing.statements.matching import (
     MAX_SUGGESTIONS,
     InvoiceFacts,
@@ -327,7 +334,7 @@ def _import_batch(
             "payment.queued",
             [
                 (row["organization_id"],
-                 {"payment_id": pk, "amount": row["amount"], "reason": row["queue_reason"]})
+                 queued_event_data(pk, row["amount"], row["queue_reason"]))
                 for pk, row in unmatched
                 if row["organization_id"] is not None
             ],
