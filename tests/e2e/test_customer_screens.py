@@ -184,6 +184,22 @@ def test_phone_width_menu_and_settings(open_page, live_server):
     shot(page, "phone_checkout")
 
 
+def test_window_buttons_work_before_htmx_settles(open_page, live_server):
+    """A click on «Продолжить оформление» right after the window opens stays in the window.
+
+    htmx wires swapped content only when it settles; a slow settle makes the gap wide
+    enough that a click in it would otherwise leave for the full-page checkout.
+    """
+    page = paid_user(open_page)
+    page.goto(f"{live_server.url}/settings/")
+    page.evaluate("htmx.config.defaultSettleDelay = 3000")
+    page.get_by_test_id("settings-renew-button").click()
+    window = page.locator("#window")
+    window.get_by_test_id("continue").click()
+    expect(window.get_by_test_id("checkout-form")).to_be_visible(timeout=2000)
+    assert page.url == f"{live_server.url}/settings/"
+
+
 def test_keyboard_only_upgrade_paid_online_in_the_sandbox(open_page, live_server):
     """The menu, the windows and the checkout work from the keyboard; online pays at once."""
     page = paid_user(open_page)

@@ -10,6 +10,9 @@
   });
   document.body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target !== body) return;
+    // htmx wires the new content only when it settles (20 ms later); a quick click on
+    // «Продолжить оформление» in that gap would leave the window for a full page.
+    htmx.process(body);
     var menu = document.getElementById("org-menu");
     if (menu && menu.open && !menu.contains(body)) menu.open = false;
     if (!dialog.open) dialog.showModal();
