@@ -18,7 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection
 
-from podpiska.accounts.models import Organization
+from podpiska.accounts.models import Membership, Organization, User
 from podpiska.billing.invoices import payment_purpose, seller, seller_today
 from podpiska.billing.models import (
     Invoice,
@@ -43,7 +43,7 @@ BATCH = 2000
 
 
 def _open_invoices(count: int) -> list[Invoice]:
-    """`count` organizations, each with an unpaid bank-transfer order for Компас 400."""
+    """`count` organizations, each with an owner and an unpaid order for Компас 400."""
     tariff = load_catalog()["400"]
     now = clock.now()
     today = seller_today()
@@ -57,6 +57,18 @@ def _open_invoices(count: int) -> list[Invoice]:
                 legal_address="190000, г. Санкт-Петербург, Невский пр., д. 1",
             )
             for i in range(count)
+        ),
+        batch_size=BATCH,
+    )
+    # Each has an owner, who is e-mailed when the order is paid, as in life.
+    owners = User.objects.bulk_create(
+        (User(email=f"owner{org.pk}@client.example", password="!") for org in organizations),
+        batch_size=BATCH,
+    )
+    Membership.objects.bulk_create(
+        (
+            Membership(user=owner, organization=org, role=Membership.Role.OWNER)
+            for owner, org in zip(owners, organizations, strict=True)
         ),
         batch_size=BATCH,
     )

@@ -5,10 +5,13 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import translation
 
 from podpiska.accounts.models import Membership
 from podpiska.billing.actions import place_order, record_payment
-from podpiska.notifications.email import send_due
+from podpiska.billing.models import Order
+from podpiska.notifications.email import queue_emails_later, send_due, send_message
+from podpiska.notifications.models import EmailMessage
 from tests.conftest import NOW
 from tests.factories import make_subscription, make_user
 
@@ -63,3 +66,57 @@ def test_tick_and_worker_commands(renewal, clock, capsys):
     assert '"emails": 0' in capsys.readouterr().out
     call_command("worker", "--once", verbosity=2)
     assert "reminders: 0" in capsys.readouterr().out
+
+
+def test_the_confirmation_is_queued_unrendered_and_rendered_when_sent(renewal, org, clock):
+    """The paying transaction writes a small row; the worker writes the letter."""
+    record_payment(source="manual", amount=renewal.price, received_at=NOW, dedup_key="p1", order=renewal)
+    row = EmailMessage.objects.get(template="order_paid")
+    assert (row.to, row.subject, row.body_text) == (["owner@example.com"], "", "")
+    assert row.context["order_id"] == renewal.pk and row.context["organization_id"] == org.pk
+    send_due(clock.now())
+    row.refresh_from_db()
+    assert row.status == EmailMessage.Status.SENT
+    assert row.subject == "Оплата получена: подписка «Компас 200» оформлена"
+    assert "действует с 08.12.2026 по 07.12.2027 включительно" in row.body_text
+    [sent] = [m for m in mail.outbox if m.subject == row.subject]
+    assert sent.body == row.body_text
+
+
+def test_a_letter_that_cannot_be_rendered_waits_with_the_reason(org, clock):
+    [pk] = queue_emails_later("order_paid", [(["owner@example.com"], {"organization_id": org.pk, "order_id": 0})])
+    assert send_due(clock.now()) == 0
+    row = EmailMessage.objects.get(pk=pk)
+    assert (row.status, row.attempts, row.subject) == (EmailMessage.Status.PENDING, 1, "")
+    assert "DoesNotExist" in row.last_error
+    assert row.next_attempt_at > clock.now() and not mail.outbox
+
+
+def test_a_retry_sends_the_letter_rendered_at_the_first_attempt(renewal, org, clock, settings):
+    record_payment(source="manual", amount=renewal.price, received_at=NOW, dedup_key="p1", order=renewal)
+    row = EmailMessage.objects.get(template="order_paid")
+    settings.EMAIL_BACKEND = "tests.notifications.test_email.RefusingBackend"
+    send_message(row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (EmailMessage.Status.PENDING, 1)
+    first = row.subject
+    assert first == "Оплата получена: подписка «Компас 200» оформлена"
+    Order.objects.filter(pk=renewal.pk).update(tariff_name="Другое имя")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert send_message(row.pk, row.next_attempt_at)
+    assert [m.subject for m in mail.outbox if m.to == ["owner@example.com"]][-1] == first
+
+
+def test_a_letter_needs_an_address(org):
+    with pytest.raises(ValueError):
+        queue_emails_later("order_paid", [([" "], {"organization_id": org.pk, "order_id": 1})])
+    assert not EmailMessage.objects.filter(template="order_paid").exists()
+
+
+def test_the_letter_is_written_in_the_language_of_the_action(renewal, org, clock):
+    with translation.override("en"):
+        [pk] = queue_emails_later(
+            "invoice_issued",
+            [(["owner@example.com"], {"organization_id": org.pk, "invoice_id": renewal.invoice.pk})],
+        )
+    assert EmailMessage.objects.get(pk=pk).context["language"] == "en"

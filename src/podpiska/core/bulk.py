@@ -55,6 +55,8 @@ def insert(model: type[Model], rows: list[dict[str, Any]]) -> list[int]:
     missing = [name for name in attnames if name not in defaults and name not in rows[0]]
     if missing:
         raise ValueError(f"{meta.label}: no value for {', '.join(missing)}")
+    from psycopg.copy import QueuedLibpqWriter
+
     formats = [_copy_format(field) for field in fields]
     quote = db.ops.quote_name
     with db.cursor() as cursor, db.wrap_database_errors:
@@ -64,7 +66,11 @@ def insert(model: type[Model], rows: list[dict[str, Any]]) -> list[int]:
         )
         ids = [pk for (pk,) in cursor.fetchall()]
         columns = ", ".join(quote(column) for column in [meta.pk.column, *(f.column for f in fields)])
-        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+        # The queued writer sends each chunk from a thread of its own: the server parses
+        # and indexes one chunk while the next is formatted here.
+        raw = cursor.cursor
+        sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+        with raw.copy(sql, writer=QueuedLibpqWriter(raw)) as copy:
             for start in range(0, len(rows), CHUNK):
                 lines = []
                 for pk, row in zip(ids[start : start + CHUNK], rows[start : start + CHUNK], strict=True):

@@ -1,11 +1,12 @@
 """The e-mail outbox: a message is a row first and a sent e-mail later.
 
-`queue_email` writes the row in the caller's transaction (so a rolled-back action
-e-mails no one) and, once that transaction commits, enqueues a task to send it. If the
-worker is down or the task is lost, `send_due` (run by every tick) picks the row up:
-nothing is lost while a row is pending. Each message is sent in its own short
-transaction holding its row lock, so two workers never send the same row at once and a
-worker stopped mid-run leaves the unsent rows pending.
+`queue_email` writes the row, rendered, in the caller's transaction (so a rolled-back
+action e-mails no one); `queue_emails_later` writes many at once for the worker to
+render. Once that transaction commits, a task is enqueued to send them. If the worker
+is down or the task is lost, `send_due` (run by every tick) picks the rows up: nothing
+is lost while a row is pending. Each message is sent in its own short transaction
+holding its row lock, so two workers never send the same row at once and a worker
+stopped mid-run leaves the unsent rows pending.
 """
 
 import logging
@@ -16,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from podpiska.core import clock
 from podpiska.notifications.models import EmailMessage
@@ -25,6 +27,8 @@ logger = logging.getLogger(__name__)
 # After this many failed attempts a message stops retrying and waits for staff.
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)
+# Messages per sending task when an action queues many at once.
+SEND_TASK_SIZE = 500
 
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
@@ -53,6 +57,58 @@ def queue_email(to: list[str], template: str, context: dict) -> EmailMessage:
     )
     transaction.on_commit(lambda: _enqueue_send(message.pk))
     return message
+
+
+def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> list[int]:
+    """Store e-mails that the worker renders when it sends them; returns their ids.
+
+    Each item is the addresses and the JSON `context` the template's context builder
+    (`email_notices.context_for`) turns into the template's context. An action that
+    notifies thousands (a statement import) writes its rows with one statement and
+    renders nothing while it holds its locks. The language is the caller's.
+    """
+    from podpiska.core import bulk
+
+    now = clock.now()
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    rows = []
+    for to, context in items:
+        recipients = sorted({address.strip().lower() for address in to if address and address.strip()})
+        if not recipients:
+            raise ValueError("an e-mail needs at least one recipient")
+        rows.append(
+            {
+                "to": recipients,
+                "template": template,
+                "context": {**context, "language": language},
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+        )
+    ids = bulk.insert(EmailMessage, rows)
+    if ids:
+        transaction.on_commit(lambda: _enqueue_send_many(ids))
+    return ids
+
+
+def _render(message: EmailMessage) -> None:
+    """Fill in the subject and bodies of a row queued by `queue_emails_later`."""
+    from podpiska.notifications.email_notices import context_for
+
+    context = dict(message.context or {})
+    with translation.override(context.pop("language", None) or settings.LANGUAGE_CODE):
+        subject, text, html = render_email(message.template, context_for(message.template, context))
+    message.subject, message.body_text, message.body_html = subject[:300], text, html
+
+
+def _enqueue_send_many(message_ids: list[int]) -> None:
+    from podpiska.notifications.tasks import send_emails_task
+
+    try:
+        for start in range(0, len(message_ids), SEND_TASK_SIZE):
+            send_emails_task.enqueue(message_ids[start : start + SEND_TASK_SIZE])
+    except Exception:
+        logger.exception("could not enqueue %s e-mails; the tick will send them", len(message_ids))
 
 
 def _enqueue_send(message_id: int) -> None:
@@ -91,7 +147,13 @@ def send_message(message_id: int, now: datetime | None = None) -> bool:
         if message is None:
             return False
         message.attempts += 1
+        # A row queued unrendered is rendered once, at its first attempt; the text is
+        # kept, so a retry sends the same letter and staff see what was sent.
+        fields = ["attempts"]
         try:
+            if not message.body_text and message.template:
+                _render(message)
+                fields += ["subject", "body_text", "body_html"]
             mail = EmailMultiAlternatives(
                 subject=message.subject,
                 body=message.body_text,
@@ -101,20 +163,20 @@ def send_message(message_id: int, now: datetime | None = None) -> bool:
             if message.body_html:
                 mail.attach_alternative(message.body_html, "text/html")
             mail.send()
-        except Exception as error:  # any transport error: retry later, keep it visible
+        except Exception as error:  # rendering or transport: retry later, keep it visible
             message.last_error = f"{type(error).__name__}: {error}"[:2000]
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = EmailMessage.Status.FAILED
                 message.next_attempt_at = None
             else:
                 message.next_attempt_at = now + backoff(message.attempts)
-            message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            message.save(update_fields=[*fields, "last_error", "status", "next_attempt_at"])
             logger.warning("e-mail %s failed (attempt %s): %s", message.pk, message.attempts, error)
             return False
         message.status = EmailMessage.Status.SENT
         message.sent_at = now
         message.next_attempt_at = None
-        message.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at"])
+        message.save(update_fields=[*fields, "status", "sent_at", "next_attempt_at"])
         return True
 
 

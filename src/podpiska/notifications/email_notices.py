@@ -1,7 +1,10 @@
 """Which events send e-mail to people, and what it says.
 
 Called by `events.publish` inside the action's transaction: the e-mails are outbox rows
-of that transaction and go out only if it commits.
+of that transaction and go out only if it commits. They are written unrendered (the
+template and the ids it needs): the worker renders each just before sending it, so an
+action that pays fifty thousand orders writes fifty thousand small rows, not fifty
+thousand rendered letters while it holds the orders' locks.
 """
 
 from podpiska.accounts.models import Membership
@@ -34,33 +37,39 @@ def _document_recipients(organization) -> list[str]:
     return sorted(addresses)
 
 
-def _invoice_issued(organization, data: dict, recipients: list[str]) -> None:
+# --- what the letters say: built by the worker from the ids the row keeps ----------------
+
+
+def _organization(data: dict):
+    from podpiska.accounts.models import Organization
+
+    return Organization.objects.get(pk=data["organization_id"])
+
+
+def _invoice_issued_context(data: dict) -> dict:
     from podpiska.billing.invoices import payment_purpose
     from podpiska.billing.models import Invoice
-    from podpiska.notifications.email import queue_email
     from podpiska.notifications.reminders import invoice_url
 
     invoice = Invoice.objects.select_related("order").get(pk=data["invoice_id"])
-    context = {
-        "organization": organization,
+    return {
+        "organization": _organization(data),
         "invoice": invoice,
         "total": format_rub(invoice.total),
         "invoice_url": invoice_url(invoice),
         "purpose": payment_purpose(invoice),
     }
-    for address in recipients:
-        queue_email([address], "invoice_issued", context)
 
 
-def _order_paid(organization, data: dict, recipients: list[str]) -> None:
+def _order_paid_context(data: dict) -> dict:
     from podpiska.billing.models import Order
-    from podpiska.notifications.email import queue_email
     from podpiska.subscriptions.models import Subscription
     from podpiska.subscriptions.timeline import last_day
 
+    organization = _organization(data)
     order = Order.objects.get(pk=data["order_id"])
     subscription = Subscription.objects.filter(order=order).first()
-    context = {
+    return {
         "organization": organization,
         "order": order,
         "total": format_rub(order.price),
@@ -68,16 +77,26 @@ def _order_paid(organization, data: dict, recipients: list[str]) -> None:
         "first_day": subscription.starts_at.astimezone(organization.tz).date() if subscription else None,
         "last_day": last_day(subscription.ends_at, organization.tz) if subscription else None,
     }
-    for address in recipients:
-        queue_email([address], "order_paid", context)
 
 
-# Each event that e-mails: who gets it (for one organization), and what it says.
+CONTEXTS = {
+    "invoice_issued": _invoice_issued_context,
+    "order_paid": _order_paid_context,
+}
+
+
+def context_for(template: str, data: dict) -> dict:
+    """The template context of a letter queued with `data` (ids, the event's data)."""
+    return CONTEXTS[template](data)
+
+
+# Each event that e-mails: who gets it (for one organization), and which letter. One
+# letter per address, so one bounced address does not hold up the others.
 HANDLERS = {
-    "invoice.issued": (_document_recipients, _invoice_issued),
+    "invoice.issued": (_document_recipients, "invoice_issued"),
     # One confirmation per paid order; it names the subscription the payment formed,
     # so `subscription.activated` (published in the same fulfilment) sends nothing more.
-    "order.paid": (managers_emails, _order_paid),
+    "order.paid": (managers_emails, "order_paid"),
 }
 
 
@@ -99,12 +118,24 @@ def recipients_for(event: str, organization_ids) -> dict[int, list[str]]:
     }
 
 
-def handle(event: str, *, organization, data: dict, recipients: list[str] | None = None) -> None:
+def handle_many(event: str, items: list[tuple[int, dict]], recipients: dict[int, list[str]]) -> None:
+    """Queue the e-mails of `event` for each (organization id, data), to `recipients`."""
+    if event not in HANDLERS:
+        return
+    from podpiska.notifications.email import queue_emails_later
+
+    template = HANDLERS[event][1]
+    letters = [
+        ([address], {**data, "organization_id": org_id})
+        for org_id, data in items
+        for address in recipients.get(org_id, ())
+    ]
+    if letters:
+        queue_emails_later(template, letters)
+
+
+def handle(event: str, *, organization, data: dict) -> None:
     """Queue the e-mails an event calls for; most events e-mail no one."""
     if event not in HANDLERS:
         return
-    find_recipients, write = HANDLERS[event]
-    if recipients is None:
-        recipients = find_recipients(organization)
-    if recipients:
-        write(organization, data, recipients)
+    handle_many(event, [(organization.pk, data)], {organization.pk: HANDLERS[event][0](organization)})

@@ -30,8 +30,8 @@ def publish_many(event: str, items: list[tuple[int, dict]]) -> None:
     """`publish` for many organizations at once, given by id with each one's data.
 
     A statement import fulfils thousands of orders in one transaction: the webhook
-    endpoints and the people to e-mail are looked up once for all of them, and the
-    organizations are loaded only when someone listens.
+    endpoints and the people to e-mail are looked up once for all of them, the letters
+    written with one statement, and the organizations loaded only for webhooks.
     """
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}")
@@ -39,17 +39,12 @@ def publish_many(event: str, items: list[tuple[int, dict]]) -> None:
         return
     endpoints = webhooks.endpoints_for(event)
     recipients = email_notices.recipients_for(event, {org_id for org_id, _ in items})
-    if not endpoints and not any(recipients.values()):
+    email_notices.handle_many(event, items, recipients)
+    if not endpoints:
         return
     from podpiska.accounts.models import Organization
 
-    wanted = {org_id for org_id, _ in items if endpoints or recipients.get(org_id)}
-    organizations = Organization.objects.in_bulk(sorted(wanted))
+    organizations = Organization.objects.in_bulk(sorted({org_id for org_id, _ in items}))
     webhooks.enqueue_many(
         event, [(organizations[org_id], data) for org_id, data in items], endpoints
     )
-    for org_id, data in items:
-        if recipients.get(org_id):
-            email_notices.handle(
-                event, organization=organizations[org_id], data=data, recipients=recipients[org_id]
-            )

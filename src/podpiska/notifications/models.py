@@ -29,7 +29,13 @@ class ReminderSent(models.Model):
 
 
 class EmailMessage(models.Model):
-    """An outgoing e-mail, stored before sending so a stopped worker loses nothing."""
+    """An outgoing e-mail, stored before sending so a stopped worker loses nothing.
+
+    A row is written either rendered (subject and bodies) or, for the notices an
+    action sends by the thousand (a statement import pays many orders), as a
+    `template` with the ids it speaks of in `context`: the worker renders it just
+    before sending, outside the action's transaction.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("в очереди")
@@ -37,9 +43,11 @@ class EmailMessage(models.Model):
         FAILED = "failed", _("ошибка")
 
     to = models.JSONField()
-    subject = models.CharField(max_length=300)
-    body_text = models.TextField()
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
+    template = models.CharField(max_length=100, blank=True)
+    context = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -53,7 +61,7 @@ class EmailMessage(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.subject} → {', '.join(self.to)}"
+        return f"{self.subject or self.template} → {', '.join(self.to)}"
 
 
 class WebhookEndpoint(models.Model):

@@ -28,6 +28,14 @@ def send_email_task(message_id: int) -> bool:
     return send_message(message_id)
 
 
+@task()
+def send_emails_task(message_ids: list[int]) -> int:
+    """Send messages an action queued together; returns how many went out."""
+    from podpiska.notifications.email import send_message
+
+    return sum(send_message(message_id) for message_id in message_ids)
+
+
 def _steps():
     """The due work, in order: expire overdue orders first (no reminder for an invoice
     that just expired), re-check online payments whose notification never came, then

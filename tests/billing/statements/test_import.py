@@ -379,3 +379,25 @@ def test_an_inn_with_a_leading_zero_matches(clock, tariffs, order_for):
     assert org.inn.startswith("0")
     order = order_for(org, owner, kind=OrderKind.DEFAULT_OFFER, tariff=tariffs["400"])
     assert import_statement(statement([payment(order)]), file_name="s.txt").matched == 1
+
+
+def test_paid_orders_notify_their_owners_with_queries_that_do_not_grow(clock, tariffs, order_for):
+    """Each paid order's owner gets a confirmation; the letters are written together."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from podpiska.notifications.models import EmailMessage
+
+    def import_paying(count: int) -> int:
+        orders = [invoiced_order(tariffs, order_for) for _ in range(count)]
+        EmailMessage.objects.all().delete()
+        with CaptureQueriesContext(connection) as queries:
+            report = import_statement(statement([payment(o) for o in orders]), file_name="s.txt")
+        assert report.matched == count
+        letters = EmailMessage.objects.filter(template="order_paid")
+        assert sorted(m.context["order_id"] for m in letters) == sorted(o.pk for o in orders)
+        assert all(m.to == [o.created_by.email] for m in letters for o in orders if o.pk == m.context["order_id"])
+        return len(queries)
+
+    few = import_paying(2)
+    assert import_paying(7) == few
