@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import transaction
 
@@ -40,13 +41,13 @@ from podpiska.subscriptions.timeline import current_subscription
 FULFILLED = "fulfilled"
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(NamedTuple):
     """A recorded payment, already linked to the order it pays, and its amount.
 
     The payment must be queued and locked by the caller's transaction (or written by
     it). `previous` holds, for the audit record, the payment's fields as they were
     before the caller linked it (queue reason, order, organization) when they differ.
+    A tuple: a statement makes a hundred thousand of them.
     """
 
     payment_id: int

@@ -111,6 +111,11 @@ def dedup_key(document: Document) -> str:
 
 def import_statement(data: bytes, *, file_name: str, actor=None) -> ImportReport:
     """Import a 1CClientBankExchange file; see the module's docstring."""
+    with bulk.collector_paused():
+        return _import(data, file_name, actor)
+
+
+def _import(data: bytes, file_name: str, actor) -> ImportReport:
     try:
         statement = parse_statement(data)
     except StatementError as error:
