@@ -68,3 +68,14 @@ def test_any_of_finds_the_rows_of_a_long_list_given_as_one_parameter():
     assert not Payment.objects.filter(pk__any_of=[]).exists()
     # Far more values than SQLite allows parameters in one query.
     assert Payment.objects.filter(pk__any_of=list(range(100_000))).count() == 50
+
+
+def test_any_of_finds_awkward_strings_exactly():
+    """On PostgreSQL the list travels as an array's text: quotes, backslashes, commas,
+    braces, spaces and NULL-looking values must come back as they were."""
+    keys = [AWKWARD, "a,b", "{x}", " padded ", "", "NULL", 'кавычка"', "слеш\\", "1"]
+    bulk.insert(Payment, [_row(key) for key in keys])
+    found = Payment.objects.filter(dedup_key__any_of=[*keys, "ab", "x"])
+    assert sorted(found.values_list("dedup_key", flat=True)) == sorted(keys)
+    for key in keys:
+        assert Payment.objects.filter(dedup_key__any_of=[key]).count() == 1

@@ -81,12 +81,12 @@ def record_many(
     actor=None,
     before_changes: dict | None = None,
 ) -> None:
-    """`record(action, obj, after=snapshot(obj))` for every row of `model` in `ids`, at once.
+    """An audit record of `action` for every row of `model` in `ids`, written at once.
 
     `before_changes`, when given, are the fields the change altered with their values
-    before it (the same for every row), and are what `before` holds: the rest of the
-    row is in `after`, and a change of fifty thousand orders should not store each
-    of them twice.
+    before it (the same for every row): `before` holds them and `after` holds the same
+    fields as the change left them. Without it (a creation) `after` is the whole row.
+    A change of fifty thousand orders records what changed, not each order twice.
     On PostgreSQL the snapshots are built by the database from the rows just written,
     with the keys and value formats of `snapshot` (a test compares the two); elsewhere
     the objects are loaded and `snapshot` is called.
@@ -96,6 +96,7 @@ def record_many(
     from django.db import connections
 
     from podpiska.core import bulk
+    from podpiska.core.lookups import array_literal
 
     user, label = actor_of(actor)
     at = clock.now()
@@ -103,8 +104,9 @@ def record_many(
     object_type = model._meta.label_lower
     if db.vendor != "postgresql":
         records = []
+        changed = list(before_changes) if before_changes is not None else None
         for obj in model.objects.filter(pk__any_of=sorted(ids)).order_by("pk"):
-            after = snapshot(obj)
+            after = snapshot(obj, changed)
             before = _jsonable(before_changes)
             records.append(
                 AuditRecord(
@@ -120,7 +122,11 @@ def record_many(
 
     quote = db.ops.quote_name
     meta = model._meta
-    pairs = ", ".join(f"'{field.name}', t.{quote(field.column)}" for field in meta.concrete_fields)
+    pairs = ", ".join(
+        f"'{field.name}', t.{quote(field.column)}"
+        for field in meta.concrete_fields
+        if before_changes is None or field.name in before_changes
+    )
     organization = (
         f"t.{quote('organization_id')}"
         if any(field.attname == "organization_id" for field in meta.concrete_fields)
@@ -137,13 +143,14 @@ def record_many(
         f"SELECT %(at)s, %(actor)s, %(label)s, %(action)s, %(type)s, s.id::text, s.org, "
         f"%(before)s, s.snap "
         f"FROM (SELECT t.id, {organization} AS org, jsonb_build_object({pairs}) AS snap "
-        f"FROM {quote(meta.db_table)} t WHERE t.id = ANY(%(ids)s) ORDER BY t.id) s"
+        f"FROM {quote(meta.db_table)} t WHERE t.id IN (SELECT unnest(%(ids)s::bigint[])) "
+        f"ORDER BY t.id) s"
     )
     params = {
         "at": at, "actor": getattr(user, "pk", None), "label": label, "action": action,
         "type": object_type,
         "before": None if before_changes is None else Jsonb(_jsonable(before_changes)),
-        "ids": list(ids),
+        "ids": array_literal(list(ids)),
     }
     db.ensure_connection()
     # One array bound by the server, not a list quoted value by value on the client.

@@ -91,14 +91,17 @@ def insert(model: type[Model], rows: list[dict[str, Any]]) -> list[int]:
         raw = cursor.cursor
         sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
         with raw.copy(sql, writer=QueuedLibpqWriter(raw)) as copy:
+            columns_spec = [
+                (name, defaults.get(name), form) for name, form in zip(attnames, formats, strict=True)
+            ]
             for start in range(0, len(rows), CHUNK):
-                lines = []
-                for pk, row in zip(ids[start : start + CHUNK], rows[start : start + CHUNK], strict=True):
-                    values = [str(pk)]
-                    for name, form in zip(attnames, formats, strict=True):
-                        value = row[name] if name in row else defaults[name]
-                        values.append(_NULL if value is None else form(value))
-                    lines.append("\t".join(values))
+                lines = [
+                    str(pk) + "\t" + "\t".join([
+                        _NULL if (value := row.get(name, default)) is None else form(value)
+                        for name, default, form in columns_spec
+                    ])
+                    for pk, row in zip(ids[start : start + CHUNK], rows[start : start + CHUNK], strict=True)
+                ]
                 lines.append("")
                 copy.write("\n".join(lines))
     return ids

@@ -11,6 +11,23 @@ import json
 from django.db.models import Field, ForeignObject, Lookup
 
 
+def array_literal(values) -> str:
+    """PostgreSQL's text form of an array of numbers or strings, cast by the query.
+
+    One string the driver sends as it is: handing it a list makes it adapt fifty
+    thousand values one by one in Python.
+    """
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return "{" + ",".join(_element(v) for v in values) + "}"
+
+
+def _element(value) -> str:
+    if value is None:
+        return "NULL"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
@@ -18,7 +35,7 @@ class AnyOf(Lookup):
     def get_db_prep_lookup(self, value, connection):
         values = list(value)
         if connection.vendor == "postgresql":
-            return "%s", [values]
+            return "%s", [array_literal(values)]
         return "%s", [json.dumps(values)]
 
     def as_sql(self, compiler, connection):

@@ -366,7 +366,11 @@ def test_every_payment_is_audited_once_as_recorded_in_its_final_state(
     assert (applied.state, applied.order_id) == (PaymentState.APPLIED, order.pk)
     order.refresh_from_db()
     fulfilled = AuditRecord.objects.get(action="order.fulfilled", object_id=str(order.pk))
-    assert fulfilled.after == snapshot(order)
+    assert fulfilled.after == snapshot(order, ["status", "paid_at", "fulfilled_at", "overpaid"])
+    assert fulfilled.after["status"] == OrderStatus.FULFILLED and fulfilled.after["paid_at"]
+    subscription = Subscription.objects.get(order=order)
+    created = AuditRecord.objects.get(action="subscription.created", object_id=str(subscription.pk))
+    assert created.before is None and created.after == snapshot(subscription)
     assert fulfilled.before == {
         "status": OrderStatus.AWAITING_PAYMENT, "paid_at": None, "fulfilled_at": None,
         "overpaid": False,
