@@ -90,13 +90,14 @@ def context_for(template: str, data: dict) -> dict:
     return CONTEXTS[template](data)
 
 
-# Each event that e-mails: who gets it (for one organization), and which letter. One
-# letter per address, so one bounced address does not hold up the others.
+# Each event that e-mails: who gets it (for one organization), which letter, and the
+# ids of the event's data the letter is written from. One letter per address, so one
+# bounced address does not hold up the others.
 HANDLERS = {
-    "invoice.issued": (_document_recipients, "invoice_issued"),
+    "invoice.issued": (_document_recipients, "invoice_issued", ("invoice_id",)),
     # One confirmation per paid order; it names the subscription the payment formed,
     # so `subscription.activated` (published in the same fulfilment) sends nothing more.
-    "order.paid": (managers_emails, "order_paid"),
+    "order.paid": (managers_emails, "order_paid", ("order_id",)),
 }
 
 
@@ -124,9 +125,9 @@ def handle_many(event: str, items: list[tuple[int, dict]], recipients: dict[int,
         return
     from podpiska.notifications.email import queue_emails_later
 
-    template = HANDLERS[event][1]
+    _, template, keys = HANDLERS[event]
     letters = [
-        ([address], {**data, "organization_id": org_id})
+        ([address], {"organization_id": org_id, **{key: data[key] for key in keys}})
         for org_id, data in items
         for address in recipients.get(org_id, ())
     ]
