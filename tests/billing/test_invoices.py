@@ -76,7 +76,10 @@ def test_invoice_freezes_seller_buyer_line_and_vat(clock, tariffs, org, owner, s
     invoice = issue_invoice(order)
     assert invoice.seller == settings.PODPISKA_SELLER
     assert invoice.buyer["inn"] == org.inn and invoice.buyer["kpp"] == org.kpp
-    assert invoice.line == "Доступ к сервису, тариф «Компас 400», период с 27.11.2026 по 27.11.2027"
+    assert invoice.line == (
+        "Доступ к сервису, тариф «Компас 400», период с 27.11.2026 по 27.11.2027"
+        " (при оплате позже — 12 мес. со дня зачисления оплаты)"
+    )
     assert invoice.total == tariffs["400"].price
     assert invoice.vat_rate == 22
     assert invoice.vat_amount == vat_inside(invoice.total, 22)

@@ -50,28 +50,39 @@ def locked_counter(year: int) -> InvoiceCounter:
     return counter
 
 
-def order_period(order: Order) -> tuple[date, date]:
-    """First and last day (inclusive) the order would cover if paid now.
+def order_period(order: Order) -> tuple[date, date, bool]:
+    """First and last day (inclusive) the order would cover if paid now, and whether
+    that start is fixed.
 
     The same computation the catalog shows and fulfilment uses: the term starts at
-    max(now, end of the latest paid subscription).
+    max(now, end of the latest paid subscription). It is fixed when a paid
+    subscription ends later than now (a renewal follows it whenever it is paid);
+    otherwise the term starts on the day the payment is confirmed.
     """
     organization = order.organization
     tz = organization.tz
-    starts_at = next_start(organization, clock.now())
+    now = clock.now()
+    starts_at = next_start(organization, now)
     ends_at = period_end(starts_at, order.term_months, tz)
-    return starts_at.astimezone(tz).date(), last_day(ends_at, tz)
+    return starts_at.astimezone(tz).date(), last_day(ends_at, tz), starts_at > now
 
 
 def invoice_line(order: Order) -> str:
-    """The invoice's one line: what is paid for."""
+    """The invoice's one line: what is paid for, and the period.
+
+    A term that starts when it is paid is printed as if paid today and says so: a bank
+    transfer takes days, and the invoice must not promise an end it will not have.
+    """
     if order.kind == OrderKind.ADDON:
         return f"Дополнительные выгрузки: +{order.addon_exports} к текущей подписке"
-    first, last = order_period(order)
-    return (
+    first, last, fixed = order_period(order)
+    line = (
         f"Доступ к сервису, тариф «{order.tariff_name}», "
         f"период с {first:%d.%m.%Y} по {last:%d.%m.%Y}"
     )
+    if not fixed:
+        line += f" (при оплате позже — {order.term_months} мес. со дня зачисления оплаты)"
+    return line
 
 
 def issue_invoice(order: Order) -> Invoice:
