@@ -472,3 +472,12 @@ def test_billing_rejects_a_payment_from_the_queue_support_cannot(client, staff_g
     assert payment.state == PaymentState.REJECTED and payment.order_id is None
     assert renewal.status == OrderStatus.AWAITING_PAYMENT
     assert client.post("/staff/payments/999999/reject/", {"note": "x"}).status_code == 404
+
+
+def test_outbox_shows_a_letter_not_yet_written_by_its_template(client, staff_groups, org, clock):
+    from podpiska.notifications.email import queue_emails_later
+
+    _staff(client, "billing", staff_groups)
+    queue_emails_later("order_paid", [(["owner@example.com"], {"organization_id": org.pk, "order_id": 0})])
+    page = client.get("/staff/notifications/emailmessage/").content.decode()
+    assert "«order_paid», будет составлено при отправке" in page and "owner@example.com" in page

@@ -10,7 +10,7 @@ from podpiska.staff.site import staff_site
 class EmailMessageAdmin(admin.ModelAdmin):
     """The outbox: what was sent, what waits, what failed and why."""
 
-    list_display = ("created_at", "recipients", "subject", "status", "attempts", "next_attempt_at", "sent_at")
+    list_display = ("created_at", "recipients", "title", "status", "attempts", "next_attempt_at", "sent_at")
     list_filter = ("status",)
     search_fields = ("subject", "to")
     readonly_fields = [f.name for f in EmailMessage._meta.fields]
@@ -20,6 +20,13 @@ class EmailMessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("кому"))
     def recipients(self, obj):
         return ", ".join(obj.to)
+
+    @admin.display(description=_("тема"), ordering="subject")
+    def title(self, obj):
+        # Notices are written by the worker when it sends them: until then, the template.
+        return obj.subject or _("«%(template)s», будет составлено при отправке") % {
+            "template": obj.template
+        }
 
     @admin.action(description=_("Отправить повторно сейчас"), permissions=["change"])
     def retry(self, request, queryset):
