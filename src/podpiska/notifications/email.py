@@ -40,11 +40,17 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def queue_email(to: list[str], template: str, context: dict) -> EmailMessage:
-    """Store the e-mail now; send it after the caller's transaction commits."""
+def _addresses(to: list[str]) -> list[str]:
+    """The recipients as stored: trimmed, lower case, sorted, no repeats, at least one."""
     recipients = sorted({address.strip().lower() for address in to if address and address.strip()})
     if not recipients:
         raise ValueError("an e-mail needs at least one recipient")
+    return recipients
+
+
+def queue_email(to: list[str], template: str, context: dict) -> EmailMessage:
+    """Store the e-mail now; send it after the caller's transaction commits."""
+    recipients = _addresses(to)
     subject, text, html = render_email(template, context)
     now = clock.now()
     message = EmailMessage.objects.create(
@@ -73,12 +79,9 @@ def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> li
     language = translation.get_language() or settings.LANGUAGE_CODE
     rows = []
     for to, context in items:
-        recipients = sorted({address.strip().lower() for address in to if address and address.strip()})
-        if not recipients:
-            raise ValueError("an e-mail needs at least one recipient")
         rows.append(
             {
-                "to": recipients,
+                "to": _addresses(to),
                 "template": template,
                 "context": {**context, "language": language},
                 "created_at": now,
