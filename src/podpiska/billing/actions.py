@@ -284,9 +284,10 @@ def confirm_manual_payment(
 ) -> tuple[Payment, bool]:
     """Staff confirm a bank payment by hand: the same path as a statement import.
 
-    The same document entered twice (order, date, number, amount) is one payment. A
-    statement import of the same payment later does not fulfil twice: the order is paid,
-    so that copy waits in the queue as «заказ уже оплачен».
+    The same document entered twice (order, date, number, amount) is one payment, and
+    a statement that brings it later counts it as a duplicate (the importer compares
+    the same four). A copy that differs (another number, say) cannot fulfil twice:
+    the order is paid, so it waits in the queue as «заказ уже оплачен».
     """
     doc_number = (doc_number or "").strip()
     if not doc_number:

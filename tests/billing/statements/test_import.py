@@ -405,3 +405,30 @@ def test_paid_orders_notify_their_owners_with_queries_that_do_not_grow(clock, ta
 
     few = import_paying(2)
     assert import_paying(7) == few
+
+
+def test_a_payment_confirmed_by_hand_is_a_duplicate_when_the_statement_brings_it(
+    clock, tariffs, order_for
+):
+    from podpiska.billing.actions import confirm_manual_payment
+
+    order = invoiced_order(tariffs, order_for)
+    other = invoiced_order(tariffs, order_for)
+    confirm_manual_payment(
+        order=order, amount=order.price, doc_number="17", doc_date=PAID_ON, actor=None
+    )
+    confirm_manual_payment(
+        order=other, amount=other.price, doc_number="18", doc_date=PAID_ON, actor=None
+    )
+    report = import_statement(
+        statement([
+            payment(order, number="00017"),  # the same bank document, zero-padded
+            payment(other, number="81"),  # another document for a paid order
+        ]),
+        file_name="s.txt",
+    )
+    assert (report.duplicates, report.matched, report.queued) == (1, 0, 1)
+    assert Payment.objects.filter(order=order).count() == 1
+    late = Payment.objects.get(order=other, source="statement")
+    assert late.queue_reason == QueueReason.ALREADY_PAID
+    assert Subscription.objects.filter(order__in=[order, other]).count() == 2

@@ -7,6 +7,7 @@ seller's accounts:
 
 - a bank document already recorded (same number, date, payer account and amount), in
   an earlier import or earlier in the same file, is a duplicate and credits nothing;
+  so is one staff confirmed by hand (same order, date, number and amount);
 - every other payment is recorded; one matched to an invoice is linked to its order
   and applied by `settlement.settle`, the one path that applies money, so it fulfils
   the order exactly as a payment confirmed by staff would;
@@ -97,12 +98,17 @@ def seller_accounts() -> frozenset[str]:
     return frozenset(filter(None, [seller.get("account"), *seller.get("accounts", [])]))
 
 
+def document_number(number: str) -> str:
+    """A payment order's number as compared: banks differ in padding it with zeros."""
+    return number.strip().lstrip("0") or "0"
+
+
 def dedup_key(document: Document) -> str:
     """One bank document, however often it is imported: number, date, payer account, sum.
 
-    Leading zeros of the number are dropped: banks differ in padding it.
+    The number is compared by `document_number`.
     """
-    number = document.number.strip().lstrip("0") or "0"
+    number = document_number(document.number)
     key = f"statement:{document.date:%Y-%m-%d}:{number}:{document.payer_account}:{document.amount}"
     if len(key) > _DEDUP_KEY_MAX:
         key = "statement:sha256:" + hashlib.sha256(key.encode()).hexdigest()
@@ -148,6 +154,8 @@ def _import(data: bytes, file_name: str, actor) -> ImportReport:
                 open_by_amount=open_by_amount,
                 references=references[i],
             )
+
+    fresh, matches = _without_confirmed_by_hand(fresh, matches, report)
 
     with transaction.atomic():
         statement_import = StatementImport.objects.create(
@@ -199,6 +207,40 @@ def _fresh_incoming(documents: list[Document], report: ImportReport) -> list[tup
     known = _known_dedup_keys(list(taken))
     report.duplicates += len(known)
     return [(key, document) for key, document in taken.items() if key not in known]
+
+
+def _without_confirmed_by_hand(
+    fresh: list[tuple[str, Document]], matches: list[Match], report: ImportReport
+) -> tuple[list[tuple[str, Document]], list[Match]]:
+    """Leave out the documents staff have already confirmed by hand.
+
+    A payment confirmed in /staff/ from the bank's notice, before the statement came,
+    is the same bank document when the statement's copy pays the same order with the
+    same date, number and amount: it is a duplicate, not a second payment for staff to
+    dismiss.
+    """
+    orders = {verdict.invoice.order_id for verdict in matches if verdict.invoice is not None}
+    if not orders:
+        return fresh, matches
+    by_hand = {
+        (order_id, day, document_number(number), amount)
+        for order_id, day, number, amount in Payment.objects.filter(
+            source=PaymentSource.MANUAL, order_id__any_of=sorted(orders)
+        ).values_list("order_id", "doc_date", "doc_number", "amount")
+    }
+    if not by_hand:
+        return fresh, matches
+    kept = [
+        (item, verdict)
+        for item, verdict in zip(fresh, matches, strict=True)
+        if verdict.invoice is None
+        or (
+            verdict.invoice.order_id, item[1].date, document_number(item[1].number),
+            item[1].amount,
+        ) not in by_hand
+    ]
+    report.duplicates += len(fresh) - len(kept)
+    return [item for item, _ in kept], [verdict for _, verdict in kept]
 
 
 def _known_dedup_keys(keys: list[str]) -> set[str]:
