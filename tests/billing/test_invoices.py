@@ -103,9 +103,9 @@ def test_renewal_line_starts_after_the_paid_period(clock, tariffs, org):
 def test_addon_line(clock, tariffs, org):
     order = make_order(org, tariffs["400"], kind=OrderKind.ADDON, addon_exports=5000, price=1500000)
     invoice = issue_invoice(order)
-    assert invoice.line == "Дополнительные выгрузки: +5000 к текущей подписке"
+    assert invoice.line == "Дополнительные выгрузки: +5\u00a0000 к текущей подписке"
     assert payment_purpose(invoice) == (
-        "Оплата по счёту № 2026-00001 от 27.11.2026 за дополнительные выгрузки (+5000). "
+        "Оплата по счёту № 2026-00001 от 27.11.2026 за дополнительные выгрузки (+5 000). "
         "В т. ч. НДС (22 %) 2 704,92 руб."
     )
 
@@ -175,7 +175,7 @@ def test_addon_offer_invoice(clock, tariffs, org, owner, order_for):
         price=20_000_00,
     )
     invoice = Invoice.objects.get(order=order_for(org, owner, offer=offer))
-    assert invoice.line == "Дополнительные выгрузки: +2000 к текущей подписке"
+    assert invoice.line == "Дополнительные выгрузки: +2\u00a0000 к текущей подписке"
     assert invoice.total == 20_000_00 and invoice.vat_amount == 3606_56
 
 

@@ -120,3 +120,17 @@ def test_the_letter_is_written_in_the_language_of_the_action(renewal, org, clock
             [(["owner@example.com"], {"organization_id": org.pk, "invoice_id": renewal.invoice.pk})],
         )
     assert EmailMessage.objects.get(pk=pk).context["language"] == "en"
+
+
+def test_an_addon_confirmation_groups_the_thousands(org, clock):
+    order = Order.objects.create(
+        organization=org, kind="addon", tariff_name="Компас Максимум", price=30_000_00,
+        export_limit=1, addon_exports=20_000, requisites={}, payment_method="invoice",
+        idempotency_key="addon-1", created_at=NOW,
+    )
+    queue_emails_later("order_paid", [(["owner@example.com"], {"organization_id": org.pk, "order_id": order.pk})])
+    send_due(clock.now())
+    [message] = mail.outbox
+    # The subject is one line of plain spaces; the body keeps the no-break space.
+    assert message.subject == "Оплата получена: дополнительные выгрузки (+20 000)"
+    assert "дополнительные выгрузки (+20\u00a0000)" in message.body

@@ -16,7 +16,7 @@ from django.db import transaction
 from podpiska.audit.log import record, snapshot
 from podpiska.billing.models import Invoice, InvoiceCounter, Order, OrderKind, OrderStatus
 from podpiska.core import clock
-from podpiska.core.money import format_amount, vat_inside
+from podpiska.core.money import format_amount, group_thousands, vat_inside
 from podpiska.notifications.events import publish
 from podpiska.subscriptions.timeline import last_day, next_start, period_end
 
@@ -74,7 +74,7 @@ def invoice_line(order: Order) -> str:
     transfer takes days, and the invoice must not promise an end it will not have.
     """
     if order.kind == OrderKind.ADDON:
-        return f"Дополнительные выгрузки: +{order.addon_exports} к текущей подписке"
+        return f"Дополнительные выгрузки: +{group_thousands(order.addon_exports)} к текущей подписке"
     first, last, fixed = order_period(order)
     line = (
         f"Доступ к сервису, тариф «{order.tariff_name}», "
@@ -163,7 +163,7 @@ def payment_purpose(invoice: Invoice) -> str:
     head = f"Оплата по счёту № {invoice.display_number} от {invoice.issued_on:%d.%m.%Y} за "
     tail = f". {vat_clause(invoice)}"
     if order.kind == OrderKind.ADDON:
-        subject = f"дополнительные выгрузки (+{order.addon_exports})"
+        subject = f"дополнительные выгрузки (+{group_thousands(order.addon_exports, ' ')})"
     else:
         subject = f"доступ к сервису, тариф «{order.tariff_name}»"
     room = PURPOSE_MAX_LENGTH - len(head) - len(tail)

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from podpiska.core.money import group_thousands
+
 
 class FieldSet(models.TextChoices):
     BASIC = "basic", _("базовый")
@@ -151,5 +153,5 @@ class IndividualOffer(Terms):
 
     def __str__(self):
         if self.kind == self.Kind.ADDON:
-            return f"+{self.addon_exports} выгрузок для {self.organization}"
+            return f"+{group_thousands(self.addon_exports)} выгрузок для {self.organization}"
         return f"{self.tariff_name} для {self.organization}"

@@ -25,7 +25,7 @@ from podpiska.audit.log import record, snapshot
 from podpiska.billing.actions import OrderRefused
 from podpiska.billing.models import OnlinePayment, OnlinePaymentStatus, Order, OrderStatus
 from podpiska.core import clock
-from podpiska.core.money import parse_rubles
+from podpiska.core.money import group_thousands, parse_rubles
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,8 @@ def parse_payment(data: dict) -> ProviderPayment:
 def description_of(order: Order, limit: int = 128) -> str:
     """«Заказ № 17: тариф «Компас 200»» — shown by the provider and in the bank statement."""
     if order.addon_exports:
-        text = f"Заказ № {order.pk}: дополнительные выгрузки (+{order.addon_exports})"
+        exports = group_thousands(order.addon_exports, " ")  # plain: banks show it
+        text = f"Заказ № {order.pk}: дополнительные выгрузки (+{exports})"
     else:
         text = f"Заказ № {order.pk}: тариф «{order.tariff_name}»"
     return text if len(text) <= limit else text[: limit - 1] + "…"
