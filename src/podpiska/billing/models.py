@@ -32,7 +32,10 @@ class Order(Terms):
     """A purchase: what is bought, at which terms and price (copied at ordering), by whom."""
 
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.PROTECT, related_name="orders"
+        "accounts.Organization",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,  # the unique (organization, idempotency_key) index serves it
     )
     kind = models.CharField(_("вид"), max_length=20, choices=OrderKind.choices)
     tariff = models.ForeignKey(
@@ -55,7 +58,6 @@ class Order(Terms):
         max_length=20,
         choices=OrderStatus.choices,
         default=OrderStatus.AWAITING_PAYMENT,
-        db_index=True,
     )
     idempotency_key = models.CharField(max_length=100)
     created_by = models.ForeignKey(
@@ -77,6 +79,15 @@ class Order(Terms):
                 fields=["organization", "idempotency_key"], name="uniq_order_idempotency_key"
             ),
             models.CheckConstraint(condition=models.Q(price__gte=0), name="order_price_not_negative"),
+        ]
+        indexes = [
+            # Unpaid orders by pay-by date: the expiry job and staff's list. Paid and
+            # closed orders, nearly all of them in time, are not in it.
+            models.Index(
+                fields=["pay_by"],
+                condition=models.Q(status=OrderStatus.AWAITING_PAYMENT),
+                name="order_awaiting_payment",
+            ),
         ]
 
     def __str__(self):
@@ -185,7 +196,7 @@ class Payment(models.Model):
 
     source = models.CharField(max_length=10, choices=PaymentSource.choices)
     state = models.CharField(
-        max_length=10, choices=PaymentState.choices, default=PaymentState.QUEUED, db_index=True
+        max_length=10, choices=PaymentState.choices, default=PaymentState.QUEUED
     )
     queue_reason = models.CharField(
         max_length=20, choices=QueueReason.choices, blank=True, default=""
@@ -211,7 +222,7 @@ class Payment(models.Model):
     payer_bik = models.CharField(max_length=9, blank=True)
     purpose = models.TextField(blank=True)
     # The same bank document imported twice has the same key and is credited once.
-    dedup_key = models.CharField(max_length=200, unique=True)
+    dedup_key = models.CharField(max_length=200)
     statement = models.ForeignKey(
         StatementImport, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
     )
@@ -230,7 +241,18 @@ class Payment(models.Model):
         verbose_name_plural = _("платежи")
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive")
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+            # A constraint, not `unique=True`: that adds a second (LIKE) index nothing uses.
+            models.UniqueConstraint(fields=["dedup_key"], name="uniq_payment_dedup_key"),
+        ]
+        indexes = [
+            # The staff queue. Only queued payments are in it, so a statement's applied
+            # payments cost it nothing.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(state=PaymentState.QUEUED),
+                name="payment_queue",
+            ),
         ]
 
     def __str__(self):

@@ -59,6 +59,12 @@ class EmailMessage(models.Model):
         verbose_name = _("письмо")
         verbose_name_plural = _("письма")
         ordering = ["-created_at"]
+        indexes = [
+            # What the worker looks for every minute: pending letters, by when they are due.
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="pending"), name="email_due"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.subject or self.template} → {', '.join(self.to)}"
@@ -103,6 +109,11 @@ class WebhookDelivery(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="uniq_webhook_event")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_due"
+            ),
         ]
 
     def __str__(self):

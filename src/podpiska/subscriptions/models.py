@@ -17,7 +17,10 @@ class Subscription(Terms):
     """
 
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="subscriptions"
+        "accounts.Organization",
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        db_index=False,  # the (organization, ends_at) index serves it
     )
     tariff = models.ForeignKey(
         "catalog.Tariff", on_delete=models.PROTECT, related_name="subscriptions"
