@@ -8,10 +8,8 @@ conflict on a unique key raises IntegrityError and writes nothing of that call.
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections
@@ -24,24 +22,6 @@ CHUNK = 2000
 def chunks(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector for a pass over a whole file.
-
-    A statement of a year is millions of small objects alive at once (documents,
-    rows, ids); the collector walks all of them again and again as they are made and
-    finds nothing to free: an eighth of the import's time. Reference counting still
-    frees everything as usual; cycles wait for the end of the pass.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _defaults(model: type[Model]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ from podpiska.billing.statements.matching import (
     match,
 )
 from podpiska.billing.statements.parser import Document, StatementError, parse_statement
-from podpiska.core import bulk, clock
+from podpiska.core import bulk, clock, collector
 from podpiska.notifications.events import publish_many
 
 COUNTS = ("documents", "incoming", "matched", "queued", "duplicates", "skipped")
@@ -117,7 +117,7 @@ def dedup_key(document: Document) -> str:
 
 def import_statement(data: bytes, *, file_name: str, actor=None) -> ImportReport:
     """Import a 1CClientBankExchange file; see the module's docstring."""
-    with bulk.collector_paused():
+    with collector.paused():
         return _import(data, file_name, actor)
 
 

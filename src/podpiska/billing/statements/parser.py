@@ -15,13 +15,13 @@ where.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple, TypeVar
+
+from podpiska.core import collector
 
 SIGNATURE = "1CClientBankExchange"
 DOCUMENT_START = "СекцияДокумент"
@@ -193,7 +193,7 @@ class Statement:
 def parse_statement(data: bytes) -> Statement:
     text, encoding = decode_statement(data)
     text, newline = _unify_newlines(text)
-    with _gc_paused():
+    with collector.paused():
         return _Reader(text, newline).read(encoding)
 
 
@@ -333,20 +333,6 @@ def _canonical_line(line: str) -> str:
     if not sep:
         return key
     return f"{key.rstrip(_EDGE_WHITESPACE)}={value.lstrip(_EDGE_WHITESPACE)}"
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # A statement allocates hundreds of thousands of objects that all live until the
-    # end; the cyclic collector would rescan them again and again (they form no
-    # cycles), costing a tenth or more of the parse. Reference counting still frees.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _shorten(line: str, limit: int = 60) -> str:
