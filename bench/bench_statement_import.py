@@ -209,6 +209,8 @@ def run(report: dict) -> None:
         write_floor = sum(seconds for _, _, seconds in written.values())
         report["write_floor_seconds"] = round(write_floor, 2)
         report["write_floor_to_floor"] = round(write_floor / floor, 1)
+        # How far the import is from the least any import writing these rows can take.
+        report["import_to_parse_and_write_floor"] = round(elapsed / (parse + write_floor), 1)
         report["write_floor_by_table_to_floor"] = {
             table: round(seconds / floor, 2) for table, (_, _, seconds) in written.items()
         }
