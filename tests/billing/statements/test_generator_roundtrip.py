@@ -22,8 +22,11 @@ OUR_BIK = "044525974"
 CREATED = datetime(2026, 3, 5, 10, 42, 4)
 ENCODINGS = ["cp1251", "cp866", "utf-8", "utf-8-sig"]
 NEWLINES = ["\r\n", "\n", "\r"]
-# What a parsed Document holds besides where it came from (`line`, `source`).
-FIELDS = [f.name for f in dataclasses.fields(Document) if f.name not in ("line", "source")]
+# What a parsed Document holds besides where it came from (its line and its section).
+FIELDS = [
+    f.name for f in dataclasses.fields(Document)
+    if f.name not in ("line", "file_text", "start", "end")
+]
 
 
 def incoming(number: str, amount: int, **over) -> dict:

@@ -1,6 +1,7 @@
 """The 1CClientBankExchange parser on hand-written files: encodings, structure, errors."""
 
 import time
+from collections import Counter
 from datetime import date
 
 import pytest
@@ -516,6 +517,37 @@ def test_a_binary_file():
     with pytest.raises(StatementError) as caught:
         parse_statement(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
     assert caught.value.line == 1 and "не выписка" in caught.value.message
+
+
+def test_documents_share_the_text_instead_of_copying_their_sections():
+    """A year's statement is 100 000 sections: once the parser knows their layout,
+    each document points into the one decoded text (the few read before that keep
+    their own section)."""
+    payment = generate_incoming_payment(
+        number="1",
+        day=date(2026, 3, 2),
+        amount=134400_00,
+        purpose="Оплата по счёту № 2026-00017",
+        payer_name='ООО "Ромашка"',
+        payer_inn="7707083893",
+        payee_account=OURS,
+        payee_bik="044525974",
+    )
+    documents = [{**payment, "number": str(n)} for n in range(1, 51)]
+    data = generate_statement(
+        documents, account=OURS, bank_bik="044525974",
+        date_from=date(2026, 3, 2), date_to=date(2026, 3, 2),
+    )
+    parsed = parse_statement(data).documents
+    assert len(parsed) == 50
+    shared = Counter(id(document.file_text) for document in parsed).most_common(1)[0][1]
+    assert shared >= 45
+    for n, document in enumerate(parsed, 1):
+        assert document.source.startswith("Номер=") or "\nНомер=" in document.source
+        assert document.raw["Номер"] == str(n)
+        assert document.raw["Сумма"] == "134400.00"
+        assert "СекцияДокумент" not in document.source
+        assert "КонецДокумента" not in document.source
 
 
 # --- speed -------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ Speed matters (a year of statements can hold 100 000 documents, and the benchmar
 the parser to about one and a half times `floor_pass`): documents that repeat a layout of
 keys are read by one match of a compiled pattern each (`_Layout`); other sections are
 found with `str.find` on the whole text, and a line costs one `str.partition` and one
-dict store. A document keeps its section text instead of a dict (`Document.raw` is built
-on demand), spaces around the "=" are looked for only where the text is read, and the
+dict store. A document keeps where its section is in the decoded text instead of a dict
+or a copy (`Document.source` and `Document.raw` are built on demand), spaces around the "=" are looked for only where the text is read, and the
 careful line-by-line path runs only for sections that need it, to say what is wrong and
 where.
 """
@@ -154,9 +154,18 @@ class Document:
     date_credited: date | None
     purpose: str
     line: int
-    # The section's lines as in the file; `raw` is read from it on demand, because a
-    # dict per document would cost more than the rest of the parse.
-    source: str = field(repr=False, compare=False)
+    # Where the section's lines are in the decoded text, which the documents share: a
+    # copy of each section would double the parse's memory (150 MB of a year's file).
+    # `source` and `raw` are read from it on demand, because a dict per document would
+    # cost more than the rest of the parse.
+    file_text: str = field(repr=False, compare=False)
+    start: int = field(repr=False, compare=False)
+    end: int = field(repr=False, compare=False)
+
+    @property
+    def source(self) -> str:
+        """The section's lines as in the file, between its markers."""
+        return self.file_text[self.start : self.end]
 
     @property
     def raw(self) -> dict[str, str]:
@@ -421,6 +430,8 @@ def _build_document(kind: str, section: _Section, dates: dict[str, date | None])
         purpose,
         section.number,
         section.body,
+        0,
+        len(section.body),
     )
 
 
@@ -638,7 +649,9 @@ class _Reader:
                         date_credited,
                         purpose,
                         number,
-                        text[match.end(1) + len(self.newline) : end - layout.tail],
+                        text,
+                        match.end(1) + len(self.newline),
+                        end - layout.tail,
                     )
                 )
             pos, number = end, number + layout.span
