@@ -168,14 +168,15 @@ def _import(data: bytes, file_name: str, actor) -> ImportReport:
 
     received: dict[date, datetime] = {}
     created_by = getattr(actor, "pk", None)
-    rows = [
-        _payment_row(key, document, verdict, payer_orgs, statement_import, created_by, received)
-        for (key, document), verdict in zip(fresh, matches, strict=True)
-    ]
-    # In key order, so two imports inserting overlapping documents never deadlock.
-    rows.sort(key=lambda row: row["dedup_key"])
-    for batch in bulk.chunks(rows, BATCH):
-        _import_batch(batch, statement_import, actor, report)
+    # In key order, so two imports inserting overlapping documents never deadlock; the
+    # rows are built batch by batch, not a hundred thousand dicts at once.
+    pending = sorted(zip(fresh, matches, strict=True), key=lambda item: item[0][0])
+    for batch in bulk.chunks(pending, BATCH):
+        rows = [
+            _payment_row(key, document, verdict, payer_orgs, statement_import, created_by, received)
+            for (key, document), verdict in batch
+        ]
+        _import_batch(rows, statement_import, actor, report)
 
     statement_import.report = report.as_dict()
     with transaction.atomic():
