@@ -481,3 +481,32 @@ def test_outbox_shows_a_letter_not_yet_written_by_its_template(client, staff_gro
     queue_emails_later("order_paid", [(["owner@example.com"], {"organization_id": org.pk, "order_id": 0})])
     page = client.get("/staff/notifications/emailmessage/").content.decode()
     assert "«order_paid», будет составлено при отправке" in page and "owner@example.com" in page
+
+
+def test_demo_statement_is_offered_on_the_upload_page_and_imports(client, staff_groups, renewal):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from podpiska.billing.statements.parser import parse_statement
+
+    _staff(client, "billing", staff_groups)
+    page = client.get("/staff/statements/upload/").content.decode()
+    assert "/staff/statements/demo.txt" in page and "сейчас их 1" in page
+    response = client.get("/staff/statements/demo.txt")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="kl_to_1c_')
+    assert len(parse_statement(response.content).documents) == 2
+    upload = SimpleUploadedFile("kl_to_1c.txt", response.content)
+    report = client.post("/staff/statements/upload/", {"file": upload}).context["report"]
+    assert (report.matched, report.queued) == (1, 1)
+    renewal.refresh_from_db()
+    assert renewal.status == OrderStatus.FULFILLED
+    assert "неоплаченных счетов нет" in client.get("/staff/statements/upload/").content.decode()
+
+
+def test_demo_statement_needs_the_import_right_and_the_demo(client, staff_groups, settings):
+    _staff(client, "support", staff_groups)
+    assert client.get("/staff/statements/demo.txt").status_code == 403
+    _staff(client, "billing", staff_groups, email="b@podpiska.local")
+    settings.PODPISKA = {**settings.PODPISKA, "ALLOW_TEST_CLOCK": False}
+    assert client.get("/staff/statements/demo.txt").status_code == 404
+    assert "demo.txt" not in client.get("/staff/statements/upload/").content.decode()

@@ -36,6 +36,7 @@ class StaffSite(AdminSite):
             path("payments/<int:payment_id>/match/", self.admin_view(views.payment_match), name="payment_match"),
             path("payments/<int:payment_id>/reject/", self.admin_view(views.payment_reject), name="payment_reject"),
             path("statements/upload/", self.admin_view(views.statement_upload), name="statement_upload"),
+            path("statements/demo.txt", self.admin_view(views.demo_statement), name="demo_statement"),
             path("limit-requests/<int:request_id>/answer/", self.admin_view(views.limit_request_answer),
                  name="limit_request_answer"),
             path("tariffs/", self.admin_view(views.tariffs), name="tariffs"),

@@ -167,10 +167,32 @@ def statement_upload(request):
         (QueueReason(reason).label if reason in QueueReason.values else reason, count)
         for reason, count in (report.reasons.items() if report else [])
     ]
+    demo = None
+    if clock.test_clock_allowed():
+        from podpiska.demo.statement import open_invoices
+
+        demo = {"open_invoices": len(open_invoices())}
     return _render(
-        request, "staff/statement_upload.html", {"form": form, "report": report, "reasons": reasons},
+        request, "staff/statement_upload.html",
+        {"form": form, "report": report, "reasons": reasons, "demo": demo},
         _("Загрузить банковскую выписку"),
     )
+
+
+def demo_statement(request):
+    """The demo's bank statement to upload (`podpiska.demo.statement`); 404 outside it."""
+    _require(request, groups.IMPORT_STATEMENT)
+    if not clock.test_clock_allowed():
+        raise Http404
+    from django.http import HttpResponse
+
+    from podpiska.billing.invoices import seller_today
+    from podpiska.demo.statement import demo_statement as build
+
+    day = seller_today()
+    response = HttpResponse(build(day), content_type="text/plain; charset=windows-1251")
+    response["Content-Disposition"] = f'attachment; filename="kl_to_1c_{day:%Y%m%d}.txt"'
+    return response
 
 
 def _suggested_invoices(payment: Payment) -> list[Invoice]:
