@@ -189,3 +189,50 @@ def test_limit_increase_answered_with_an_addon_bought_by_invoice(open_page, brow
     expect(page.get_by_test_id("offers")).to_have_count(0)  # the bought offer is not sold again
     open_menu(page)
     shot(page, "loop_limit_grown")
+
+
+def test_bank_transfer_confirmed_by_the_demo_statement(open_page, browser, live_server):
+    """Renew by invoice; staff download the demo's bank statement, upload it, and the
+    renewal is paid: the customer's menu says so and the stranger waits in the queue."""
+    page = paid_user(open_page)
+    open_menu(page)
+    page.get_by_test_id("menu-renew").click()
+    window = page.locator("#window")
+    window.get_by_test_id("continue").click()
+    window.get_by_test_id("place-order").click()
+    expect(window.get_by_test_id("order-placed")).to_be_visible()
+    order = Order.objects.get(organization__inn="7707083893")
+
+    staff_context = browser.new_context(viewport=DESKTOP, locale="ru-RU", accept_downloads=True)
+    try:
+        staff = staff_context.new_page()
+        staff.set_default_timeout(10_000)
+        staff.goto(f"{live_server.url}/staff/login/")
+        staff.fill("input[name=username]", "staff@demo.local")
+        staff.fill("input[name=password]", "demo")
+        staff.locator("input[type=submit], button[type=submit]").first.click()
+        staff.wait_for_url(f"{live_server.url}/staff/")
+        staff.goto(f"{live_server.url}/staff/statements/upload/")
+        expect(staff.get_by_test_id("demo-statement")).to_contain_text("сейчас их 1")
+        with staff.expect_download() as download_info:
+            staff.get_by_role("link", name="скачайте выписку банка за сегодня").click()
+        statement = download_info.value.path()
+        staff.set_input_files("input[type=file]", statement)
+        staff.get_by_role("button", name="Загрузить").click()
+        expect(staff.locator("body")).to_contain_text("Выписка загружена")
+        report = staff.locator("table.staff-table")
+        expect(report.locator("tr", has_text="Зачтено автоматически")).to_contain_text("1")
+        expect(report.locator("tr", has_text="В очередь разбора")).to_contain_text("1")
+        shot(staff, "loop_staff_statement_report")
+        staff.get_by_role("link", name="1", exact=True).click()
+        expect(staff.locator("body")).to_contain_text("7700000016")
+        shot(staff, "loop_staff_statement_queue")
+    finally:
+        staff_context.close()
+
+    order.refresh_from_db()
+    assert order.status == "fulfilled"
+    page.reload()
+    open_menu(page)
+    expect(page.get_by_test_id("org-menu-panel")).not_to_contain_text("ожидает оплаты")
+    shot(page, "loop_statement_paid_menu")
