@@ -180,6 +180,36 @@ def test_statement_upload_refuses_a_bad_file(client, staff_groups):
     assert not Payment.objects.exists()
 
 
+def test_statement_upload_refuses_a_file_too_big_for_a_request(client, staff_groups, renewal, settings,
+                                                                monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from podpiska.billing.statements.generator import generate_incoming_payment, generate_statement
+    from podpiska.staff.forms import StatementUploadForm
+
+    _staff(client, "billing", staff_groups)
+    seller = settings.PODPISKA_SELLER
+    data = generate_statement(
+        [generate_incoming_payment(
+            number="1", day=NOW.date(), amount=renewal.price, payer_name="ООО «Ромашка»",
+            payer_inn=renewal.requisites["inn"], payee_account=seller["account"],
+            payee_bik=seller["bik"], purpose=f"Оплата по счёту № {renewal.invoice.display_number}",
+        )],
+        account=seller["account"], bank_bik=seller["bik"], date_from=NOW.date(), date_to=NOW.date(),
+    )
+    monkeypatch.setattr(StatementUploadForm, "MAX_SIZE", len(data) - 1)
+    response = client.post("/staff/statements/upload/", {"file": SimpleUploadedFile("big.txt", data)})
+    assert "импортируйте этот файл на сервере: podpiska import-statement" in response.content.decode()
+    assert response.context["report"] is None
+    assert not Payment.objects.exists()
+    renewal.refresh_from_db()
+    assert renewal.status == OrderStatus.AWAITING_PAYMENT
+    # A file exactly at the limit is taken.
+    monkeypatch.setattr(StatementUploadForm, "MAX_SIZE", len(data))
+    response = client.post("/staff/statements/upload/", {"file": SimpleUploadedFile("big.txt", data)})
+    assert response.context["report"].matched == 1
+
+
 def test_statement_upload_report_then_the_queue_fulfils_the_rest(client, staff_groups, renewal, tariffs, clock,
                                                                     settings):
     """One payment names its invoice (confirmed on import); one does not (queued, one click)."""
