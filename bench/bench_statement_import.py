@@ -14,6 +14,7 @@ import io
 import os
 import random
 import time
+import tracemalloc
 from datetime import timedelta
 
 from django.conf import settings
@@ -182,6 +183,13 @@ def run(report: dict) -> None:
 
     floor = _best_of(3, lambda: floor_pass(data))
     parse = _best_of(3, lambda: parse_statement(data))
+    # Memory: what parsing holds at its peak besides the file's bytes, against their size
+    # (the decoded text alone is 1-2x: Cyrillic takes two bytes a character in a str).
+    tracemalloc.start()
+    parsed = parse_statement(data)
+    parse_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del parsed
 
     started = time.perf_counter()
     result = importer.import_statement(data, file_name="bench.txt")
@@ -190,6 +198,8 @@ def run(report: dict) -> None:
     report["floor_seconds"] = round(floor, 3)
     report["parse_seconds"] = round(parse, 3)
     report["parse_to_floor"] = round(parse / floor, 2)
+    report["parse_peak_mb"] = round(parse_peak / 2**20, 1)
+    report["parse_peak_to_file"] = round(parse_peak / len(data), 1)
     report["import_seconds"] = round(elapsed, 2)
     report["documents_per_second"] = round(total / elapsed)
     report["import_to_floor"] = round(elapsed / floor, 1)
