@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from podpiska.billing.invoices import payment_purpose
 from podpiska.billing.models import Invoice, OrderStatus
@@ -28,9 +29,9 @@ STRANGER = {
 }
 
 
-def open_invoices() -> list[Invoice]:
+def open_invoices() -> QuerySet[Invoice]:
     """Invoices of orders still awaiting payment, oldest first."""
-    return list(
+    return (
         Invoice.objects.filter(order__status=OrderStatus.AWAITING_PAYMENT)
         .select_related("order")
         .order_by("pk")

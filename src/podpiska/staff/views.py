@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -171,7 +171,7 @@ def statement_upload(request):
     if clock.test_clock_allowed():
         from podpiska.demo.statement import open_invoices
 
-        demo = {"open_invoices": len(open_invoices())}
+        demo = {"open_invoices": open_invoices().count()}
     return _render(
         request, "staff/statement_upload.html",
         {"form": form, "report": report, "reasons": reasons, "demo": demo},
@@ -184,8 +184,6 @@ def demo_statement(request):
     _require(request, groups.IMPORT_STATEMENT)
     if not clock.test_clock_allowed():
         raise Http404
-    from django.http import HttpResponse
-
     from podpiska.billing.invoices import seller_today
     from podpiska.demo.statement import demo_statement as build
 
