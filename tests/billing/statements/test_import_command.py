@@ -31,8 +31,8 @@ def statement_file(clock, tariffs, order_for, tmp_path):
 
 
 def test_json_report_and_exit_zero(statement_file):
-    code, out, _ = run(str(statement_file), "--json")
-    assert code == 0
+    code, out, err = run(str(statement_file), "--json")
+    assert code == 0 and err == ""  # one batch: no progress to report
     assert json.loads(out) == {
         "documents": 2,
         "incoming": 2,
@@ -75,3 +75,12 @@ def test_missing_file_exits_two(db, tmp_path):
     with pytest.raises(CommandError) as refused:
         call_command("import-statement", str(tmp_path / "nope.txt"))
     assert refused.value.returncode == 2 and "не удалось прочитать файл" in str(refused.value)
+
+
+def test_a_file_of_several_batches_reports_progress_on_stderr(statement_file, monkeypatch):
+    from podpiska.billing.statements import importer
+
+    monkeypatch.setattr(importer, "BATCH", 1)
+    code, out, err = run(str(statement_file), "--json")
+    assert code == 0 and json.loads(out)["matched"] == 1  # stdout stays the JSON alone
+    assert err.splitlines() == ["Записано платежей: 1 из 2", "Записано платежей: 2 из 2"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -115,13 +115,23 @@ def dedup_key(document: Document) -> str:
     return key
 
 
-def import_statement(data: bytes, *, file_name: str, actor=None) -> ImportReport:
-    """Import a 1CClientBankExchange file; see the module's docstring."""
+def import_statement(
+    data: bytes,
+    *,
+    file_name: str,
+    actor=None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import a 1CClientBankExchange file; see the module's docstring.
+
+    `progress(done, total)`, when given, is called after each committed batch with the
+    payments written so far and the payments to write (a year's file takes a while).
+    """
     with collector.paused():
-        return _import(data, file_name, actor)
+        return _import(data, file_name, actor, progress)
 
 
-def _import(data: bytes, file_name: str, actor) -> ImportReport:
+def _import(data: bytes, file_name: str, actor, progress) -> ImportReport:
     try:
         statement = parse_statement(data)
     except StatementError as error:
@@ -171,12 +181,16 @@ def _import(data: bytes, file_name: str, actor) -> ImportReport:
     # In key order, so two imports inserting overlapping documents never deadlock; the
     # rows are built batch by batch, not a hundred thousand dicts at once.
     pending = sorted(zip(fresh, matches, strict=True), key=lambda item: item[0][0])
+    done = 0
     for batch in bulk.chunks(pending, BATCH):
         rows = [
             _payment_row(key, document, verdict, payer_orgs, statement_import, created_by, received)
             for (key, document), verdict in batch
         ]
         _import_batch(rows, statement_import, actor, report)
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(pending))
 
     statement_import.report = report.as_dict()
     with transaction.atomic():

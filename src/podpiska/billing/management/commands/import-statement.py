@@ -12,7 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from podpiska.billing.models import QueueReason
+from podpiska.billing.statements import importer
 from podpiska.billing.statements.importer import import_statement
+from podpiska.core.money import group_thousands
 
 
 class Command(BaseCommand):
@@ -32,7 +34,7 @@ class Command(BaseCommand):
                 % {"file": file, "reason": error.strerror or error},
                 returncode=2,
             ) from None
-        report = import_statement(data, file_name=path.name)
+        report = import_statement(data, file_name=path.name, progress=self._progress)
         if json:
             self.stdout.write(_json(report.as_dict()))
         elif report.error is not None:
@@ -44,6 +46,15 @@ class Command(BaseCommand):
             self.stdout.write(_human(report))
         if report.error is not None:
             sys.exit(1)
+
+    def _progress(self, done: int, total: int) -> None:
+        """A line on stderr per committed batch of a file with several: a year's
+        statement takes tens of seconds, and what is committed stays if it stops."""
+        if total > importer.BATCH:
+            self.stderr.write(
+                _("Записано платежей: %(done)s из %(total)s")
+                % {"done": group_thousands(done, " "), "total": group_thousands(total, " ")}
+            )
 
 
 def _json(data: dict) -> str:
