@@ -65,6 +65,18 @@ def open_page(browser, live_server, demo):
         context.close()
 
 
+def staff_page(context, live_server):
+    """A page of `context` signed in to /staff/ as the demo's staff user."""
+    staff = context.new_page()
+    staff.set_default_timeout(10_000)
+    staff.goto(f"{live_server.url}/staff/login/")
+    staff.fill("input[name=username]", "staff@demo.local")
+    staff.fill("input[name=password]", "demo")
+    staff.locator("input[type=submit], button[type=submit]").first.click()
+    staff.wait_for_url(f"{live_server.url}/staff/")
+    return staff
+
+
 def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

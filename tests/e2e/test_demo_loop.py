@@ -14,7 +14,7 @@ from podpiska.core import clock
 from podpiska.demo.models import DirectoryExport
 from podpiska.subscriptions.models import Subscription
 from podpiska.support.models import LimitIncreaseRequest
-from tests.e2e.conftest import DESKTOP, shot
+from tests.e2e.conftest import DESKTOP, shot, staff_page
 from tests.e2e.test_customer_screens import open_menu, paid_user
 
 pytestmark = pytest.mark.e2e
@@ -114,13 +114,7 @@ def test_limit_increase_answered_with_an_addon_bought_by_invoice(open_page, brow
     # Staff, in their own browser context, answer with an add-on offer.
     staff_context = browser.new_context(viewport=DESKTOP, locale="ru-RU")
     try:
-        staff = staff_context.new_page()
-        staff.set_default_timeout(10_000)
-        staff.goto(f"{live_server.url}/staff/login/")
-        staff.fill("input[name=username]", "staff@demo.local")
-        staff.fill("input[name=password]", "demo")
-        staff.locator("input[type=submit], button[type=submit]").first.click()
-        staff.wait_for_url(f"{live_server.url}/staff/")
+        staff = staff_page(staff_context, live_server)
         limit_request = LimitIncreaseRequest.objects.get()
         staff.goto(
             f"{live_server.url}/staff/organizations/{limit_request.organization_id}/overview/"
@@ -205,13 +199,7 @@ def test_bank_transfer_confirmed_by_the_demo_statement(open_page, browser, live_
 
     staff_context = browser.new_context(viewport=DESKTOP, locale="ru-RU", accept_downloads=True)
     try:
-        staff = staff_context.new_page()
-        staff.set_default_timeout(10_000)
-        staff.goto(f"{live_server.url}/staff/login/")
-        staff.fill("input[name=username]", "staff@demo.local")
-        staff.fill("input[name=password]", "demo")
-        staff.locator("input[type=submit], button[type=submit]").first.click()
-        staff.wait_for_url(f"{live_server.url}/staff/")
+        staff = staff_page(staff_context, live_server)
         staff.goto(f"{live_server.url}/staff/statements/upload/")
         expect(staff.get_by_test_id("demo-statement")).to_contain_text("сейчас их 1")
         with staff.expect_download() as download_info:

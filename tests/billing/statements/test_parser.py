@@ -519,25 +519,32 @@ def test_a_binary_file():
     assert caught.value.line == 1 and "не выписка" in caught.value.message
 
 
-def test_documents_share_the_text_instead_of_copying_their_sections():
-    """A year's statement is 100 000 sections: once the parser knows their layout,
-    each document points into the one decoded text (the few read before that keep
-    their own section)."""
+def many_payments(count: int, *, first: int = 1) -> bytes:
+    """A statement of `count` payments of the same layout, numbered from `first`."""
     payment = generate_incoming_payment(
         number="1",
         day=date(2026, 3, 2),
         amount=134400_00,
-        purpose="Оплата по счёту № 2026-00017",
+        purpose="Оплата по счёту № 2026-00017 от 02.03.2026. В том числе НДС 22 %",
         payer_name='ООО "Ромашка"',
         payer_inn="7707083893",
         payee_account=OURS,
         payee_bik="044525974",
     )
-    documents = [{**payment, "number": str(n)} for n in range(1, 51)]
-    data = generate_statement(
-        documents, account=OURS, bank_bik="044525974",
-        date_from=date(2026, 3, 2), date_to=date(2026, 3, 2),
+    return generate_statement(
+        [{**payment, "number": str(n)} for n in range(first, first + count)],
+        account=OURS,
+        bank_bik="044525974",
+        date_from=date(2026, 3, 1),
+        date_to=date(2026, 3, 31),
     )
+
+
+def test_documents_share_the_text_instead_of_copying_their_sections():
+    """A year's statement is 100 000 sections: once the parser knows their layout,
+    each document points into the one decoded text (the few read before that keep
+    their own section)."""
+    data = many_payments(50)
     parsed = parse_statement(data).documents
     assert len(parsed) == 50
     shared = Counter(id(document.file_text) for document in parsed).most_common(1)[0][1]
@@ -555,24 +562,7 @@ def test_documents_share_the_text_instead_of_copying_their_sections():
 
 def test_parsing_stays_near_the_floor():
     """A guard against quadratic work: generous, since CI machines are shared."""
-    payment = generate_incoming_payment(
-        number="1",
-        day=date(2026, 3, 2),
-        amount=134400_00,
-        purpose="Оплата по счёту № 2026-00017 от 02.03.2026. В том числе НДС 22 %",
-        payer_name='ООО "Ромашка"',
-        payer_inn="7707083893",
-        payee_account=OURS,
-        payee_bik="044525974",
-    )
-    documents = [{**payment, "number": str(n)} for n in range(20_000)]
-    data = generate_statement(
-        documents,
-        account=OURS,
-        bank_bik="044525974",
-        date_from=date(2026, 3, 1),
-        date_to=date(2026, 3, 31),
-    )
+    data = many_payments(20_000, first=0)
 
     def best(action) -> float:
         times = []
