@@ -13,7 +13,10 @@ class SubscriptionStatus(models.TextChoices):
 class Subscription(Terms):
     """A paid period [starts_at, ends_at) with the terms copied when it was paid for.
 
-    Status is derived from the time (see `timeline.status_of`), never stored.
+    Status is derived from the time (see `timeline.status_of`), never stored. One
+    organization's periods never overlap: `start_subscriptions` locks the organization
+    and starts after the latest end, and on PostgreSQL an exclusion constraint
+    (`subscription_no_overlap`, migration 0003) refuses an overlap whatever writes it.
     """
 
     organization = models.ForeignKey(
