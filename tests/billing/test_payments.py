@@ -51,6 +51,22 @@ def test_applying_the_same_payment_again_is_harmless(current, org, owner, tariff
     assert Subscription.objects.filter(order=order).count() == 1
 
 
+def test_a_second_payment_of_a_paid_order_is_queued_and_the_database_holds_to_it(
+    current, org, owner, tariffs, order_for
+):
+    from django.db import IntegrityError, transaction
+
+    order = order_for(org, owner, tariff=tariffs["200"])
+    pay(order)
+    second, _ = pay(order, key="doc-second")
+    assert (second.state, second.queue_reason) == (PaymentState.QUEUED, QueueReason.ALREADY_PAID)
+    # Whatever path tried to apply it anyway, the order keeps one applied payment.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.filter(pk=second.pk).update(state=PaymentState.APPLIED)
+    second.refresh_from_db()
+    assert second.state == PaymentState.QUEUED
+
+
 def test_underpayment_is_recorded_and_queued(current, org, owner, tariffs, order_for):
     order = order_for(org, owner, tariff=tariffs["200"])
     payment, _ = pay(order, amount=order.price - 1)

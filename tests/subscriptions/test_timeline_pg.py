@@ -1,6 +1,7 @@
 """On PostgreSQL: one organization's timeline never overlaps, also under concurrency."""
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -43,7 +44,7 @@ def test_orders_of_one_organization_paid_at_once_follow_each_other():
         periods = list(Subscription.objects.filter(organization=org).order_by("starts_at")
                        .values_list("starts_at", "ends_at"))
         assert len(periods) == 5 and periods[0][1] == current.ends_at
-        for (_, end), (start, _) in zip(periods, periods[1:]):
+        for (_, end), (start, _) in pairwise(periods):
             assert start == end  # each starts where the one before ends
     finally:
         clock.reset()

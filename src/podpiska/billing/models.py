@@ -244,6 +244,12 @@ class Payment(models.Model):
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
             # A constraint, not `unique=True`: that adds a second (LIKE) index nothing uses.
             models.UniqueConstraint(fields=["dedup_key"], name="uniq_payment_dedup_key"),
+            # An order is paid once: any second payment for it stays in the queue
+            # («заказ уже оплачен»). The database holds to it whatever path applies money.
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(state="applied"),
+                name="one_applied_payment_per_order",
+            ),
         ]
         indexes = [
             # The staff queue. Only queued payments are in it, so a statement's applied
