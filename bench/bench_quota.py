@@ -53,6 +53,11 @@ class Server:
     def __init__(self):
         self.httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
         self.httpd.set_app(get_wsgi_application())
+        # After the application is made: setting Django up configures logging afresh,
+        # which puts these loggers back to their defaults. One log line per request
+        # otherwise (httpx, and Django's 4xx warnings for the 409s).
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("django.request").setLevel(logging.ERROR)
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -143,9 +148,6 @@ def run(report: dict) -> None:
     if connection.vendor != "postgresql":
         report["skipped"] = "нужен PostgreSQL: задайте DATABASE_URL=postgres://…"
         return
-    # One log line per request otherwise (httpx, and Django's 4xx warnings for the 409s).
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("django.request").setLevel(logging.ERROR)
     org = _organization()
     _, raw_key = issue_key("bench")
     # As behind the TLS proxy of a deployment (production settings redirect plain HTTP).
