@@ -97,9 +97,10 @@ class Membership(models.Model):
         ADMIN = "admin", _("администратор")
         MEMBER = "member", _("сотрудник")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("пользователь"))
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
+        Organization, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("организация"),
     )
     role = models.CharField(_("роль"), max_length=10, choices=Role.choices, default=Role.MEMBER)
 

@@ -7,10 +7,11 @@ class ApiKey(models.Model):
 
     name = models.CharField(_("название"), max_length=200)
     prefix = models.CharField(_("начало ключа"), max_length=12, db_index=True)
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(_("хеш ключа"), max_length=64, unique=True)
     # Empty scope = every organization; else only these (an integration's own customers).
     organizations = models.ManyToManyField(
-        "accounts.Organization", blank=True, related_name="api_keys"
+        "accounts.Organization", blank=True, related_name="api_keys",
+        verbose_name=_("организации"),
     )
     created_at = models.DateTimeField(_("создан"))
     revoked_at = models.DateTimeField(_("отозван"), null=True, blank=True)
@@ -29,15 +30,17 @@ class RefundRequest(models.Model):
     instead of giving the rows back a second time."""
 
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="+"
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("организация"),
     )
-    idempotency_key = models.CharField(max_length=200)
+    idempotency_key = models.CharField(_("ключ идемпотентности"), max_length=200)
     export = models.ForeignKey(
-        "subscriptions.ExportRecord", on_delete=models.CASCADE, related_name="refund_requests"
+        "subscriptions.ExportRecord", on_delete=models.CASCADE, related_name="refund_requests",
+        verbose_name=_("выгрузка"),
     )
-    rows = models.PositiveIntegerField()
-    response_body = models.JSONField()
-    created_at = models.DateTimeField()
+    rows = models.PositiveIntegerField(_("строк"))
+    response_body = models.JSONField(_("ответ"))
+    created_at = models.DateTimeField(_("создан"))
 
     class Meta:
         verbose_name = _("возврат строк")

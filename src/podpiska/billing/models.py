@@ -36,10 +36,12 @@ class Order(Terms):
         on_delete=models.PROTECT,
         related_name="orders",
         db_index=False,  # the unique (organization, idempotency_key) index serves it
+        verbose_name=_("организация"),
     )
     kind = models.CharField(_("вид"), max_length=20, choices=OrderKind.choices)
     tariff = models.ForeignKey(
-        "catalog.Tariff", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "catalog.Tariff", null=True, blank=True, on_delete=models.PROTECT, related_name="orders",
+        verbose_name=_("тариф"),
     )
     offer = models.ForeignKey(
         "catalog.IndividualOffer",
@@ -47,6 +49,7 @@ class Order(Terms):
         blank=True,
         on_delete=models.PROTECT,
         related_name="orders",
+        verbose_name=_("предложение"),
     )
     addon_exports = models.PositiveIntegerField(_("дополнительно выгрузок"), default=0)
     requisites = models.JSONField(_("реквизиты покупателя (подтверждённые)"))
@@ -59,9 +62,10 @@ class Order(Terms):
         choices=OrderStatus.choices,
         default=OrderStatus.AWAITING_PAYMENT,
     )
-    idempotency_key = models.CharField(max_length=100)
+    idempotency_key = models.CharField(_("ключ идемпотентности"), max_length=100)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("кто оформил"),
     )
     created_at = models.DateTimeField(_("создан"))
     pay_by = models.DateField(_("оплатить до"), null=True, blank=True)
@@ -101,8 +105,8 @@ class Order(Terms):
 class InvoiceCounter(models.Model):
     """The last invoice number of a year; locked (SELECT … FOR UPDATE) to issue the next."""
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last_number = models.PositiveIntegerField(default=0)
+    year = models.PositiveSmallIntegerField(_("год"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("последний номер"), default=0)
 
     class Meta:
         verbose_name = _("счётчик счетов")
@@ -115,12 +119,13 @@ class InvoiceCounter(models.Model):
 class Invoice(models.Model):
     """«Счёт на оплату № N от дд.мм.гггг» for a bank-transfer order; everything frozen."""
 
-    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="invoice")
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="invoice", verbose_name=_("заказ"))
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.PROTECT, related_name="invoices"
+        "accounts.Organization", on_delete=models.PROTECT, related_name="invoices",
+        verbose_name=_("организация"),
     )
-    year = models.PositiveSmallIntegerField()
-    number = models.PositiveIntegerField()
+    year = models.PositiveSmallIntegerField(_("год"))
+    number = models.PositiveIntegerField(_("номер"))
     issued_on = models.DateField(_("дата счёта"))
     pay_by = models.DateField(_("оплатить до"))
     seller = models.JSONField(_("продавец"))
@@ -129,7 +134,7 @@ class Invoice(models.Model):
     total = models.BigIntegerField(_("сумма, коп."))
     vat_rate = models.PositiveSmallIntegerField(_("ставка НДС, %"), null=True, blank=True)
     vat_amount = models.BigIntegerField(_("НДС, коп."), default=0)
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("создан"))
 
     class Meta:
         verbose_name = _("счёт")
@@ -151,13 +156,14 @@ class Invoice(models.Model):
 class StatementImport(models.Model):
     """One upload of a bank statement and its report."""
 
-    file_name = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64, db_index=True)
+    file_name = models.CharField(_("файл"), max_length=255)
+    sha256 = models.CharField(_("SHA-256 файла"), max_length=64, db_index=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("кто загрузил"),
     )
-    created_at = models.DateTimeField()
-    report = models.JSONField(default=dict)
+    created_at = models.DateTimeField(_("загружен"))
+    report = models.JSONField(_("отчёт"), default=dict)
 
     class Meta:
         verbose_name = _("импорт выписки")
@@ -194,11 +200,13 @@ class QueueReason(models.TextChoices):
 class Payment(models.Model):
     """Money received. Never deleted; one that cannot be applied waits for staff."""
 
-    source = models.CharField(max_length=10, choices=PaymentSource.choices)
+    source = models.CharField(_("источник"), max_length=10, choices=PaymentSource.choices)
     state = models.CharField(
+        _("состояние"),
         max_length=10, choices=PaymentState.choices, default=PaymentState.QUEUED
     )
     queue_reason = models.CharField(
+        _("причина разбора"),
         max_length=20, choices=QueueReason.choices, blank=True, default=""
     )
     organization = models.ForeignKey(
@@ -207,34 +215,38 @@ class Payment(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="payments",
+        verbose_name=_("организация"),
     )
     order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="payments",
+        verbose_name=_("заказ"),
     )
     amount = models.BigIntegerField(_("сумма, коп."))
     received_at = models.DateTimeField(_("поступил"))
     # Statement and manual payments: the bank document.
-    doc_number = models.CharField(max_length=50, blank=True)
-    doc_date = models.DateField(null=True, blank=True)
-    payer_name = models.CharField(max_length=500, blank=True)
-    payer_inn = models.CharField(max_length=12, blank=True)
-    payer_account = models.CharField(max_length=20, blank=True)
-    payer_bik = models.CharField(max_length=9, blank=True)
-    purpose = models.TextField(blank=True)
+    doc_number = models.CharField(_("номер платёжного поручения"), max_length=50, blank=True)
+    doc_date = models.DateField(_("дата платёжного поручения"), null=True, blank=True)
+    payer_name = models.CharField(_("плательщик"), max_length=500, blank=True)
+    payer_inn = models.CharField(_("ИНН плательщика"), max_length=12, blank=True)
+    payer_account = models.CharField(_("счёт плательщика"), max_length=20, blank=True)
+    payer_bik = models.CharField(_("БИК банка плательщика"), max_length=9, blank=True)
+    purpose = models.TextField(_("назначение платежа"), blank=True)
     # The same bank document imported twice has the same key and is credited once.
-    dedup_key = models.CharField(max_length=200)
+    dedup_key = models.CharField(_("ключ банковского документа"), max_length=200)
     statement = models.ForeignKey(
-        StatementImport, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+        StatementImport, null=True, blank=True, on_delete=models.PROTECT, related_name="payments",
+        verbose_name=_("выписка"),
     )
-    suggestions = models.JSONField(default=list, blank=True)
-    provider = models.CharField(max_length=20, blank=True)
-    provider_payment_id = models.CharField(max_length=100, blank=True)
+    suggestions = models.JSONField(_("подходящие счета"), default=list, blank=True)
+    provider = models.CharField(_("платёжный сервис"), max_length=20, blank=True)
+    provider_payment_id = models.CharField(_("id платежа в сервисе"), max_length=100, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("кто внёс"),
     )
-    created_at = models.DateTimeField()
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("записан"))
+    resolved_at = models.DateTimeField(_("разобран"), null=True, blank=True)
+    note = models.TextField(_("комментарий"), blank=True)
 
     class Meta:
         verbose_name = _("платёж")
@@ -275,18 +287,19 @@ class OnlinePaymentStatus(models.TextChoices):
 class OnlinePayment(models.Model):
     """An attempt to pay an order online at a provider (sandbox or YooKassa)."""
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="online_payments")
-    provider = models.CharField(max_length=20)
-    external_id = models.CharField(max_length=100, blank=True)
-    idempotence_key = models.CharField(max_length=100, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="online_payments", verbose_name=_("заказ"))
+    provider = models.CharField(_("платёжный сервис"), max_length=20)
+    external_id = models.CharField(_("id в сервисе"), max_length=100, blank=True)
+    idempotence_key = models.CharField(_("ключ идемпотентности"), max_length=100, unique=True)
     status = models.CharField(
+        _("статус"),
         max_length=25, choices=OnlinePaymentStatus.choices, default=OnlinePaymentStatus.PENDING
     )
-    amount = models.BigIntegerField()
-    confirmation_url = models.URLField(max_length=1000, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    amount = models.BigIntegerField(_("сумма, коп."))
+    confirmation_url = models.URLField(_("страница оплаты"), max_length=1000, blank=True)
+    raw = models.JSONField(_("ответ сервиса"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("создан"))
+    updated_at = models.DateTimeField(_("обновлён"))
 
     class Meta:
         verbose_name = _("онлайн-платёж")

@@ -122,7 +122,8 @@ class IndividualOffer(Terms):
         WITHDRAWN = "withdrawn", _("отозвано")
 
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="offers"
+        "accounts.Organization", on_delete=models.CASCADE, related_name="offers",
+        verbose_name=_("организация"),
     )
     kind = models.CharField(_("вид"), max_length=10, choices=Kind.choices)
     tariff = models.ForeignKey(
@@ -140,9 +141,11 @@ class IndividualOffer(Terms):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="offers",
+        verbose_name=_("заявка на лимит"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("кто сделал"),
     )
     created_at = models.DateTimeField(_("создано"))
 

@@ -1,10 +1,11 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ClockOffset(models.Model):
     """The demo's shifted time, shared by web and worker processes (one row)."""
 
-    seconds = models.BigIntegerField(default=0)
+    seconds = models.BigIntegerField(_("сдвиг, секунд"), default=0)
 
     class Meta:
         verbose_name = "сдвиг часов (демо)"

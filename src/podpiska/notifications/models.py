@@ -6,13 +6,14 @@ class ReminderSent(models.Model):
     """A reminder already sent; the unique constraint makes sending it twice impossible."""
 
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="reminders"
+        "accounts.Organization", on_delete=models.CASCADE, related_name="reminders",
+        verbose_name=_("организация"),
     )
-    kind = models.CharField(max_length=30)  # "expiry" or "invoice_due"
+    kind = models.CharField(_("вид"), max_length=30)  # "expiry" or "invoice_due"
     # What the reminder is about: the end of coverage (an instant) or an invoice id.
-    subject_key = models.CharField(max_length=100)
-    offset_days = models.SmallIntegerField()
-    sent_at = models.DateTimeField()
+    subject_key = models.CharField(_("о чём"), max_length=100)
+    offset_days = models.SmallIntegerField(_("за сколько дней"))
+    sent_at = models.DateTimeField(_("отправлено"))
 
     class Meta:
         verbose_name = _("отправленное напоминание")
@@ -42,18 +43,18 @@ class EmailMessage(models.Model):
         SENT = "sent", _("отправлено")
         FAILED = "failed", _("ошибка")
 
-    to = models.JSONField()
-    subject = models.CharField(max_length=300, blank=True)
-    body_text = models.TextField(blank=True)
-    body_html = models.TextField(blank=True)
-    template = models.CharField(max_length=100, blank=True)
-    context = models.JSONField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    to = models.JSONField(_("кому"))
+    subject = models.CharField(_("тема"), max_length=300, blank=True)
+    body_text = models.TextField(_("текст"), blank=True)
+    body_html = models.TextField(_("HTML"), blank=True)
+    template = models.CharField(_("шаблон"), max_length=100, blank=True)
+    context = models.JSONField(_("данные для шаблона"), null=True, blank=True)
+    status = models.CharField(_("статус"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
+    last_error = models.TextField(_("последняя ошибка"), blank=True)
+    next_attempt_at = models.DateTimeField(_("следующая попытка"), null=True, blank=True)
+    created_at = models.DateTimeField(_("создано"))
+    sent_at = models.DateTimeField(_("отправлено"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("письмо")
@@ -75,7 +76,7 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(_("секрет подписи"), max_length=100)
     events = models.JSONField(_("события"), default=list, blank=True)  # empty = all
     is_active = models.BooleanField(_("включён"), default=True)
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(_("создан"))
 
     class Meta:
         verbose_name = _("адрес вебхуков")
@@ -91,17 +92,17 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("доставлено")
         FAILED = "failed", _("не доставлено")
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=50)
-    event_id = models.CharField(max_length=64)
-    payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField()
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("адрес"))
+    event = models.CharField(_("событие"), max_length=50)
+    event_id = models.CharField(_("id события"), max_length=64)
+    payload = models.JSONField(_("тело"))
+    status = models.CharField(_("статус"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
+    next_attempt_at = models.DateTimeField(_("следующая попытка"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("последний код ответа"), null=True, blank=True)
+    last_error = models.TextField(_("последняя ошибка"), blank=True)
+    created_at = models.DateTimeField(_("создана"))
+    delivered_at = models.DateTimeField(_("доставлена"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("доставка вебхука")

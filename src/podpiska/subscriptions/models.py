@@ -24,9 +24,11 @@ class Subscription(Terms):
         on_delete=models.CASCADE,
         related_name="subscriptions",
         db_index=False,  # the (organization, ends_at) index serves it
+        verbose_name=_("организация"),
     )
     tariff = models.ForeignKey(
-        "catalog.Tariff", on_delete=models.PROTECT, related_name="subscriptions"
+        "catalog.Tariff", on_delete=models.PROTECT, related_name="subscriptions",
+        verbose_name=_("тариф"),
     )
     order = models.OneToOneField(
         "billing.Order",
@@ -34,6 +36,7 @@ class Subscription(Terms):
         blank=True,
         on_delete=models.PROTECT,
         related_name="subscription",
+        verbose_name=_("заказ"),
     )
     starts_at = models.DateTimeField(_("начало"))
     ends_at = models.DateTimeField(_("окончание (не включая)"))
@@ -67,16 +70,18 @@ class QuotaPeriod(models.Model):
     """
 
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="quota_periods"
+        "accounts.Organization", on_delete=models.CASCADE, related_name="quota_periods",
+        verbose_name=_("организация"),
     )
     subscription = models.ForeignKey(
-        Subscription, null=True, blank=True, on_delete=models.CASCADE, related_name="quota_periods"
+        Subscription, null=True, blank=True, on_delete=models.CASCADE, related_name="quota_periods",
+        verbose_name=_("подписка"),
     )
     starts_at = models.DateTimeField(_("начало периода"))
     ends_at = models.DateTimeField(_("конец периода (не включая)"))
     limit = models.PositiveIntegerField(_("лимит"))
     used = models.PositiveIntegerField(_("использовано"), default=0)
-    field_set = models.CharField(max_length=10, choices=FieldSet.choices)
+    field_set = models.CharField(_("набор полей"), max_length=10, choices=FieldSet.choices)
 
     class Meta:
         verbose_name = _("период лимита")
@@ -100,20 +105,22 @@ class ExportRecord(models.Model):
     """One consumption of the limit, kept with its answer so a repeated key replays it."""
 
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="exports"
+        "accounts.Organization", on_delete=models.CASCADE, related_name="exports",
+        verbose_name=_("организация"),
     )
     period = models.ForeignKey(
-        QuotaPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="exports"
+        QuotaPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="exports",
+        verbose_name=_("период лимита"),
     )
-    idempotency_key = models.CharField(max_length=200)
-    rows = models.PositiveIntegerField()
-    refunded_rows = models.PositiveIntegerField(default=0)
-    field_set = models.CharField(max_length=10, choices=FieldSet.choices)
-    accepted = models.BooleanField(default=False)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    actor_label = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField()
+    idempotency_key = models.CharField(_("ключ идемпотентности"), max_length=200)
+    rows = models.PositiveIntegerField(_("строк"))
+    refunded_rows = models.PositiveIntegerField(_("возвращено строк"), default=0)
+    field_set = models.CharField(_("набор полей"), max_length=10, choices=FieldSet.choices)
+    accepted = models.BooleanField(_("принята"), default=False)
+    response_status = models.PositiveSmallIntegerField(_("код ответа"))
+    response_body = models.JSONField(_("ответ"))
+    actor_label = models.CharField(_("кто"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("создана"))
 
     class Meta:
         verbose_name = _("выгрузка")

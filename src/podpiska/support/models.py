@@ -17,9 +17,11 @@ class SupportRequest(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="support_requests",
+        verbose_name=_("организация"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("пользователь"),
     )
     contact = models.CharField(_("как связаться"), max_length=200, blank=True)
     subject = models.CharField(_("тема"), max_length=200)
@@ -44,10 +46,12 @@ class LimitIncreaseRequest(models.Model):
     """«Увеличить лимит выгрузки» on the maximum tariff; answered with an add-on offer."""
 
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="limit_requests"
+        "accounts.Organization", on_delete=models.CASCADE, related_name="limit_requests",
+        verbose_name=_("организация"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("пользователь"),
     )
     extra_exports = models.PositiveIntegerField(_("сколько выгрузок добавить"))
     comment = models.TextField(_("комментарий"), blank=True)
