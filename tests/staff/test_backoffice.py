@@ -531,6 +531,16 @@ def test_demo_statement_is_offered_on_the_upload_page_and_imports(client, staff_
     renewal.refresh_from_db()
     assert renewal.status == OrderStatus.FULFILLED
     assert "неоплаченных счетов нет" in client.get("/staff/statements/upload/").content.decode()
+    # The history of imports words each report as the upload page does, in local time.
+    imports = client.get("/staff/billing/statementimport/").content.decode()
+    assert "документов 2, входящих 2, зачтено 1, в очередь 1, повторов 0, пропущено 0" in imports
+    from django.utils.timezone import localtime
+
+    from podpiska.billing.models import StatementImport
+
+    statement_import = StatementImport.objects.get()
+    assert f"{localtime(statement_import.created_at):%d.%m.%Y %H:%M}" in str(statement_import)
+    assert localtime(statement_import.created_at).utcoffset().total_seconds() == 3 * 3600
 
 
 def test_demo_statement_needs_the_import_right_and_the_demo(client, staff_groups, settings):

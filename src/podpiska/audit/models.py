@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 
@@ -55,4 +56,4 @@ class AuditRecord(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.at:%d.%m.%Y %H:%M} {self.actor_label} {self.action}"
+        return f"{localtime(self.at):%d.%m.%Y %H:%M} {self.actor_label} {self.action}"

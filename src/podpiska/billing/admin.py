@@ -17,6 +17,7 @@ from podpiska.billing.models import (
     Payment,
     StatementImport,
 )
+from podpiska.billing.statements.importer import COUNTS
 from podpiska.core.money import format_rub
 from podpiska.staff.site import staff_site
 
@@ -124,8 +125,17 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(StatementImport, site=staff_site)
 class StatementImportAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "file_name", "uploaded_by", "report")
+    list_display = ("created_at", "file_name", "uploaded_by", "summary")
     search_fields = ("file_name", "sha256")
+
+    @admin.display(description=_("итог"))
+    def summary(self, obj):
+        """The import report as the upload page words it."""
+        report = obj.report or {}
+        return _(
+            "документов %(documents)s, входящих %(incoming)s, зачтено %(matched)s, "
+            "в очередь %(queued)s, повторов %(duplicates)s, пропущено %(skipped)s"
+        ) % {name: report.get(name, 0) for name in COUNTS}
 
 
 @admin.register(OnlinePayment, site=staff_site)

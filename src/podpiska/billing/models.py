@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.catalog.models import Terms
@@ -171,7 +172,7 @@ class StatementImport(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.file_name} ({self.created_at:%d.%m.%Y %H:%M})"
+        return f"{self.file_name} ({localtime(self.created_at):%d.%m.%Y %H:%M})"
 
 
 class PaymentSource(models.TextChoices):
