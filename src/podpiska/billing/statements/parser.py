@@ -8,9 +8,9 @@ the parser to about one and a half times `floor_pass`): documents that repeat a 
 keys are read by one match of a compiled pattern each (`_Layout`); other sections are
 found with `str.find` on the whole text, and a line costs one `str.partition` and one
 dict store. A document keeps where its section is in the decoded text instead of a dict
-or a copy (`Document.source` and `Document.raw` are built on demand), spaces around the "=" are looked for only where the text is read, and the
-careful line-by-line path runs only for sections that need it, to say what is wrong and
-where.
+or a copy (`Document.source` and `Document.raw` are built on demand), spaces around the
+"=" are looked for only where the text is read, and the careful line-by-line path runs
+only for sections that need it, to say what is wrong and where.
 """
 
 from __future__ import annotations
