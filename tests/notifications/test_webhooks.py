@@ -28,12 +28,17 @@ class Receiver:
     def __init__(self):
         self.requests: list[dict] = []
         self.answers: list[int] = []
+        # Called with each request before it is answered: a slow receiver, a check.
+        self.on_request = None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                request = {"headers": dict(self.headers), "body": body}
+                receiver.requests.append(request)
+                if receiver.on_request is not None:
+                    receiver.on_request(request)
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 self.send_response(status)
                 self.end_headers()
@@ -180,3 +185,85 @@ def test_two_workers_deliver_each_event_once(clock, receiver):
     assert len(receiver.requests) == 20
     assert len({r["headers"]["X-Podpiska-Delivery"] for r in receiver.requests}) == 20
     assert WebhookDelivery.objects.filter(status="delivered", attempts=1).count() == 20
+
+
+def test_each_delivery_is_signed_when_it_is_sent(clock, org, endpoint, receiver):
+    """A receiver answering slowly: every delivery of a long step still arrives with a
+    fresh signature (300 s of tolerance), not one dated from the step's start."""
+    accepted = []
+
+    def slow_receiver(request):
+        header = request["headers"]["X-Podpiska-Signature"]
+        accepted.append(webhooks.verify(SECRET, header, request["body"]))
+        clock.shift(timedelta(seconds=200))  # this answer takes 200 s
+
+    receiver.on_request = slow_receiver
+    for n in range(4):
+        webhooks.enqueue("order.paid", organization=org, data={"n": n})
+    assert webhooks.deliver_due(clock.now()) == 4
+    assert accepted == [True, True, True, True]
+    stamps = [int(r["headers"]["X-Podpiska-Signature"].split(",")[0][2:]) for r in receiver.requests]
+    assert stamps == [int(NOW.timestamp()) + 200 * n for n in range(4)]
+    # Delivered at the moment the answer came, not at the step's start.
+    last = WebhookDelivery.objects.order_by("-pk").first()
+    assert last.delivered_at == NOW + timedelta(seconds=800)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_step_longer_than_the_lease_is_not_raced_by_a_second_worker(clock, receiver):
+    """Worker A's step outlasts CLAIM_LEASE; worker B starts while A sends its last
+    delivery. Each lease is counted from its own claim, so B finds nothing to send."""
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    org = factories.make_org()
+    WebhookEndpoint.objects.create(url=receiver.url, secret=SECRET, created_at=NOW)
+    for n in range(3):
+        webhooks.enqueue("order.paid", organization=org, data={"n": n})
+    last_event = WebhookDelivery.objects.order_by("-pk").values_list("event_id", flat=True)[0]
+    b_started, b_done = threading.Event(), threading.Event()
+    verified, b_counts, errors = [], [], []
+
+    def worker_b():
+        try:
+            b_counts.append(webhooks.deliver_due(clock.now()))
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+            b_done.set()
+
+    def slow_receiver(request):
+        headers = request["headers"]
+        verified.append(webhooks.verify(SECRET, headers["X-Podpiska-Signature"], request["body"]))
+        if headers["X-Podpiska-Delivery"] == last_event and not b_started.is_set():
+            # A is mid-send of its last delivery, 200 s (> the 120 s lease) into its step.
+            b_started.set()
+            threading.Thread(target=worker_b).start()
+            assert b_done.wait(10)
+        else:
+            clock.shift(timedelta(seconds=100))
+
+    receiver.on_request = slow_receiver
+    a_counts = []
+
+    def worker_a():
+        try:
+            a_counts.append(webhooks.deliver_due(clock.now()))
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker_a)
+    thread.start()
+    thread.join(30)
+
+    assert errors == [] and b_started.is_set()
+    assert a_counts == [3] and b_counts == [0]
+    events = [r["headers"]["X-Podpiska-Delivery"] for r in receiver.requests]
+    assert len(events) == 3 and len(set(events)) == 3  # nothing sent twice
+    assert all(verified)
+    assert WebhookDelivery.objects.filter(status="delivered", attempts=1).count() == 3

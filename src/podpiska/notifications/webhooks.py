@@ -115,18 +115,25 @@ def _due(now: datetime):
     )
 
 
-def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
-    """Take one due delivery for this worker, or None if another worker has it."""
+def _claim(delivery_id: int, due_at: datetime) -> WebhookDelivery | None:
+    """Take one due delivery for this worker, or None if another worker has it.
+
+    The lease starts when the delivery is claimed, not when the worker's step began: a
+    step that sends five hundred deliveries to a slow receiver runs for minutes, and a
+    lease counted from its start would have run out before the last ones were sent,
+    letting a second worker send them too.
+    """
     with transaction.atomic():
+        claimed_at = max(due_at, clock.now())
         # of=("self",): lock the delivery only. Locking the joined endpoint row too would
         # make the other workers skip every delivery to that endpoint, not just this one.
         delivery = (
-            _due(now).select_for_update(skip_locked=True, of=("self",))
+            _due(claimed_at).select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint").filter(pk=delivery_id).first()
         )
         if delivery is None:
             return None
-        delivery.next_attempt_at = now + CLAIM_LEASE
+        delivery.next_attempt_at = claimed_at + CLAIM_LEASE
         delivery.save(update_fields=["next_attempt_at"])
         return delivery
 
@@ -135,9 +142,11 @@ def body_of(delivery: WebhookDelivery) -> str:
     return json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def _post(client: httpx.Client, delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str]:
+def _post(client: httpx.Client, delivery: WebhookDelivery) -> tuple[int | None, str]:
     body = body_of(delivery)
-    timestamp = int(now.timestamp())
+    # Signed the moment it is sent: a receiver checks `t` against its own clock, so a
+    # time taken earlier (the start of a long step) would age into a rejection.
+    timestamp = int(clock.now().timestamp())
     try:
         response = client.post(
             delivery.endpoint.url,
@@ -157,7 +166,10 @@ def _post(client: httpx.Client, delivery: WebhookDelivery, now: datetime) -> tup
     return response.status_code, f"HTTP {response.status_code}: {response.text[:500]}"
 
 
-def _finish(delivery: WebhookDelivery, status_code: int | None, error: str, now: datetime) -> bool:
+def _finish(delivery: WebhookDelivery, status_code: int | None, error: str) -> bool:
+    """Keep the attempt's outcome, if this worker still holds the delivery's lease."""
+    lease = delivery.next_attempt_at
+    now = clock.now()
     delivery.attempts += 1
     delivery.last_status_code = status_code
     delivery.last_error = error
@@ -170,20 +182,28 @@ def _finish(delivery: WebhookDelivery, status_code: int | None, error: str, now:
         delivery.next_attempt_at = None
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
-    delivery.save(update_fields=[
-        "attempts", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at",
-    ])
+    fields = ["attempts", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"]
+    # A send that outlived its lease may have been taken over by another worker; its
+    # outcome is the one kept (the receiver drops the repeat by X-Podpiska-Delivery).
+    kept = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING, next_attempt_at=lease
+    ).update(**{field: getattr(delivery, field) for field in fields})
+    if not kept:
+        logger.warning("webhook %s: lease lost while sending, outcome left to its new holder",
+                       delivery.pk)
     if error:
         logger.warning("webhook %s to %s failed (attempt %s): %s",
                        delivery.pk, delivery.endpoint.url, delivery.attempts, error)
-    return not error
+    return not error and bool(kept)
 
 
 def deliver_due(now: datetime) -> int:
-    """Send every due delivery once; returns how many were delivered.
+    """Send every delivery due at `now` once; returns how many were delivered.
 
-    Each is claimed in a short transaction (skip_locked on PostgreSQL, so two workers
-    split the work) and sent outside it, so no row lock is held during the HTTP call.
+    Each is claimed in a short transaction just before it is sent (skip_locked on
+    PostgreSQL, so two workers split the work), with a lease counted from that moment
+    and far longer than one send (TIMEOUT_SECONDS), and sent outside the transaction,
+    so no row lock is held during the HTTP call.
     """
     delivered = 0
     due_ids = list(_due(now).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:500])
@@ -194,8 +214,8 @@ def deliver_due(now: datetime) -> int:
             delivery = _claim(delivery_id, now)
             if delivery is None:
                 continue
-            status_code, error = _post(client, delivery, now)
-            delivered += _finish(delivery, status_code, error, now)
+            status_code, error = _post(client, delivery)
+            delivered += _finish(delivery, status_code, error)
     return delivered
 
 
