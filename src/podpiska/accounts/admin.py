@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from podpiska.accounts.models import Membership, Organization, User
+from podpiska.staff.audited import AuditedAdminMixin, audited_password_change
 from podpiska.staff.site import staff_site
 from podpiska.subscriptions.models import Subscription
 
@@ -27,14 +28,20 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Organization, site=staff_site)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("short_name", "inn", "kpp", "ogrn", "timezone")
     search_fields = ("name", "short_name", "inn")
     inlines = [MembershipInline, SubscriptionInline]
 
+    def has_add_permission(self, request):
+        return False  # an organization registers itself, with its requisites checked
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # its invoices are legal records: an organization is never deleted
+
 
 @admin.register(User, site=staff_site)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     ordering = ("email",)
     list_display = ("email", "full_name", "is_staff", "is_active")
     search_fields = ("email", "full_name")
@@ -44,3 +51,8 @@ class UserAdmin(DjangoUserAdmin):
         ("Права", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    user_change_password = audited_password_change(DjangoUserAdmin.user_change_password)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: the audit log and orders keep pointing at the user

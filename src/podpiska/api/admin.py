@@ -1,15 +1,13 @@
 """Back-office for the host-product integration: API keys and outgoing webhooks."""
 
-import secrets
-
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from podpiska.api.keys import issue_key, revoke_key
+from podpiska.api.keys import change_key, issue_key, revoke_key
 from podpiska.api.models import ApiKey
-from podpiska.core import clock
+from podpiska.notifications.endpoints import create_endpoint, rotate_secret, update_endpoint
 from podpiska.notifications.events import EVENTS
 from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
 from podpiska.notifications.webhooks import resend
@@ -47,7 +45,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            return  # saved with its scope in save_related, by change_key
         key, raw = issue_key(
             form.cleaned_data["name"], form.cleaned_data["organizations"], actor=request.user
         )
@@ -56,7 +54,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         if change:  # on add, issue_key already set the scope
-            super().save_related(request, form, formsets, change)
+            change_key(form.instance, name=form.cleaned_data["name"],
+                       organizations=form.cleaned_data["organizations"], actor=request.user)
 
     def response_add(self, request, obj, post_url_continue=None):
         response = TemplateResponse(
@@ -85,6 +84,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    """Where and what to send. No secret here: it is made by `create_endpoint` and
+    shown once, like an API key."""
+
     events = forms.MultipleChoiceField(
         label=_("события"),
         choices=[(e, e) for e in EVENTS],
@@ -92,37 +94,76 @@ class WebhookEndpointForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Ничего не выбрано — все события."),
     )
-    secret = forms.CharField(
-        label=_("секрет подписи"),
-        required=False,
-        max_length=100,
-        help_text=_("Пусто — будет создан случайный. Сообщите его получателю для проверки подписи."),
-    )
-
     url = forms.URLField(label=_("адрес"), assume_scheme="https")
 
     class Meta:
         model = WebhookEndpoint
-        fields = ("url", "events", "secret", "is_active")
+        fields = ("url", "events", "is_active")
 
-    def clean_secret(self):
-        return self.cleaned_data["secret"].strip() or "whsec_" + secrets.token_urlsafe(24)
+
+def _secret_shown_once(request, admin, endpoints_with_secrets, title):
+    response = TemplateResponse(
+        request,
+        "api/admin/webhook_secret.html",
+        {
+            **admin.admin_site.each_context(request),
+            "title": title,
+            "items": endpoints_with_secrets,
+            "opts": admin.opts,
+        },
+    )
+    # The secret exists in clear only in this response: never cache it anywhere.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @admin.register(WebhookEndpoint, site=staff_site)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Added and changed through notifications.endpoints (audited); the signing secret
+    is shown once, on the page after «add» or «rotate», and never again."""
+
     form = WebhookEndpointForm
     list_display = ("url", "is_active", "event_list", "created_at")
     list_filter = ("is_active",)
+    readonly_fields = ("secret_state", "created_at")
+    actions = ["rotate"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("url", "events", "is_active")
+        return ("url", "events", "is_active", "secret_state", "created_at")
 
     @admin.display(description=_("события"))
     def event_list(self, obj):
         return ", ".join(obj.events) if obj.events else _("все")
 
+    @admin.display(description=_("секрет подписи"))
+    def secret_state(self, obj):
+        return _("задан; показывается один раз — при создании и при смене секрета")
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_at = clock.now()
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        if change:
+            update_endpoint(obj, url=data["url"], events=data["events"],
+                            is_active=data["is_active"], actor=request.user)
+            return
+        endpoint, secret = create_endpoint(
+            url=data["url"], events=data["events"], is_active=data["is_active"], actor=request.user
+        )
+        obj.pk, obj.secret, obj.created_at = endpoint.pk, endpoint.secret, endpoint.created_at
+        request._webhook_secret = secret
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return _secret_shown_once(request, self, [(obj, request._webhook_secret)],
+                                  _("Адрес вебхуков добавлен"))
+
+    @admin.action(description=_("Сменить секрет подписи"), permissions=["change"])
+    def rotate(self, request, queryset):
+        rotated = [rotate_secret(endpoint, actor=request.user) for endpoint in queryset]
+        return _secret_shown_once(request, self, rotated, _("Секрет подписи сменён"))
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # switch off instead: the delivery log keeps pointing at it
 
 
 @admin.register(WebhookDelivery, site=staff_site)
@@ -147,6 +188,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # The list's action needs it; the row itself is never edited here.
+        return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

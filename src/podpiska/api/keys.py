@@ -79,3 +79,26 @@ def revoke_key(key: ApiKey, *, actor) -> ApiKey:
         key.save(update_fields=["revoked_at"])
         record("api_key.revoked", key, actor=actor, before=before, after=snapshot(key))
     return key
+
+
+def change_key(key: ApiKey, *, name: str, organizations, actor) -> ApiKey:
+    """Rename `key` or change the organizations it may act for; audited with the scope
+    before and after (an emptied scope is a key for every organization). Saving
+    unchanged values records nothing."""
+    fields = ["name", "organizations"]
+    with transaction.atomic():
+        key = ApiKey.objects.select_for_update().get(pk=key.pk)
+        before = _scope_snapshot(key, fields)
+        key.name = name.strip() or key.name
+        key.save(update_fields=["name"])
+        key.organizations.set(organizations)
+        after = _scope_snapshot(key, fields)
+        if after != before:
+            record("api_key.changed", key, actor=actor, before=before, after=after)
+    return key
+
+
+def _scope_snapshot(key: ApiKey, fields: list[str]) -> dict:
+    data = snapshot(key, fields)
+    data["organizations"] = sorted(data["organizations"])
+    return data

@@ -334,17 +334,18 @@ def clock_view(request):
     """Move the demo clock forward and run the tick: watch a subscription come to its end."""
     if not clock.test_clock_allowed():
         raise Http404
+    from podpiska.demo.time_travel import set_clock_offset
     from podpiska.notifications.tasks import run_tick
 
     form = ClockForm(request.POST or None)
     results = None
     if request.method == "POST":
         if "reset" in request.POST:
-            clock.store_offset(timedelta(0))
+            set_clock_offset(timedelta(0), actor=request.user)
             messages.success(request, _("Часы возвращены к реальному времени."))
             return redirect("staff:clock")
         if form.is_valid():
-            clock.store_offset(clock.offset() + timedelta(days=form.cleaned_data["days"]))
+            set_clock_offset(clock.offset() + timedelta(days=form.cleaned_data["days"]), actor=request.user)
             results = run_tick()
             messages.success(request, _("Часы переведены вперёд, фоновые задачи выполнены."))
     return _render(

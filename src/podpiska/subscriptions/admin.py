@@ -20,5 +20,8 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # only payments make subscriptions
+
     def has_delete_permission(self, request, obj=None):
         return False
