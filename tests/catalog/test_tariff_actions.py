@@ -71,6 +71,9 @@ def test_creating_is_audited_and_saving_unchanged_records_nothing(clock, billing
         ({"price": -1}, "отрицательной"),
         ({"price": 0}, "не может стоить 0"),
         ({"export_limit": 0}, "Лимит выгрузки"),
+        # 1 ₽ once bought a 20-hour subscription with a 0-month term.
+        ({"term_months": 0}, "Срок — от 1 до 36"),
+        ({"term_months": 37}, "Срок — от 1 до 36"),
     ],
 )
 def test_bad_terms_change_nothing(tariffs, clock, billing_user, data, message):
@@ -151,3 +154,47 @@ def test_admin_cannot_delete_tariffs_or_change_offers(client, tariffs, org, cloc
     listing = client.get("/staff/catalog/individualoffer/").content.decode()
     assert f"/staff/organizations/{org.pk}/overview/#offers" in listing
     assert Subscription.objects.count() == 0
+
+
+# --- offers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        # An offer at 0 ₽ made an invoice of 0,00 ₽ nobody could pay.
+        ({"tariff": "400", "price": 0}, "больше нуля"),
+        ({"tariff": "400", "terms": {"tariff_name": "Особый", "price": 0, "term_months": 12,
+                                     "export_limit": 1000, "limit_reset": "term",
+                                     "field_set": "basic"}}, "больше нуля"),
+        ({"tariff": "400", "terms": {"tariff_name": "Особый", "price": 100_00, "term_months": 0,
+                                     "export_limit": 1000, "limit_reset": "term",
+                                     "field_set": "basic"}}, "Срок — от 1 до 36"),
+        ({"addon_exports": 1000, "price": 0}, "больше нуля"),
+    ],
+)
+def test_an_offer_nobody_could_pay_for_is_refused(tariffs, org, clock, billing_user, kwargs, message):
+    from podpiska.catalog.actions import make_offer
+
+    if "tariff" in kwargs:
+        kwargs = {**kwargs, "tariff": tariffs[kwargs["tariff"]]}
+    with pytest.raises(CatalogError, match=message):
+        make_offer(organization=org, staff_user=billing_user,
+                   valid_until=NOW.date() + timedelta(days=7), **kwargs)
+    assert not IndividualOffer.objects.exists() and not AuditRecord.objects.exists()
+
+
+def test_staff_page_refuses_a_zero_price_offer_and_a_zero_month_tariff(client, tariffs, org, clock,
+                                                                       billing_user):
+    client.force_login(billing_user)
+    response = client.post(f"/staff/organizations/{org.pk}/offers/new/", {
+        "kind": "tariff", "tariff": tariffs["400"].pk, "price": "0", "valid_until": "2026-12-15",
+    }, follow=True)
+    assert "Цена предложения должна быть больше нуля" in response.content.decode()
+    response = client.post("/staff/tariffs/new/", {
+        "code": "1m", "name": "Месяц", "rank": "15", "price": "1", "term_months": "0",
+        "export_limit": "100", "limit_reset": "term", "field_set": "basic",
+    })
+    assert "Срок — от 1 до 36" in response.content.decode()
+    assert not IndividualOffer.objects.exists() and not Tariff.objects.filter(code="1m").exists()
+    assert not AuditRecord.objects.exists()

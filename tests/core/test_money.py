@@ -70,7 +70,11 @@ def test_parse_and_format_round_trip(kopecks):
     assert parse_rubles(format_rub(kopecks)) == kopecks
 
 
-@pytest.mark.parametrize("bad", ["", "1,2,3", "12.345", "abc", "-5"])
+@pytest.mark.parametrize("bad", [
+    "", "1,2,3", "12.345", "abc", "-5",
+    # Digits of other scripts: int() reads them all as 100.
+    "١٠٠", "۱۰۰", "१००", "１００", "100,٥٠", "²",
+])
 def test_parse_rejects_garbage(bad):
     with pytest.raises(ValueError):
         parse_rubles(bad)

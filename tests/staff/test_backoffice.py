@@ -123,6 +123,9 @@ def test_manual_payment_bad_input_changes_nothing(client, staff_groups, renewal)
           "doc_number": "1"}, "Введите сумму в рублях"),
         ({"reference": renewal.invoice.display_number, "amount": "100", "doc_date": "2026-12-25",
           "doc_number": "1"}, "не может быть в будущем"),
+        # Arabic-Indic digits once passed as 100 ₽.
+        ({"reference": renewal.invoice.display_number, "amount": "١٠٠", "doc_date": "2026-11-27",
+          "doc_number": "1"}, "Введите сумму в рублях"),
     ]:
         response = client.post("/staff/payments/confirm/", data)
         assert response.status_code == 200

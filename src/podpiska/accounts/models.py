@@ -118,3 +118,22 @@ class Membership(models.Model):
     def can_manage(self) -> bool:
         """Owners and admins buy, pay and edit requisites; members only look."""
         return self.role in (self.Role.OWNER, self.Role.ADMIN)
+
+
+class LoginFailure(models.Model):
+    """A wrong password, kept while it counts towards a lockout (accounts.throttle)."""
+
+    username = models.CharField(_("логин"), max_length=254)
+    address = models.CharField(_("адрес"), max_length=45, blank=True)
+    at = models.DateTimeField(_("когда"))
+
+    class Meta:
+        verbose_name = _("неудачный вход")
+        verbose_name_plural = _("неудачные входы")
+        indexes = [
+            models.Index(fields=["username", "at"], name="login_failure_username"),
+            models.Index(fields=["address", "at"], name="login_failure_address"),
+        ]
+
+    def __str__(self):
+        return f"{self.username} ({self.address}) {self.at:%Y-%m-%d %H:%M}"

@@ -19,6 +19,22 @@ class CatalogError(Exception):
     """Refused change; the message is for the staff user."""
 
 
+# A term is whole months; the longest one sold is three years.
+TERM_MONTHS_MAX = 36
+
+
+def check_term_months(term_months) -> None:
+    """A term of 0 months would sell a subscription that ends the day it starts."""
+    if not isinstance(term_months, int) or not 1 <= term_months <= TERM_MONTHS_MAX:
+        raise CatalogError(f"Срок — от 1 до {TERM_MONTHS_MAX} месяцев.")
+
+
+def check_offer_price(price) -> None:
+    """An offer is paid for: at 0 ₽ its invoice could never be paid."""
+    if price is None or price <= 0:
+        raise CatalogError("Цена предложения должна быть больше нуля.")
+
+
 @transaction.atomic
 def make_offer(
     *,
@@ -41,13 +57,15 @@ def make_offer(
                       price=price, export_limit=0, addon_exports=addon_exports)
     elif tariff is not None and terms:
         # Custom terms sit on a base tariff: it gives the rank for later upgrades.
-        if terms.get("price", -1) < 0 or terms.get("export_limit", 0) <= 0:
+        if (terms.get("price") or 0) <= 0 or (terms.get("export_limit") or 0) <= 0:
             raise CatalogError("Укажите цену и лимит выгрузки больше нуля.")
+        check_term_months(terms.get("term_months", tariff.term_months))
         fields = dict(kind=IndividualOffer.Kind.CUSTOM, tariff=tariff, **{**tariff.terms(), **terms})
     elif tariff is not None:
         fields = dict(kind=IndividualOffer.Kind.TARIFF, tariff=tariff, **tariff.terms())
         if price is not None:
             fields["price"] = price
+        check_offer_price(fields["price"])
     elif terms:
         raise CatalogError("Для индивидуальных условий выберите базовый тариф.")
     else:
@@ -100,6 +118,7 @@ def check_tariff_terms(tariff: Tariff, data: dict) -> None:
         raise CatalogError("Платный тариф не может стоить 0 ₽.")
     if not tariff.is_free and not data.get("export_limit", tariff.export_limit):
         raise CatalogError("Лимит выгрузки платного тарифа должен быть больше нуля.")
+    check_term_months(data.get("term_months", tariff.term_months))
 
 
 @transaction.atomic

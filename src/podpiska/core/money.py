@@ -43,13 +43,18 @@ def format_decimal(kopecks: int) -> str:
     return f"{rubles}.{kop:02d}"
 
 
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def parse_rubles(text: str) -> int:
     """'134 400,00' / '134400.5' / '1000' -> kopecks, without floats."""
     cleaned = text.strip().replace(NBSP, "").replace(" ", "").replace("₽", "").replace(",", ".")
     if not cleaned or cleaned.count(".") > 1:
         raise ValueError(f"not an amount: {text!r}")
     rubles, _, kop = cleaned.partition(".")
-    if not rubles.isdigit() or (kop and (not kop.isdigit() or len(kop) > 2)):
+    # ASCII digits only: str.isdigit and int() also take «١٠٠» or «१००» as 100.
+    if not _digits(rubles) or (kop and (not _digits(kop) or len(kop) > 2)):
         raise ValueError(f"not an amount: {text!r}")
     return int(rubles) * 100 + int(kop.ljust(2, "0") or 0)
 

@@ -206,6 +206,9 @@ YOOKASSA = {
 # hop (the one the proxy appended); without a proxy it must stay off, or anyone could
 # claim YooKassa's address.
 YOOKASSA_TRUST_X_FORWARDED_FOR = env_bool("YOOKASSA_TRUST_X_FORWARDED_FOR")
+# The same for the login throttle's per-address count: behind a proxy every client would
+# otherwise share the proxy's address and lock each other out.
+LOGIN_TRUST_X_FORWARDED_FOR = env_bool("LOGIN_TRUST_X_FORWARDED_FOR")
 
 # The reference company directory (demo) calls the API here; empty = the same server.
 DIRECTORY_API_URL = os.environ.get("DIRECTORY_API_URL", "")

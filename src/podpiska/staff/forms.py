@@ -41,6 +41,8 @@ class RublesField(forms.CharField):
 def find_order(reference: str) -> Order | None:
     """An order by its invoice number («2026-00017», «№ 2026-17») or its own number."""
     text = reference.strip().lstrip("№").strip()
+    if not text.isascii():
+        return None  # «٢٠٢٦-١٧» is not how anyone writes an invoice number
     match = re.fullmatch(r"(\d{4})\s*[-/]\s*0*(\d+)", text)
     if match:
         invoice = Invoice.objects.filter(year=int(match[1]), number=int(match[2])).select_related("order").first()

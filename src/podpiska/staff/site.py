@@ -1,6 +1,13 @@
 from django.contrib.admin import AdminSite
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+
+from podpiska.accounts.throttle import ThrottledLoginMixin
+
+
+class StaffLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's login, throttled like the customers' (accounts.throttle)."""
 
 
 class StaffSite(AdminSite):
@@ -15,6 +22,7 @@ class StaffSite(AdminSite):
     site_title = _("Бэк-офис")
     index_title = _("Сводка")
     index_template = "staff/index.html"
+    login_form = StaffLoginForm
 
     def index(self, request, extra_context=None):
         from podpiska.staff.views import dashboard_context

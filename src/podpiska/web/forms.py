@@ -2,11 +2,13 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from podpiska.accounts.throttle import ThrottledLoginMixin
 from podpiska.support.actions import MAX_EXTRA_EXPORTS
 
 
-class LoginForm(AuthenticationForm):
-    """Login by e-mail. The error never tells whether the e-mail exists."""
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """Login by e-mail. The error never tells whether the e-mail exists; repeated wrong
+    passwords close the login for a while (accounts.throttle)."""
 
     username = forms.EmailField(
         label=_("Электронная почта"),

@@ -28,6 +28,7 @@ from podpiska.billing.providers.base import (
     parse_payment,
 )
 from podpiska.core.money import format_decimal
+from podpiska.core.net import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -48,16 +49,10 @@ def vat_code(rate_percent: int | None) -> int:
 
 
 def sender_address(request) -> str:
-    """The notification's sender: REMOTE_ADDR, or the rightmost X-Forwarded-For hop.
-
-    The rightmost hop is the one our own proxy appended, so it cannot be forged by the
-    sender; trust it only behind such a proxy (YOOKASSA_TRUST_X_FORWARDED_FOR).
-    """
-    if getattr(settings, "YOOKASSA_TRUST_X_FORWARDED_FOR", False):
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if hops and hops[-1]:
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR", "")
+    """The notification's sender (behind our proxy: YOOKASSA_TRUST_X_FORWARDED_FOR)."""
+    return client_address(
+        request, trust_forwarded=getattr(settings, "YOOKASSA_TRUST_X_FORWARDED_FOR", False)
+    )
 
 
 def address_allowed(address: str, networks) -> bool:
