@@ -54,3 +54,27 @@ def test_concurrent_double_submit_places_one_order():
         assert Order.objects.count() == 1
     finally:
         clock.reset()
+
+
+def test_one_bank_document_entered_by_hand_twice_at_once_is_one_payment():
+    """Two staff enter the same notice at the same moment, one with the bank's zeros
+    («00017») and one without: the same document (billing.bank_documents), one payment."""
+    from podpiska.billing.actions import confirm_manual_payment
+
+    clock.freeze(NOW)
+    try:
+        tariffs = catalog()
+        owner = make_user()
+        org = make_org(user=owner)
+        make_subscription(org, tariffs["200"], NOW - timedelta(days=300))
+        order = place_order(organization=org, user=owner, kind="renew", payment_method="invoice",
+                            idempotency_key="k", tariff=tariffs["200"])
+        numbers = ["17", "00017", "017", "0017"]
+        results, errors = run_threads(4, lambda i: confirm_manual_payment(
+            order=order, amount=order.price, doc_number=numbers[i], doc_date=NOW.date(), actor=None))
+        assert not errors, errors
+        assert sum(1 for _, created in results if created) == 1
+        assert Payment.objects.count() == 1 and len({p.pk for p, _ in results}) == 1
+        assert Subscription.objects.filter(organization=org).count() == 2
+    finally:
+        clock.reset()

@@ -108,9 +108,9 @@ def test_billing_confirms_a_bank_payment_by_hand(client, staff_groups, renewal, 
     assert renewed.starts_at == Subscription.objects.exclude(pk=renewed.pk).get().ends_at
     assert AuditRecord.objects.filter(action="payment.applied", actor=user).exists()
 
-    # The form posted twice credits nothing twice.
+    # The form posted twice credits nothing twice: staff are told before anything is saved.
     response = client.post("/staff/payments/confirm/", data, follow=True)
-    assert "уже внесён" in response.content.decode()
+    assert "уже внесено вручную" in response.content.decode()
     assert Payment.objects.count() == 1 and Subscription.objects.count() == 2
 
 

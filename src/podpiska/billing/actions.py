@@ -284,10 +284,12 @@ def confirm_manual_payment(
 ) -> tuple[Payment, bool]:
     """Staff confirm a bank payment by hand: the same path as a statement import.
 
-    The same document entered twice (order, date, number, amount) is one payment, and
-    a statement that brings it later counts it as a duplicate (the importer compares
-    the same four). A copy that differs (another number, say) cannot fulfil twice:
-    the order is paid, so it waits in the queue as «заказ уже оплачен».
+    The same document (order, date, number, amount: `bank_documents.identity`) is one
+    payment whichever way it came first: entered twice, or entered after a statement
+    brought it, the first record is returned and nothing is credited; a statement that
+    brings it later counts it as a duplicate. A copy that differs (another number, say)
+    cannot fulfil twice: the order is paid, so it waits in the queue as «заказ уже
+    оплачен».
     """
     doc_number = (doc_number or "").strip()
     if not doc_number:
@@ -299,21 +301,29 @@ def confirm_manual_payment(
     today = now.astimezone(tz).date()
     if doc_date > today:
         raise PaymentInvalid("doc_date", "Дата платежа не может быть в будущем.")
+    from podpiska.billing.bank_documents import recorded_for_order
     from podpiska.subscriptions.timeline import local_midnight
 
-    return record_payment(
-        source=PaymentSource.MANUAL,
-        amount=amount,
-        received_at=now if doc_date == today else local_midnight(doc_date, tz),
-        dedup_key=f"manual:{order.pk}:{doc_date:%Y%m%d}:{doc_number}:{amount}",
-        order=order,
-        actor=actor,
-        doc_number=doc_number,
-        doc_date=doc_date,
-        payer_inn=(payer_inn or "").strip(),
-        payer_name=order.requisites.get("name", ""),
-        note=note,
-    )
+    with transaction.atomic():
+        # The order's lock orders this check after any import or entry paying the same
+        # order (they lock it too), so a document arriving both ways at once is seen.
+        Order.objects.select_for_update().filter(pk=order.pk).first()
+        same = recorded_for_order(order, doc_date, doc_number, amount)
+        if same is not None:
+            return same, False
+        return record_payment(
+            source=PaymentSource.MANUAL,
+            amount=amount,
+            received_at=now if doc_date == today else local_midnight(doc_date, tz),
+            dedup_key=f"manual:{order.pk}:{doc_date:%Y%m%d}:{doc_number}:{amount}",
+            order=order,
+            actor=actor,
+            doc_number=doc_number,
+            doc_date=doc_date,
+            payer_inn=(payer_inn or "").strip(),
+            payer_name=order.requisites.get("name", ""),
+            note=note,
+        )
 
 
 def publish_queued(payment: Payment) -> None:

@@ -5,7 +5,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from podpiska.billing.models import Invoice, Order
+from podpiska.billing.bank_documents import recorded_for_order, unmatched_statement_copy
+from podpiska.billing.models import Invoice, Order, PaymentSource
 from podpiska.catalog.actions import CatalogError, check_tariff_terms
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff
 from podpiska.core.money import format_amount, parse_rubles
@@ -75,6 +76,35 @@ class ManualPaymentForm(forms.Form):
         if not value:
             raise forms.ValidationError(_("Укажите номер платёжного поручения."))
         return value
+
+    def clean(self):
+        """Tell staff before anything is saved that this bank document is already here
+        (billing.bank_documents: the rule the statement import uses the other way)."""
+        data = super().clean()
+        order = getattr(self, "order", None)
+        amount, day, number = data.get("amount"), data.get("doc_date"), data.get("doc_number")
+        if order is None or not amount or day is None or not number:
+            return data
+        words = {"number": number, "date": day.strftime("%d.%m.%Y"), "amount": format_amount(amount)}
+        same = recorded_for_order(order, day, number, amount)
+        if same is not None:
+            words["recorded"] = same.created_at.astimezone(order.organization.tz).strftime("%d.%m.%Y")
+            message = (
+                _("Платёжное поручение № %(number)s от %(date)s на %(amount)s ₽ уже получено "
+                  "с выпиской %(recorded)s и учтено по этому заказу — второй раз его вносить не нужно.")
+                if same.source == PaymentSource.STATEMENT else
+                _("Платёжное поручение № %(number)s от %(date)s на %(amount)s ₽ уже внесено "
+                  "вручную %(recorded)s — второй раз его вносить не нужно.")
+            )
+            raise forms.ValidationError(message % words, code="same_document")
+        if unmatched_statement_copy(day, number, amount) is not None:
+            raise forms.ValidationError(
+                _("Платёжное поручение № %(number)s от %(date)s на %(amount)s ₽ уже пришло с "
+                  "выпиской и ждёт разбора в очереди: зачтите его там, чтобы не внести дважды.")
+                % words,
+                code="same_document_queued",
+            )
+        return data
 
 
 class StatementUploadForm(forms.Form):

@@ -432,3 +432,70 @@ def test_a_payment_confirmed_by_hand_is_a_duplicate_when_the_statement_brings_it
     late = Payment.objects.get(order=other, source="statement")
     assert late.queue_reason == QueueReason.ALREADY_PAID
     assert Subscription.objects.filter(order__in=[order, other]).count() == 2
+
+
+def test_a_statement_payment_confirmed_again_by_hand_is_the_same_document(clock, tariffs, order_for):
+    """The other direction: the statement first, then the bank's notice entered by hand
+    (its number without the zeros the statement had). Nothing is recorded twice and
+    nothing waits in the queue as «заказ уже оплачен»."""
+    from podpiska.billing.actions import confirm_manual_payment
+
+    order = invoiced_order(tariffs, order_for)
+    assert import_statement(statement([payment(order, number="00017")]), file_name="s.txt").matched == 1
+    [first] = Payment.objects.filter(order=order)
+    records = AuditRecord.objects.count()
+    again, created = confirm_manual_payment(
+        order=order, amount=order.price, doc_number="17", doc_date=PAID_ON, actor=None
+    )
+    assert (again, created) == (first, False)
+    assert Payment.objects.filter(order=order).count() == 1
+    assert not Payment.objects.filter(queue_reason=QueueReason.ALREADY_PAID).exists()
+    assert AuditRecord.objects.count() == records
+    # Another document for the paid order is still money received: it waits in the queue.
+    other, created = confirm_manual_payment(
+        order=order, amount=order.price, doc_number="18", doc_date=PAID_ON, actor=None
+    )
+    assert created and other.queue_reason == QueueReason.ALREADY_PAID
+
+
+@pytest.fixture
+def staff_client(db):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(factories.make_user("root@podpiska.local", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_staff_are_told_before_saving_that_the_statement_brought_it(
+    clock, tariffs, order_for, staff_client
+):
+    order = invoiced_order(tariffs, order_for)
+    import_statement(statement([payment(order, number="00017")]), file_name="s.txt")
+    count = Payment.objects.count()
+    response = staff_client.post("/staff/payments/confirm/", {
+        "reference": order.invoice.display_number, "amount": str(order.price // 100),
+        "doc_date": PAID_ON.isoformat(), "doc_number": "17",
+    })
+    page = response.content.decode()
+    assert response.status_code == 200 and "уже получено с выпиской" in page
+    assert Payment.objects.count() == count
+
+
+def test_staff_are_sent_to_the_queue_when_the_statement_line_is_unmatched(
+    clock, tariffs, order_for, staff_client
+):
+    order = invoiced_order(tariffs, order_for)
+    # The customer's bank left out the invoice number and paid from another INN.
+    import_statement(statement([payment(order, number="31", purpose="Оплата за сервис",
+                                        inn="7707083893")]), file_name="s.txt")
+    queued = Payment.objects.get()
+    assert queued.order is None and queued.state == "queued"
+    response = staff_client.post("/staff/payments/confirm/", {
+        "reference": order.invoice.display_number, "amount": str(order.price // 100),
+        "doc_date": PAID_ON.strftime("%d.%m.%Y"), "doc_number": "031",
+    })
+    assert "ждёт разбора в очереди" in response.content.decode()
+    assert Payment.objects.count() == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT

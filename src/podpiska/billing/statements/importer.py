@@ -33,6 +33,7 @@ from django.db.models.fields.json import KT
 
 from podpiska.accounts.models import Organization
 from podpiska.audit.log import record, record_many, snapshot
+from podpiska.billing.bank_documents import document_number, identity
 from podpiska.billing.invoices import seller_tz
 from podpiska.billing.models import (
     Invoice,
@@ -96,11 +97,6 @@ def seller_accounts() -> frozenset[str]:
     """The seller's settlement accounts: the invoiced one and any others configured."""
     seller = settings.PODPISKA_SELLER
     return frozenset(filter(None, [seller.get("account"), *seller.get("accounts", [])]))
-
-
-def document_number(number: str) -> str:
-    """A payment order's number as compared: banks differ in padding it with zeros."""
-    return number.strip().lstrip("0") or "0"
 
 
 def dedup_key(document: Document) -> str:
@@ -230,15 +226,15 @@ def _without_confirmed_by_hand(
     """Leave out the documents staff have already confirmed by hand.
 
     A payment confirmed in /staff/ from the bank's notice, before the statement came,
-    is the same bank document when the statement's copy pays the same order with the
-    same date, number and amount: it is a duplicate, not a second payment for staff to
-    dismiss.
+    is the same bank document (`bank_documents.identity`) when the statement's copy pays
+    the same order with the same date, number and amount: it is a duplicate, not a second
+    payment for staff to dismiss.
     """
     orders = {verdict.invoice.order_id for verdict in matches if verdict.invoice is not None}
     if not orders:
         return fresh, matches
     by_hand = {
-        (order_id, day, document_number(number), amount)
+        identity(order_id, day, number, amount)
         for order_id, day, number, amount in Payment.objects.filter(
             source=PaymentSource.MANUAL, order_id__any_of=sorted(orders)
         ).values_list("order_id", "doc_date", "doc_number", "amount")
@@ -249,10 +245,8 @@ def _without_confirmed_by_hand(
         (item, verdict)
         for item, verdict in zip(fresh, matches, strict=True)
         if verdict.invoice is None
-        or (
-            verdict.invoice.order_id, item[1].date, document_number(item[1].number),
-            item[1].amount,
-        ) not in by_hand
+        or identity(verdict.invoice.order_id, item[1].date, item[1].number, item[1].amount)
+        not in by_hand
     ]
     report.duplicates += len(fresh) - len(kept)
     return [item for item, _ in kept], [verdict for _, verdict in kept]
