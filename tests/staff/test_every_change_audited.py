@@ -393,3 +393,22 @@ def test_widening_an_api_key_records_the_scope_before_and_after(world):
     client.post(url, page_form_data(client.get(url)))
     assert AuditRecord.objects.filter(action="api_key.changed").count() == 1
 
+
+
+def test_organization_form_checks_requisites_like_the_owner_page(world):
+    client, org = world["client"], world["org"]
+    other = factories.make_org()
+    url = f"/staff/accounts/organization/{org.pk}/change/"
+    for field, value, message in [
+        ("inn", "1234567890", "ИНН"),
+        ("inn", other.inn, "Организация с таким ИНН уже зарегистрирована"),
+        ("short_name", "   ", "Краткое наименование"),
+    ]:
+        data = page_form_data(client.get(url))
+        data[field] = value
+        before = AuditRecord.objects.count()
+        response = client.post(url, data)
+        assert response.status_code == 200 and message in response.content.decode(), field
+        assert AuditRecord.objects.count() == before
+    stored = type(org).objects.get(pk=org.pk)
+    assert (stored.inn, stored.short_name) == (org.inn, org.short_name)

@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from podpiska.accounts.actions import RequisitesInvalid, clean_requisites
 from podpiska.accounts.models import Membership, Organization, User
 from podpiska.staff.audited import AuditedAdminMixin, audited_password_change
 from podpiska.staff.site import staff_site
@@ -27,8 +29,30 @@ class SubscriptionInline(admin.TabularInline):
         return False
 
 
+class OrganizationForm(forms.ModelForm):
+    """Requisites judged by the same `clean_requisites` as the owner's settings page."""
+
+    class Meta:
+        model = Organization
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        requisites = {**data, "address": data.get("legal_address")}
+        try:
+            clean = clean_requisites(requisites, organization=self.instance)
+        except RequisitesInvalid as error:
+            for field, message in error.errors.items():
+                field = "legal_address" if field == "address" else field
+                self.add_error(field if field in self.fields else None, message)
+            return data
+        data.update({k: v for k, v in clean.items() if k != "address"}, legal_address=clean["address"])
+        return data
+
+
 @admin.register(Organization, site=staff_site)
 class OrganizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = OrganizationForm
     list_display = ("short_name", "inn", "kpp", "ogrn", "timezone")
     search_fields = ("name", "short_name", "inn")
     inlines = [MembershipInline, SubscriptionInline]
