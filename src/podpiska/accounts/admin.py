@@ -34,7 +34,7 @@ class OrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = "__all__"
+        fields = ("name", "short_name", "inn", "kpp", "ogrn", "legal_address", "email", "timezone")
 
     def clean(self):
         data = super().clean()
