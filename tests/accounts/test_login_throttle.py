@@ -99,3 +99,28 @@ def test_hostile_login_input_is_refused_without_a_trace(clock, username):
     assert response.status_code == 200
     assert not LoginFailure.objects.exists()
     assert not AuditRecord.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_guesses_sent_all_at_once_still_lock_the_account():
+    """Sixteen wrong passwords in parallel get the same five tries as one after another;
+    the lockout is audited exactly once, and the right password is refused after."""
+    from django.db import connection
+
+    from podpiska.core import clock
+    from tests.concurrency import run_threads
+    from tests.conftest import NOW
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    clock.freeze(NOW)
+    try:
+        make_user("anna@example.com", password="right-password")
+        results, errors = run_threads(16, lambda i: _login(Client(), "anna@example.com", f"guess-{i}").status_code)
+        assert errors == [] and results == [200] * 16
+        assert LoginFailure.objects.filter(username="anna@example.com").count() == throttle.ACCOUNT_LIMIT
+        assert AuditRecord.objects.filter(action="accounts.login_locked").count() == 1
+        assert LOCKED in _login(Client(), "anna@example.com", "right-password").content.decode()
+    finally:
+        clock.reset()

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.accounts.models import LoginFailure
@@ -51,33 +51,56 @@ def _counts(username: str, address: str) -> tuple[int, int]:
     return by_account, by_address
 
 
-def is_locked(username, address: str) -> bool:
-    by_account, by_address = _counts(_username(username), address)
-    return by_account >= ACCOUNT_LIMIT or by_address >= ADDRESS_LIMIT
+def _serialize(username: str, address: str) -> None:
+    """Take the account's and the address's turn (PostgreSQL advisory locks, released at
+    commit), so parallel guesses are counted one after another and none slips past the
+    limit. SQLite writes one transaction at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # Always the account first, then the address: no two logins wait on each other.
+        cursor.execute("SELECT pg_advisory_xact_lock(1, hashtext(%s))", [username])
+        if address:
+            cursor.execute("SELECT pg_advisory_xact_lock(2, hashtext(%s))", [address])
 
 
-def record_failure(username, address: str) -> bool:
-    """Count a wrong password; returns whether the account or address is now locked."""
+def begin_attempt(username, address: str) -> LoginFailure | None:
+    """Reserve a try before the password is checked, or None while locked.
+
+    The try counts as a failure until `succeeded` takes it back, so guesses sent all at
+    once get no more tries than guesses sent one by one.
+    """
     username = _username(username)
+    with transaction.atomic():
+        _serialize(username, address)
+        by_account, by_address = _counts(username, address)
+        if by_account >= ACCOUNT_LIMIT or by_address >= ADDRESS_LIMIT:
+            return None
+        attempt = LoginFailure.objects.create(username=username, address=address, at=clock.now())
+    # This try fills a limit: if it fails, the lock starts with it.
+    attempt.fills_limit = by_account + 1 == ACCOUNT_LIMIT or by_address + 1 == ADDRESS_LIMIT
+    return attempt
+
+
+def failed(attempt: LoginFailure) -> bool:
+    """The password was wrong; returns whether the account or address is now locked."""
     now = clock.now()
     with transaction.atomic():
-        failure = LoginFailure.objects.create(username=username, address=address, at=now)
-        by_account, by_address = _counts(username, address)
         # Rows that no longer count, a few at a time: the table stays small.
         stale = LoginFailure.objects.filter(at__lte=now - WINDOW).values_list("pk", flat=True)[:200]
         LoginFailure.objects.filter(pk__in=list(stale)).delete()
-        locked = by_account >= ACCOUNT_LIMIT or by_address >= ADDRESS_LIMIT
-        if by_account == ACCOUNT_LIMIT or by_address == ADDRESS_LIMIT:
-            record("accounts.login_locked", failure, actor="login-throttle", after={
-                "username": username, "address": address,
+        by_account, by_address = _counts(attempt.username, attempt.address)
+        if attempt.fills_limit:
+            record("accounts.login_locked", attempt, actor="login-throttle", after={
+                "username": attempt.username, "address": attempt.address,
                 "failures_for_account": by_account, "failures_from_address": by_address,
                 "until": (now + WINDOW).isoformat(),
             })
-    return locked
+    return by_account >= ACCOUNT_LIMIT or by_address >= ADDRESS_LIMIT
 
 
-def clear(username) -> None:
-    """A successful login: the account's earlier typos stop counting."""
+def succeeded(username) -> None:
+    """The right password: the account's earlier typos (and this try) stop counting."""
     LoginFailure.objects.filter(username=_username(username)).delete()
 
 
@@ -87,16 +110,16 @@ class ThrottledLoginMixin:
 
     def clean(self):
         username = self.cleaned_data.get("username")
-        address = address_of(self.request)
-        if is_locked(username, address):
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # the field errors say what is missing; nothing tried
+        attempt = begin_attempt(username, address_of(self.request))
+        if attempt is None:
             raise ValidationError(LOCKED_MESSAGE, code="locked")
         try:
             data = super().clean()
         except ValidationError:
-            if username and self.cleaned_data.get("password"):
-                if record_failure(username, address):
-                    raise ValidationError(LOCKED_MESSAGE, code="locked") from None
+            if failed(attempt):
+                raise ValidationError(LOCKED_MESSAGE, code="locked") from None
             raise
-        if username:
-            clear(username)
+        succeeded(username)
         return data
