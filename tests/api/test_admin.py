@@ -68,3 +68,22 @@ def test_export_log_and_periods_are_visible_to_staff(staff, clock, tariffs, org)
     page = staff.get("/staff/subscriptions/exportrecord/")
     assert page.status_code == 200 and "Справочник".encode() in page.content
     assert staff.get("/staff/subscriptions/quotaperiod/").status_code == 200
+
+
+def test_endpoint_bad_input_and_unchanged_saves_write_nothing(staff, clock):
+    from podpiska.audit.models import AuditRecord
+
+    for data in [{"url": "not a url"}, {"url": "https://x.example/" + "a" * 300},
+                 {"url": "https://x.example/", "events": ["no.such.event"]}]:
+        response = staff.post("/staff/notifications/webhookendpoint/add/", data)
+        assert response.status_code == 200 and response.context["adminform"].form.errors
+    assert not WebhookEndpoint.objects.exists() and not AuditRecord.objects.exists()
+    staff.post("/staff/notifications/webhookendpoint/add/", {"url": "https://host.example/hooks",
+                                                             "is_active": "on"})
+    endpoint = WebhookEndpoint.objects.get()
+    url = f"/staff/notifications/webhookendpoint/{endpoint.pk}/change/"
+    for _ in range(2):  # saved twice unchanged: one creation record, no change records
+        staff.post(url, {"url": "https://host.example/hooks", "is_active": "on"})
+    assert list(AuditRecord.objects.values_list("action", flat=True)) == [
+        "notifications.webhook_endpoint_created"]
+    assert WebhookEndpoint.objects.get().secret == endpoint.secret
