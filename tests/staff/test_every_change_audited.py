@@ -294,6 +294,23 @@ def test_a_password_change_is_audited_without_the_hash(world):
     assert change.after["password"] == "***" and user.password not in str(change.after)
 
 
+def test_a_staff_users_own_password_change_is_audited(world):
+    client, staff = world["client"], world["staff"]
+    response = client.post("/staff/password_change/", {
+        "old_password": "secret-pass", "new_password1": "Novyi-parol-2026",
+        "new_password2": "Novyi-parol-2026",
+    })
+    assert response.status_code == 302
+    change = AuditRecord.objects.get(action="accounts.user_password_changed")
+    assert change.actor == staff and change.object_id == str(staff.pk)
+    # A wrong old password changes and records nothing.
+    client.force_login(staff)
+    client.post("/staff/password_change/", {
+        "old_password": "wrong", "new_password1": "Drugoi-parol-2026", "new_password2": "Drugoi-parol-2026",
+    })
+    assert AuditRecord.objects.filter(action="accounts.user_password_changed").count() == 1
+
+
 @pytest.mark.parametrize("case", sorted(ACTION_CASES), ids=lambda c: f"{c[0]}-{c[1]}")
 def test_every_admin_action_writes_an_audit_record(world, case):
     from django.urls import reverse

@@ -29,6 +29,19 @@ class StaffSite(AdminSite):
 
         return super().index(request, {**dashboard_context(request), **(extra_context or {})})
 
+    def password_change(self, request, extra_context=None):
+        """A staff user's own new password, audited (without the hash) with the change."""
+        from django.db import transaction
+
+        from podpiska.audit.log import record
+
+        with transaction.atomic():
+            response = super().password_change(request, extra_context)
+            if request.method == "POST" and response.status_code == 302:
+                record("accounts.user_password_changed", request.user, actor=request.user,
+                       after={"password": "***"})
+        return response
+
     def get_urls(self):
         from podpiska.staff import views
 
