@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from podpiska.accounts.models import Membership, Organization, User
-from podpiska.staff.site import staff_site
-from podpiska.subscriptions.models import Subscription
 
 
 class MembershipInline(admin.TabularInline):
@@ -12,28 +10,14 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ("user",)
 
 
-class SubscriptionInline(admin.TabularInline):
-    """The organization's timeline: read-only, since only payments create subscriptions."""
-
-    model = Subscription
-    extra = 0
-    can_delete = False
-    fields = ("tariff_name", "starts_at", "ends_at", "export_limit", "extra_exports", "field_set", "price", "order")
-    readonly_fields = fields
-    ordering = ("starts_at",)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Organization, site=staff_site)
+@admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("short_name", "inn", "kpp", "ogrn", "timezone")
     search_fields = ("name", "short_name", "inn")
-    inlines = [MembershipInline, SubscriptionInline]
+    inlines = [MembershipInline]
 
 
-@admin.register(User, site=staff_site)
+@admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
     list_display = ("email", "full_name", "is_staff", "is_active")

@@ -10,14 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from podpiska.api.keys import issue_key, revoke_key
 from podpiska.api.models import ApiKey
 from podpiska.core import clock
+from podpiska.core.admin import ReadOnlyAdmin
 from podpiska.notifications.events import EVENTS
 from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
 from podpiska.notifications.webhooks import resend
-from podpiska.staff.site import staff_site
 from podpiska.subscriptions.models import ExportRecord, QuotaPeriod
 
 
-@admin.register(ApiKey, site=staff_site)
+@admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     """«Add» issues a key through `issue_key` and shows the raw key once, on that page."""
 
@@ -109,7 +109,7 @@ class WebhookEndpointForm(forms.ModelForm):
         return self.cleaned_data["secret"].strip() or "whsec_" + secrets.token_urlsafe(24)
 
 
-@admin.register(WebhookEndpoint, site=staff_site)
+@admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
     list_display = ("url", "is_active", "event_list", "created_at")
@@ -125,7 +125,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-@admin.register(WebhookDelivery, site=staff_site)
+@admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     """The delivery log: every event sent to the host product, its attempts and errors."""
 
@@ -152,18 +152,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(ExportRecord, site=staff_site)
+@admin.register(ExportRecord)
 class ExportRecordAdmin(ReadOnlyAdmin):
     """Every use of a limit through the API: who, when, how many rows, what was answered."""
 
@@ -177,7 +166,7 @@ class ExportRecordAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-@admin.register(QuotaPeriod, site=staff_site)
+@admin.register(QuotaPeriod)
 class QuotaPeriodAdmin(ReadOnlyAdmin):
     list_display = ("organization", "starts_at", "ends_at", "limit", "used", "field_set")
     search_fields = ("organization__name", "organization__inn")

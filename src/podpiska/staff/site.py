@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,11 @@ class StaffSite(AdminSite):
     site_title = _("Бэк-офис")
     index_title = _("Сводка")
     index_template = "staff/index.html"
+
+    def __init__(self, name="staff"):
+        # Built by Django as the default admin site (staff.apps.StaffAdminConfig); the
+        # name keeps the "staff:" URL names.
+        super().__init__(name)
 
     def index(self, request, extra_context=None):
         from podpiska.staff.views import dashboard_context
@@ -48,4 +54,4 @@ class StaffSite(AdminSite):
         return custom + super().get_urls()
 
 
-staff_site = StaffSite(name="staff")
+staff_site = admin.site

@@ -7,7 +7,7 @@ the staff login) and checks the permission of the action it performs (403 otherw
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -25,6 +25,7 @@ from podpiska.catalog.actions import (
     save_tariff,
     withdraw_offer,
 )
+from podpiska.catalog.forms import TariffForm
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
 from podpiska.core.money import format_rub
@@ -37,7 +38,6 @@ from podpiska.staff.forms import (
     MatchPaymentForm,
     OfferForm,
     StatementUploadForm,
-    TariffForm,
     find_order,
 )
 from podpiska.support.actions import RequestRefused, answer_limit_request_with_offer
@@ -58,13 +58,11 @@ def _require(request, permission: str) -> None:
 
 
 def _render(request, template: str, context: dict, title: str):
-    from podpiska.staff.site import staff_site
-
     return TemplateResponse(
         request,
         template,
         {
-            **staff_site.each_context(request),
+            **admin.site.each_context(request),
             "title": title,
             "test_clock_allowed": clock.test_clock_allowed(),
             **context,
