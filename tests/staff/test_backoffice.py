@@ -3,12 +3,12 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth.models import Group
 
+from podpiska.accounts.staff_groups import setup_staff_groups
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import place_order, record_payment
 from podpiska.billing.models import OrderStatus, Payment, PaymentState
 from podpiska.catalog.models import IndividualOffer
 from podpiska.core.models import ClockOffset
-from podpiska.staff.groups import setup_staff_groups
 from podpiska.subscriptions.models import Subscription
 from podpiska.support.models import LimitIncreaseRequest, SupportRequest
 from tests.conftest import NOW

@@ -4,7 +4,7 @@ from django.db.models.signals import post_migrate
 
 
 def _setup_groups(sender, **kwargs):
-    from podpiska.staff.groups import setup_staff_groups
+    from podpiska.accounts.staff_groups import setup_staff_groups
 
     setup_staff_groups()
 

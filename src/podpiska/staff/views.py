@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from podpiska.accounts import staff_groups as groups
 from podpiska.accounts.models import Organization
 from podpiska.billing.models import Invoice, Payment, PaymentState, QueueReason
 from podpiska.catalog.actions import (
@@ -29,7 +30,7 @@ from podpiska.catalog.forms import TariffForm
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
 from podpiska.core.money import format_rub
-from podpiska.staff import groups, reports
+from podpiska.staff import reports
 from podpiska.staff.forms import (
     ArchiveTariffForm,
     ClockForm,
