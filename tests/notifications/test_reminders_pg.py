@@ -84,7 +84,7 @@ def test_background_tick_sends_pending_email(clock):
 
     from django.core import mail
 
-    from podpiska.notifications import tasks
+    from podpiska.jobs import tick as tasks
 
     EmailMessage.objects.create(
         to=["owner@example.com"], subject="Напоминание", body_text="Текст", created_at=NOW, next_attempt_at=NOW,

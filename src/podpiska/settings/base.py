@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "podpiska.web",
     "podpiska.staff",
     "podpiska.demo",
+    "podpiska.jobs",
 ]
 
 MIDDLEWARE = [

@@ -333,7 +333,7 @@ def clock_view(request):
     """Move the demo clock forward and run the tick: watch a subscription come to its end."""
     if not clock.test_clock_allowed():
         raise Http404
-    from podpiska.notifications.tasks import run_tick
+    from podpiska.jobs.tick import run_tick
 
     form = ClockForm(request.POST or None)
     results = None
