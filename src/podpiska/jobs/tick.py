@@ -24,9 +24,10 @@ def _steps():
     """The due work, in order: expire overdue orders first (no reminder for an invoice
     that just expired), re-check online payments whose notification never came, then
     reminders (they queue e-mails and webhook deliveries), then send what is queued."""
+    from podpiska.billing import reminders
     from podpiska.billing.actions import expire_overdue_orders
     from podpiska.billing.online import refresh_pending_online_payments
-    from podpiska.notifications import email, reminders, webhooks
+    from podpiska.notifications import email, webhooks
 
     return [
         ("expired_orders", expire_overdue_orders),

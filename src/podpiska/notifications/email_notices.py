@@ -8,7 +8,6 @@ thousand rendered letters while it holds the orders' locks.
 """
 
 from podpiska.accounts.models import Membership
-from podpiska.core.money import format_rub
 
 
 def managers_emails(organization) -> list[str]:
@@ -39,50 +38,19 @@ def _document_recipients(organization) -> list[str]:
 
 # --- what the letters say: built by the worker from the ids the row keeps ----------------
 
-
-def _organization(data: dict):
-    from podpiska.accounts.models import Organization
-
-    return Organization.objects.get(pk=data["organization_id"])
+# Letters are registered by the app whose records they show (billing.letters): this
+# infrastructure knows the templates' names, never the domain's models.
+CONTEXTS = {}
 
 
-def _invoice_issued_context(data: dict) -> dict:
-    from podpiska.billing.invoices import payment_purpose
-    from podpiska.billing.models import Invoice
-    from podpiska.notifications.reminders import invoice_url
+def register_letter(template: str):
+    """Decorator: `context(data) -> dict` builds the letter `template` when it is sent."""
 
-    invoice = Invoice.objects.select_related("order").get(pk=data["invoice_id"])
-    return {
-        "organization": _organization(data),
-        "invoice": invoice,
-        "total": format_rub(invoice.total),
-        "invoice_url": invoice_url(invoice),
-        "purpose": payment_purpose(invoice),
-    }
+    def register(context):
+        CONTEXTS[template] = context
+        return context
 
-
-def _order_paid_context(data: dict) -> dict:
-    from podpiska.billing.models import Order
-    from podpiska.subscriptions.models import Subscription
-    from podpiska.subscriptions.timeline import last_day
-
-    organization = _organization(data)
-    order = Order.objects.get(pk=data["order_id"])
-    subscription = Subscription.objects.filter(order=order).first()
-    return {
-        "organization": organization,
-        "order": order,
-        "total": format_rub(order.price),
-        "subscription": subscription,
-        "first_day": subscription.starts_at.astimezone(organization.tz).date() if subscription else None,
-        "last_day": last_day(subscription.ends_at, organization.tz) if subscription else None,
-    }
-
-
-CONTEXTS = {
-    "invoice_issued": _invoice_issued_context,
-    "order_paid": _order_paid_context,
-}
+    return register
 
 
 def context_for(template: str, data: dict) -> dict:
