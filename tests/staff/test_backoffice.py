@@ -444,10 +444,10 @@ def test_time_travel_shows_the_end_the_warning_and_the_reminder(client, staff_gr
     """The reviewer's walk: a subscription nears its end, the reminder goes, it ends."""
     from django.core import mail
 
+    from podpiska.billing.warnings import WarningState, expiry_warning
     from podpiska.core import clock
     from podpiska.notifications.models import ReminderSent
     from podpiska.subscriptions.timeline import current_subscription
-    from podpiska.subscriptions.warnings import WarningState, expiry_warning
 
     _staff(client, "billing", staff_groups)
     start = clock.now() - timedelta(days=355)

@@ -31,11 +31,11 @@ from podpiska.billing.settlement import (
     queued_event_data,
     settle,
 )
-from podpiska.catalog.availability import available_actions
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
 from podpiska.core.business_days import add_business_days
 from podpiska.notifications.events import publish
+from podpiska.subscriptions.availability import available_actions
 from podpiska.subscriptions.timeline import current_subscription
 
 

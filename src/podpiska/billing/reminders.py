@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from podpiska.accounts.models import Membership
+from podpiska.billing.warnings import has_pending_renewal, last_day_to_pay_by_transfer
 from podpiska.core import clock
 from podpiska.core.business_days import subtract_business_days
 from podpiska.core.money import format_rub
@@ -26,7 +27,6 @@ from podpiska.notifications.events import publish
 from podpiska.notifications.models import ReminderSent
 from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.timeline import coverage_end, current_subscription, last_day
-from podpiska.subscriptions.warnings import has_pending_renewal, last_day_to_pay_by_transfer
 
 logger = logging.getLogger(__name__)
 
