@@ -2,7 +2,7 @@
 outbox row keeps (notifications.email_notices says who gets which letter)."""
 
 from podpiska.core.money import format_rub
-from podpiska.notifications.email_notices import register_letter
+from podpiska.notifications.email import register_letter
 
 
 def _organization(data: dict):

@@ -36,28 +36,6 @@ def _document_recipients(organization) -> list[str]:
     return sorted(addresses)
 
 
-# --- what the letters say: built by the worker from the ids the row keeps ----------------
-
-# Letters are registered by the app whose records they show (billing.letters): this
-# infrastructure knows the templates' names, never the domain's models.
-CONTEXTS = {}
-
-
-def register_letter(template: str):
-    """Decorator: `context(data) -> dict` builds the letter `template` when it is sent."""
-
-    def register(context):
-        CONTEXTS[template] = context
-        return context
-
-    return register
-
-
-def context_for(template: str, data: dict) -> dict:
-    """The template context of a letter queued with `data` (ids, the event's data)."""
-    return CONTEXTS[template](data)
-
-
 # Each event that e-mails: who gets it (for one organization), which letter, and the
 # ids of the event's data the letter is written from. One letter per address, so one
 # bounced address does not hold up the others.

@@ -1,18 +1,4 @@
-"""The e-mail tasks of the task queue (their import path is stored with each queued task)."""
+"""Where the e-mail tasks were defined: tasks queued before they moved to
+notifications.email are stored with this import path and still run."""
 
-from django_tasks import task
-
-
-@task()
-def send_email_task(message_id: int) -> bool:
-    from podpiska.notifications.email import send_message
-
-    return send_message(message_id)
-
-
-@task()
-def send_emails_task(message_ids: list[int]) -> int:
-    """Send messages an action queued together; returns how many went out."""
-    from podpiska.notifications.email import send_message
-
-    return sum(send_message(message_id) for message_id in message_ids)
+from podpiska.notifications.email import send_email_task, send_emails_task  # noqa: F401
