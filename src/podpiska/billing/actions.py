@@ -94,9 +94,7 @@ def resolve_purchase(organization: Organization, kind: str, tariff, offer, at: d
 
 
 def _can_buy(user, organization) -> bool:
-    return Membership.objects.filter(
-        user=user, organization=organization, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
-    ).exists()
+    return Membership.objects.managers().filter(user=user, organization=organization).exists()
 
 
 def place_order(

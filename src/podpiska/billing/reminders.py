@@ -60,9 +60,8 @@ def due_offset(final_day: date, today: date, offsets: list[int]) -> int | None:
 def recipients(organization) -> list[str]:
     """Owners and admins who have not turned reminders off."""
     return sorted(
-        Membership.objects.filter(
+        Membership.objects.managers().filter(
             organization=organization,
-            role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
             user__is_active=True,
             user__reminders_enabled=True,
         ).values_list("user__email", flat=True)

@@ -18,9 +18,8 @@ def managers_emails(organization) -> list[str]:
 def _managers_by_organization(organization_ids) -> dict[int, list[str]]:
     """`managers_emails` of many organizations in one query."""
     found: dict[int, list[str]] = {org_id: [] for org_id in organization_ids}
-    rows = Membership.objects.filter(
+    rows = Membership.objects.managers().filter(
         organization_id__any_of=sorted(organization_ids),
-        role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
         user__is_active=True,
     ).values_list("organization_id", "user__email")
     for org_id, email in rows:
