@@ -46,7 +46,7 @@ def reminder_offsets() -> list[int]:
 
 
 def invoice_reminder_business_days() -> int:
-    return int(settings.PODPISKA.get("INVOICE_REMINDER_BUSINESS_DAYS", 2))
+    return int(settings.PODPISKA["INVOICE_REMINDER_BUSINESS_DAYS"])
 
 
 def due_offset(final_day: date, today: date, offsets: list[int]) -> int | None:
