@@ -13,10 +13,9 @@ from podpiska.notifications.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from podpiska.subscriptions.actions import start_subscription
 from podpiska.subscriptions.timeline import local_midnight
 from tests.conftest import NOW
-from tests.factories import make_subscription, make_user
+from tests.factories import make_subscription, make_user, start_subscription
 
 pytestmark = pytest.mark.django_db
 
