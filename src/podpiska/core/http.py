@@ -8,6 +8,8 @@ def is_htmx(request) -> bool:
 
 
 def safe_next(request, default: str) -> str:
+    """The `next` target when it is on this site, else `default`: a link must not be able to
+    send a signed-in customer to another host."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         target, {request.get_host()}, require_https=request.is_secure()

@@ -19,7 +19,7 @@ class StaffAdminConfig(admin_apps.AdminConfig):
     def ready(self):
         super().ready()
         # Third-party admins register on the default site too; the back-office keeps to
-        # the project's records (staff groups are set up by staff.groups, not by hand).
+        # the project's records (staff groups are set up by accounts.staff_groups, not by hand).
         from django.contrib import admin
         from django.contrib.auth.models import Group
         from django_tasks_db.models import DBTaskResult
