@@ -7,6 +7,7 @@ from podpiska.accounts.models import Membership, Organization, User
 from podpiska.catalog.models import Tariff
 from podpiska.core.requisites import inn_check_digits, ogrn_check_digit
 from podpiska.demo.data import load_catalog
+from podpiska.subscriptions.actions import PaidTerm, start_subscriptions
 from podpiska.subscriptions.models import QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import period_end
 
@@ -58,3 +59,18 @@ def make_subscription(org: Organization, tariff: Tariff, starts_at: datetime, us
             limit=sub.total_limit, used=used, field_set=sub.field_set,
         )
     return sub
+
+
+def start_subscription(
+    *,
+    organization: Organization,
+    tariff: Tariff,
+    terms: dict,
+    confirmed_at: datetime,
+    order=None,
+    actor=None,
+) -> Subscription:
+    """`start_subscriptions` for one purchase (a test shortcut); returns the subscription."""
+    purchase = PaidTerm(organization.pk, tariff.pk, terms, getattr(order, "pk", None))
+    [row] = start_subscriptions([purchase], confirmed_at=confirmed_at, actor=actor)
+    return Subscription.objects.select_related("tariff").get(pk=row["id"])

@@ -2,8 +2,8 @@ import pytest
 from django.db import connection
 
 from podpiska.audit.models import AuditRecord
-from podpiska.subscriptions.actions import start_subscription
 from tests.conftest import NOW
+from tests.factories import start_subscription
 
 
 def test_state_change_is_audited_with_actor_and_after(tariffs, org, owner, clock):

@@ -1,8 +1,8 @@
 from datetime import timedelta
 
-from podpiska.catalog.availability import State, available_actions
 from podpiska.catalog.models import IndividualOffer, Tariff
-from podpiska.catalog.recommend import pick_upgrade
+from podpiska.subscriptions.availability import State, available_actions
+from podpiska.subscriptions.recommend import pick_upgrade
 from podpiska.subscriptions.timeline import period_end
 from tests.conftest import NOW
 from tests.factories import make_subscription

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from podpiska.accounts.staff_groups import setup_staff_groups
 from podpiska.audit.models import AuditRecord
 from podpiska.catalog.actions import CatalogError, save_tariff
 from podpiska.catalog.models import IndividualOffer, Tariff
-from podpiska.staff.groups import setup_staff_groups
 from podpiska.subscriptions.models import QuotaPeriod, Subscription
 from tests.conftest import NOW
 from tests.factories import make_subscription, make_user

@@ -1,10 +1,10 @@
 from django.core.management import call_command
 
 from podpiska.accounts.models import Organization, User
-from podpiska.catalog.availability import State, available_actions
+from podpiska.billing.warnings import WarningState, expiry_warning
 from podpiska.core.requisites import check_requisites
+from podpiska.subscriptions.availability import State, available_actions
 from podpiska.subscriptions.models import Subscription
-from podpiska.subscriptions.warnings import WarningState, expiry_warning
 from tests.conftest import NOW
 
 

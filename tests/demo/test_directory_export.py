@@ -13,6 +13,7 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from openpyxl import load_workbook
 
+from podpiska.api.entitlements import entitlements
 from podpiska.catalog.models import FIELDS_BY_SET
 from podpiska.demo.directory import export as export_module
 from podpiska.demo.directory.credentials import ensure_credentials
@@ -20,7 +21,6 @@ from podpiska.demo.directory.export import COLUMNS
 from podpiska.demo.directory.generator import load_directory
 from podpiska.demo.directory.search import search_companies
 from podpiska.demo.models import DirectoryExport
-from podpiska.subscriptions import quota
 from podpiska.subscriptions.models import ExportRecord
 from tests import factories
 from tests.conftest import NOW
@@ -47,7 +47,7 @@ def customer(tariff=None, used=0):
 
 
 def used(org) -> int:
-    return quota.entitlements(org, NOW)["used"]
+    return entitlements(org, NOW)["used"]
 
 
 def form_key(client, **filters) -> str:

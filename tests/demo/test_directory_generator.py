@@ -7,8 +7,8 @@ import pytest
 
 from podpiska.core.requisites import validate_inn, validate_kpp, validate_ogrn_for_inn
 from podpiska.demo.directory.generator import DEFAULT_COUNT, generate_companies, load_directory
-from podpiska.demo.directory.reference import OKVED, REGION_BY_CODE
 from podpiska.demo.models import Company, CompanyStatus, LegalForm
+from podpiska.demo.reference import OKVED, REGION_BY_CODE
 
 EXTENDED = ("phones", "emails", "sites", "revenue", "employees", "director")
 

@@ -5,9 +5,9 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import transaction
 
+from podpiska.jobs.tick import run_tick
 from podpiska.notifications.email import MAX_ATTEMPTS, queue_email, retry_now, send_due
 from podpiska.notifications.models import EmailMessage
-from podpiska.notifications.tasks import run_tick
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db

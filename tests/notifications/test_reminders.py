@@ -5,6 +5,7 @@ from django.core import mail
 
 from podpiska.accounts.models import Membership
 from podpiska.billing.models import Order
+from podpiska.billing.reminders import due_offset, send_due_reminders
 from podpiska.notifications.email import send_due
 from podpiska.notifications.models import (
     EmailMessage,
@@ -12,11 +13,9 @@ from podpiska.notifications.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from podpiska.notifications.reminders import due_offset, send_due_reminders
-from podpiska.subscriptions.actions import start_subscription
 from podpiska.subscriptions.timeline import local_midnight
 from tests.conftest import NOW
-from tests.factories import make_subscription, make_user
+from tests.factories import make_subscription, make_user, start_subscription
 
 pytestmark = pytest.mark.django_db
 

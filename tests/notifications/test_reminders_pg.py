@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.db import connection, connections
 
+from podpiska.billing.reminders import send_due_reminders
 from podpiska.notifications.email import send_due
 from podpiska.notifications.models import EmailMessage, ReminderSent
-from podpiska.notifications.reminders import send_due_reminders
 from podpiska.subscriptions.timeline import local_midnight
 from tests.conftest import NOW
 from tests.factories import catalog, make_org, make_subscription, make_user
@@ -84,7 +84,7 @@ def test_background_tick_sends_pending_email(clock):
 
     from django.core import mail
 
-    from podpiska.notifications import tasks
+    from podpiska.jobs import tick as tasks
 
     EmailMessage.objects.create(
         to=["owner@example.com"], subject="Напоминание", body_text="Текст", created_at=NOW, next_attempt_at=NOW,

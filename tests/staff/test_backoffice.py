@@ -3,12 +3,12 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth.models import Group
 
+from podpiska.accounts.staff_groups import setup_staff_groups
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import place_order, record_payment
 from podpiska.billing.models import OrderStatus, Payment, PaymentState
 from podpiska.catalog.models import IndividualOffer
 from podpiska.core.models import ClockOffset
-from podpiska.staff.groups import setup_staff_groups
 from podpiska.subscriptions.models import Subscription
 from podpiska.support.models import LimitIncreaseRequest, SupportRequest
 from tests.conftest import NOW
@@ -447,10 +447,10 @@ def test_time_travel_shows_the_end_the_warning_and_the_reminder(client, staff_gr
     """The reviewer's walk: a subscription nears its end, the reminder goes, it ends."""
     from django.core import mail
 
+    from podpiska.billing.warnings import WarningState, expiry_warning
     from podpiska.core import clock
     from podpiska.notifications.models import ReminderSent
     from podpiska.subscriptions.timeline import current_subscription
-    from podpiska.subscriptions.warnings import WarningState, expiry_warning
 
     _staff(client, "billing", staff_groups)
     start = clock.now() - timedelta(days=355)

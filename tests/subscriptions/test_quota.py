@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from podpiska.api.entitlements import entitlements
 from podpiska.audit.models import AuditRecord
 from podpiska.catalog.models import LimitReset
 from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
@@ -20,30 +21,30 @@ def spend(org, rows, key, at, field_set="basic"):
 
 
 def test_free_tariff_50_until_the_first_export_then_20_a_month(tariffs, org, clock):
-    assert quota.entitlements(org, clock.now())["limit"] == 50
+    assert entitlements(org, clock.now())["limit"] == 50
     # A month with no export keeps the first-export allowance.
     december = datetime(2026, 12, 3, 10, 0, tzinfo=MSK)
-    assert quota.entitlements(org, december)["limit"] == 50
+    assert entitlements(org, december)["limit"] == 50
     assert spend(org, 30, "a", december).status == 201
     result = spend(org, 21, "b", december)
     assert result.status == 409 and result.body["remaining"] == 20
     assert spend(org, 20, "c", december).body["remaining"] == 0
     # After the first export: 20 a month, a fresh period each calendar month.
     january = datetime(2027, 1, 1, 0, 0, tzinfo=MSK)
-    state = quota.entitlements(org, january)
+    state = entitlements(org, january)
     assert (state["limit"], state["used"]) == (20, 0)
     assert state["period_starts_at"] == january
     assert state["period_ends_at"] == datetime(2027, 2, 1, tzinfo=MSK)
     assert spend(org, 20, "d", january).status == 201
     assert spend(org, 1, "e", january + timedelta(days=30)).status == 409
     assert spend(org, 1, "f", datetime(2027, 2, 1, tzinfo=MSK)).status == 201
-    assert quota.entitlements(org, datetime(2027, 2, 10, tzinfo=MSK))["limit"] == 20
+    assert entitlements(org, datetime(2027, 2, 10, tzinfo=MSK))["limit"] == 20
 
 
 def test_free_month_after_a_paid_subscription_starts_where_it_ended(tariffs, org, clock):
     ended = datetime(2026, 11, 10, tzinfo=MSK)
     factories.make_subscription(org, tariffs["100"], ended - timedelta(days=365), used=100, ends_at=ended)
-    state = quota.entitlements(org, clock.now())
+    state = entitlements(org, clock.now())
     assert state["tariff"]["code"] == "free" and state["period_starts_at"] == ended
     assert state["limit"] == 20  # it has exported before
 
@@ -53,7 +54,7 @@ def test_a_paid_subscription_starting_mid_month_cuts_the_free_period(tariffs, or
     starts = NOW + timedelta(days=1)
     factories.make_subscription(org, tariffs["200"], starts)
     assert quota.current_period(org, clock.now()).ends_at == starts
-    state = quota.entitlements(org, starts)
+    state = entitlements(org, starts)
     assert state["paid"] and (state["limit"], state["used"]) == (10_000, 0)
 
 
@@ -70,7 +71,7 @@ def test_add_on_raises_the_current_limit_and_tells_the_host_product(tariffs, org
     sub = factories.make_subscription(org, tariffs["max"], NOW - timedelta(days=60), used=149_990)
     assert spend(org, 11, "a", clock.now()).status == 409
     quota.add_extra_exports(sub, 5_000, actor=owner, at=clock.now())
-    state = quota.entitlements(org, clock.now())
+    state = entitlements(org, clock.now())
     assert (state["limit"], state["remaining"]) == (155_000, 5_010)
     assert spend(org, 11, "b", clock.now()).status == 201
     delivery = WebhookDelivery.objects.get(event="limit.changed")
@@ -92,8 +93,8 @@ def test_add_on_of_a_monthly_tariff_raises_only_its_month(tariffs, org, clock):
         org, tariffs["200"], NOW - timedelta(days=60), limit_reset=LimitReset.MONTH, export_limit=1_000
     )
     quota.add_extra_exports(sub, 300, at=clock.now())
-    assert quota.entitlements(org, clock.now())["limit"] == 1_300
-    assert quota.entitlements(org, datetime(2026, 12, 5, tzinfo=MSK))["limit"] == 1_000
+    assert entitlements(org, clock.now())["limit"] == 1_300
+    assert entitlements(org, datetime(2026, 12, 5, tzinfo=MSK))["limit"] == 1_000
 
 
 def test_field_set_and_replay(tariffs, org, clock):
@@ -123,7 +124,7 @@ def test_refund_returns_rows_to_the_period_they_came_from(tariffs, org, clock):
     spend(org, 5, "dec", december)
     result = quota.refund(org, export_id=export.pk, rows=4, actor_label="test", at=december)
     assert result.body == {"export_id": export.pk, "refunded_rows": 4, "used": 6, "remaining": 44}
-    assert quota.entitlements(org, december)["used"] == 5
+    assert entitlements(org, december)["used"] == 5
     assert AuditRecord.objects.filter(action="export.refunded", actor_label="test").exists()
     with pytest.raises(quota.QuotaRequestError):
         quota.refund(org, export_id=export.pk, rows=7, actor_label="test", at=december)

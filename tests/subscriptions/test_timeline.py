@@ -5,7 +5,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podpiska.subscriptions.actions import start_subscription
 from podpiska.subscriptions.models import Subscription, SubscriptionStatus
 from podpiska.subscriptions.timeline import (
     add_months,
@@ -17,7 +16,7 @@ from podpiska.subscriptions.timeline import (
     status_of,
 )
 from tests.conftest import NOW
-from tests.factories import make_org, make_subscription
+from tests.factories import make_org, make_subscription, start_subscription
 
 MSK = ZoneInfo("Europe/Moscow")
 

@@ -1,11 +1,10 @@
 from datetime import date, timedelta
 
 from podpiska.billing.models import Order
-from podpiska.subscriptions.actions import start_subscription
+from podpiska.billing.warnings import WarningState, expiry_warning
 from podpiska.subscriptions.timeline import local_midnight
-from podpiska.subscriptions.warnings import WarningState, expiry_warning
 from tests.conftest import NOW
-from tests.factories import make_subscription
+from tests.factories import make_subscription, start_subscription
 
 
 def _ending_on(org, tariff, last_day: date):

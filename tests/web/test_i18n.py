@@ -6,7 +6,7 @@ from pathlib import Path
 from django.urls import reverse
 
 LOCALE = Path(__file__).resolve().parents[2] / "src" / "podpiska" / "locale"
-CUSTOMER_SOURCES = ("templates/web/", "templates/support/", "templates/base.html", "web/", "support/views.py")
+CUSTOMER_SOURCES = ("templates/web/", "templates/support/", "templates/base.html", "web/", "support/views.py", "support/forms.py")
 
 
 def test_english_translation_of_the_menu_and_settings(signed_in, paid_org):

@@ -4,29 +4,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from podpiska.accounts.actions import RequisitesInvalid, clean_requisites
 from podpiska.accounts.models import Membership, Organization, User
-from podpiska.staff.audited import AuditedAdminMixin, audited_password_change
-from podpiska.staff.site import staff_site
-from podpiska.subscriptions.models import Subscription
+from podpiska.audit.admin_changes import AuditedAdminMixin, audited_password_change
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ("user",)
-
-
-class SubscriptionInline(admin.TabularInline):
-    """The organization's timeline: read-only, since only payments create subscriptions."""
-
-    model = Subscription
-    extra = 0
-    can_delete = False
-    fields = ("tariff_name", "starts_at", "ends_at", "export_limit", "extra_exports", "field_set", "price", "order")
-    readonly_fields = fields
-    ordering = ("starts_at",)
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class OrganizationForm(forms.ModelForm):
@@ -50,12 +34,12 @@ class OrganizationForm(forms.ModelForm):
         return data
 
 
-@admin.register(Organization, site=staff_site)
+@admin.register(Organization)
 class OrganizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = OrganizationForm
     list_display = ("short_name", "inn", "kpp", "ogrn", "timezone")
     search_fields = ("name", "short_name", "inn")
-    inlines = [MembershipInline, SubscriptionInline]
+    inlines = [MembershipInline]
 
     def has_add_permission(self, request):
         return False  # an organization registers itself, with its requisites checked
@@ -64,7 +48,7 @@ class OrganizationAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return False  # its invoices are legal records: an organization is never deleted
 
 
-@admin.register(User, site=staff_site)
+@admin.register(User)
 class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     ordering = ("email",)
     list_display = ("email", "full_name", "is_staff", "is_active")

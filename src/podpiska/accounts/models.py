@@ -91,11 +91,20 @@ class Organization(models.Model):
         }
 
 
+class MembershipQuerySet(models.QuerySet):
+    def managers(self):
+        """Owners and admins: the people who buy, pay and edit requisites."""
+        return self.filter(role__in=Membership.MANAGER_ROLES)
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", _("владелец")
         ADMIN = "admin", _("администратор")
         MEMBER = "member", _("сотрудник")
+
+    # Owners and admins buy, pay and edit requisites; members only look.
+    MANAGER_ROLES = (Role.OWNER, Role.ADMIN)
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("пользователь"))
     organization = models.ForeignKey(
@@ -103,6 +112,8 @@ class Membership(models.Model):
         verbose_name=_("организация"),
     )
     role = models.CharField(_("роль"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("участник")
@@ -117,7 +128,7 @@ class Membership(models.Model):
     @property
     def can_manage(self) -> bool:
         """Owners and admins buy, pay and edit requisites; members only look."""
-        return self.role in (self.Role.OWNER, self.Role.ADMIN)
+        return self.role in self.MANAGER_ROLES
 
 
 class LoginFailure(models.Model):

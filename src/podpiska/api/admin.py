@@ -7,15 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from podpiska.api.keys import change_key, issue_key, revoke_key
 from podpiska.api.models import ApiKey
+from podpiska.core.admin import ReadOnlyAdmin
 from podpiska.notifications.endpoints import create_endpoint, rotate_secret, update_endpoint
 from podpiska.notifications.events import EVENTS
 from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
 from podpiska.notifications.webhooks import resend
-from podpiska.staff.site import staff_site
 from podpiska.subscriptions.models import ExportRecord, QuotaPeriod
 
 
-@admin.register(ApiKey, site=staff_site)
+@admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     """«Add» issues a key through `issue_key` and shows the raw key once, on that page."""
 
@@ -117,7 +117,7 @@ def _secret_shown_once(request, admin, endpoints_with_secrets, title):
     return response
 
 
-@admin.register(WebhookEndpoint, site=staff_site)
+@admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     """Added and changed through notifications.endpoints (audited); the signing secret
     is shown once, on the page after «add» or «rotate», and never again."""
@@ -166,7 +166,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         return False  # switch off instead: the delivery log keeps pointing at it
 
 
-@admin.register(WebhookDelivery, site=staff_site)
+@admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     """The delivery log: every event sent to the host product, its attempts and errors."""
 
@@ -197,18 +197,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(ExportRecord, site=staff_site)
+@admin.register(ExportRecord)
 class ExportRecordAdmin(ReadOnlyAdmin):
     """Every use of a limit through the API: who, when, how many rows, what was answered."""
 
@@ -222,7 +211,7 @@ class ExportRecordAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
-@admin.register(QuotaPeriod, site=staff_site)
+@admin.register(QuotaPeriod)
 class QuotaPeriodAdmin(ReadOnlyAdmin):
     list_display = ("organization", "starts_at", "ends_at", "limit", "used", "field_set")
     search_fields = ("organization__name", "organization__inn")

@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from podpiska.accounts.models import Organization
 from podpiska.api import schemas
 from podpiska.api.auth import ApiKeyAuth, OutOfScope, actor_label, check_scope
+from podpiska.api.entitlements import entitlements as read_entitlements
 from podpiska.api.refunds import refund_once
 from podpiska.core import clock
 from podpiska.subscriptions import quota
@@ -133,7 +134,7 @@ def _organization(request, organization_id: int) -> Organization:
 
 def _entitlements(request, organization):
     check_scope(request, organization)
-    return quota.entitlements(organization, clock.now())
+    return read_entitlements(organization, clock.now())
 
 
 @api.get(

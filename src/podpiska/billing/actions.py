@@ -31,11 +31,11 @@ from podpiska.billing.settlement import (
     queued_event_data,
     settle,
 )
-from podpiska.catalog.availability import available_actions
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
 from podpiska.core.business_days import add_business_days
 from podpiska.notifications.events import publish
+from podpiska.subscriptions.availability import available_actions
 from podpiska.subscriptions.timeline import current_subscription
 
 
@@ -94,9 +94,7 @@ def resolve_purchase(organization: Organization, kind: str, tariff, offer, at: d
 
 
 def _can_buy(user, organization) -> bool:
-    return Membership.objects.filter(
-        user=user, organization=organization, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
-    ).exists()
+    return Membership.objects.managers().filter(user=user, organization=organization).exists()
 
 
 def place_order(

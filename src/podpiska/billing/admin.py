@@ -18,19 +18,8 @@ from podpiska.billing.models import (
     StatementImport,
 )
 from podpiska.billing.statements.importer import COUNTS
+from podpiska.core.admin import ReadOnlyAdmin
 from podpiska.core.money import format_rub
-from podpiska.staff.site import staff_site
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _organization_link(obj):
@@ -43,7 +32,7 @@ def _organization_link(obj):
     )
 
 
-@admin.register(Order, site=staff_site)
+@admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = ("pk", "created_at", "organization_link", "kind", "tariff_name", "amount", "payment_method", "status", "pay_by")
     list_filter = ("status", "kind", "payment_method")
@@ -78,7 +67,7 @@ class OrderAdmin(ReadOnlyAdmin):
         messages.success(request, _("Отменено заказов: %(n)s.") % {"n": cancelled})
 
 
-@admin.register(Invoice, site=staff_site)
+@admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
     list_display = ("display_number", "issued_on", "organization_link", "amount", "pay_by", "order_status", "page")
     list_filter = ("year", "order__status")
@@ -106,7 +95,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
         )
 
 
-@admin.register(Payment, site=staff_site)
+@admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "amount_display", "source", "state", "queue_reason", "organization_link", "order", "doc_number", "payer_inn")
     list_filter = ("state", "source", "queue_reason")
@@ -123,7 +112,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         return _organization_link(obj)
 
 
-@admin.register(StatementImport, site=staff_site)
+@admin.register(StatementImport)
 class StatementImportAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "file_name", "uploaded_by", "summary")
     search_fields = ("file_name", "sha256")
@@ -138,7 +127,7 @@ class StatementImportAdmin(ReadOnlyAdmin):
         ) % {name: report.get(name, 0) for name in COUNTS}
 
 
-@admin.register(OnlinePayment, site=staff_site)
+@admin.register(OnlinePayment)
 class OnlinePaymentAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "order", "provider", "external_id", "status", "amount")
     list_filter = ("provider", "status")

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from podpiska.billing.invoices import InvoiceState, invoice_state, payment_purpose
 from podpiska.billing.models import Invoice, OrderKind
+from podpiska.billing.warnings import last_day_to_pay_by_transfer
 from podpiska.core.money import amount_in_words, format_amount
 from podpiska.subscriptions.timeline import coverage_end, last_day
-from podpiska.subscriptions.warnings import last_day_to_pay_by_transfer
 
 TEMPLATE = "billing/invoice.html"
 

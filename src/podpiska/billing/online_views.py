@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,6 +21,7 @@ from podpiska.billing.online import (
 )
 from podpiska.billing.providers.base import ProviderError
 from podpiska.billing.providers.sandbox import SandboxProvider
+from podpiska.core.http import safe_next
 
 
 def attempt_of_current_organization(request, online_payment_id: int, **filters) -> OnlinePayment:
@@ -34,15 +34,6 @@ def attempt_of_current_organization(request, online_payment_id: int, **filters) 
         order__organization=request.organization,
         **filters,
     )
-
-
-def safe_next(request) -> str:
-    target = request.GET.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("web:settings")
 
 
 @login_required
@@ -67,7 +58,7 @@ def online_return(request, online_payment_id: int):
                 _("Оплата получена; сотрудник проверит её и завершит заказ № %(n)s.")
                 % {"n": order.pk},
             )
-        return redirect(safe_next(request))
+        return redirect(safe_next(request, reverse("web:settings")))
     if attempt.status == OnlinePaymentStatus.CANCELED:
         messages.warning(
             request,
@@ -76,11 +67,11 @@ def online_return(request, online_payment_id: int):
             )
             % {"n": order.pk},
         )
-        return redirect(safe_next(request))
+        return redirect(safe_next(request, reverse("web:settings")))
     return render(
         request,
         "billing/online/return.html",
-        {"attempt": attempt, "order": order, "next": safe_next(request)},
+        {"attempt": attempt, "order": order, "next": safe_next(request, reverse("web:settings"))},
     )
 
 

@@ -12,12 +12,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.catalog.actions import save_tariff
+from podpiska.catalog.forms import TariffForm
 from podpiska.catalog.models import IndividualOffer, Tariff
-from podpiska.staff.forms import TariffForm
-from podpiska.staff.site import staff_site
+from podpiska.core.admin import ReadOnlyAdmin
 
 
-@admin.register(Tariff, site=staff_site)
+@admin.register(Tariff)
 class TariffAdmin(admin.ModelAdmin):
     form = TariffForm
     list_display = ("code", "name", "rank", "price", "export_limit", "limit_reset", "field_set", "is_free", "is_archived", "successor")
@@ -34,8 +34,8 @@ class TariffAdmin(admin.ModelAdmin):
         save_tariff(obj, staff_user=request.user, data=form.terms())
 
 
-@admin.register(IndividualOffer, site=staff_site)
-class IndividualOfferAdmin(admin.ModelAdmin):
+@admin.register(IndividualOffer)
+class IndividualOfferAdmin(ReadOnlyAdmin):
     list_display = ("organization_link", "kind", "tariff_name", "addon_exports", "price", "valid_until", "status")
     list_filter = ("kind", "status")
     search_fields = ("organization__name", "organization__inn")
@@ -45,12 +45,3 @@ class IndividualOfferAdmin(admin.ModelAdmin):
     def organization_link(self, obj):
         url = reverse("staff:organization_overview", args=[obj.organization_id]) + "#offers"
         return format_html('<a href="{}">{}</a>', url, obj.organization)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

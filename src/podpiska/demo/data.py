@@ -7,11 +7,11 @@ from django.conf import settings
 from django.db import transaction
 
 from podpiska.accounts.models import Membership, Organization, User
+from podpiska.accounts.staff_groups import BILLING, SUPPORT, setup_staff_groups
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff
 from podpiska.core import clock
 from podpiska.demo.directory.credentials import ensure_credentials
 from podpiska.demo.directory.generator import load_directory
-from podpiska.staff.groups import BILLING, SUPPORT, setup_staff_groups
 from podpiska.subscriptions.models import QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import add_months, local_midnight, period_end
 

@@ -7,7 +7,7 @@ company directory, its own copy of the API key and its own log of exports.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from podpiska.demo.directory.reference import OKVED, REGION_BY_CODE
+from podpiska.demo.reference import OKVED, REGION_BY_CODE
 
 
 class LegalForm(models.TextChoices):

@@ -28,9 +28,9 @@ from podpiska.demo.directory.export import (
     export_fields,
     export_selection,
 )
-from podpiska.demo.directory.reference import OKVED, REGION_BY_CODE
 from podpiska.demo.directory.search import PAGE_SIZE, SEARCH_FIELDS, SearchForm, search_companies
 from podpiska.demo.models import DirectoryExport, ExportFormat
+from podpiska.demo.reference import OKVED, REGION_BY_CODE
 
 
 class ExportForm(SearchForm):

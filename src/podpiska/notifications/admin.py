@@ -3,10 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 from podpiska.notifications.email import retry_now
 from podpiska.notifications.models import EmailMessage, ReminderSent
-from podpiska.staff.site import staff_site
 
 
-@admin.register(EmailMessage, site=staff_site)
+@admin.register(EmailMessage)
 class EmailMessageAdmin(admin.ModelAdmin):
     """The outbox: what was sent, what waits, what failed and why."""
 
@@ -45,7 +44,7 @@ class EmailMessageAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(ReminderSent, site=staff_site)
+@admin.register(ReminderSent)
 class ReminderSentAdmin(admin.ModelAdmin):
     list_display = ("sent_at", "organization", "kind", "subject_key", "offset_days")
     list_filter = ("kind", "offset_days")

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import translation
+from django_tasks import task
 
 from podpiska.core import clock
 from podpiska.notifications.models import EmailMessage
@@ -69,7 +70,7 @@ def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> li
     """Store e-mails that the worker renders when it sends them; returns their ids.
 
     Each item is the addresses and the JSON `context` the template's context builder
-    (`email_notices.context_for`) turns into the template's context. An action that
+    (`context_for`) turns into the template's context. An action that
     notifies thousands (a statement import) writes its rows with one statement and
     renders nothing while it holds its locks. The language is the caller's.
     """
@@ -94,10 +95,28 @@ def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> li
     return ids
 
 
+# Letters are registered with `register_letter` by the app whose records they show
+# (billing.letters): this infrastructure knows the templates' names, never the domain's models.
+CONTEXTS = {}
+
+
+def register_letter(template: str):
+    """Decorator: `context(data) -> dict` builds the letter `template` when it is sent."""
+
+    def register(context):
+        CONTEXTS[template] = context
+        return context
+
+    return register
+
+
+def context_for(template: str, data: dict) -> dict:
+    """The template context of a letter queued with `data` (ids, the event's data)."""
+    return CONTEXTS[template](data)
+
+
 def _render(message: EmailMessage) -> None:
     """Fill in the subject and bodies of a row queued by `queue_emails_later`."""
-    from podpiska.notifications.email_notices import context_for
-
     context = dict(message.context or {})
     with translation.override(context.pop("language", None) or settings.LANGUAGE_CODE):
         subject, text, html = render_email(message.template, context_for(message.template, context))
@@ -105,8 +124,6 @@ def _render(message: EmailMessage) -> None:
 
 
 def _enqueue_send_many(message_ids: list[int]) -> None:
-    from podpiska.notifications.tasks import send_emails_task
-
     try:
         for start in range(0, len(message_ids), SEND_TASK_SIZE):
             send_emails_task.enqueue(message_ids[start : start + SEND_TASK_SIZE])
@@ -115,8 +132,6 @@ def _enqueue_send_many(message_ids: list[int]) -> None:
 
 
 def _enqueue_send(message_id: int) -> None:
-    from podpiska.notifications.tasks import send_email_task
-
     try:
         send_email_task.enqueue(message_id)
     except Exception:
@@ -209,3 +224,17 @@ def retry_now(message: EmailMessage, *, actor=None) -> None:
             after=snapshot(message, ["status", "next_attempt_at", "attempts"]),
         )
         transaction.on_commit(lambda: _enqueue_send(message.pk))
+
+
+# --- the task queue's tasks: enqueued after commit; the tick's `send_due` is the fallback --
+
+
+@task()
+def send_email_task(message_id: int) -> bool:
+    return send_message(message_id)
+
+
+@task()
+def send_emails_task(message_ids: list[int]) -> int:
+    """Send messages an action queued together; returns how many went out."""
+    return sum(send_message(message_id) for message_id in message_ids)

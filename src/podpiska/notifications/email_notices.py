@@ -8,7 +8,6 @@ thousand rendered letters while it holds the orders' locks.
 """
 
 from podpiska.accounts.models import Membership
-from podpiska.core.money import format_rub
 
 
 def managers_emails(organization) -> list[str]:
@@ -19,9 +18,8 @@ def managers_emails(organization) -> list[str]:
 def _managers_by_organization(organization_ids) -> dict[int, list[str]]:
     """`managers_emails` of many organizations in one query."""
     found: dict[int, list[str]] = {org_id: [] for org_id in organization_ids}
-    rows = Membership.objects.filter(
+    rows = Membership.objects.managers().filter(
         organization_id__any_of=sorted(organization_ids),
-        role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
         user__is_active=True,
     ).values_list("organization_id", "user__email")
     for org_id, email in rows:
@@ -35,59 +33,6 @@ def _document_recipients(organization) -> list[str]:
     if organization.email:
         addresses.add(organization.email.lower())
     return sorted(addresses)
-
-
-# --- what the letters say: built by the worker from the ids the row keeps ----------------
-
-
-def _organization(data: dict):
-    from podpiska.accounts.models import Organization
-
-    return Organization.objects.get(pk=data["organization_id"])
-
-
-def _invoice_issued_context(data: dict) -> dict:
-    from podpiska.billing.invoices import payment_purpose
-    from podpiska.billing.models import Invoice
-    from podpiska.notifications.reminders import invoice_url
-
-    invoice = Invoice.objects.select_related("order").get(pk=data["invoice_id"])
-    return {
-        "organization": _organization(data),
-        "invoice": invoice,
-        "total": format_rub(invoice.total),
-        "invoice_url": invoice_url(invoice),
-        "purpose": payment_purpose(invoice),
-    }
-
-
-def _order_paid_context(data: dict) -> dict:
-    from podpiska.billing.models import Order
-    from podpiska.subscriptions.models import Subscription
-    from podpiska.subscriptions.timeline import last_day
-
-    organization = _organization(data)
-    order = Order.objects.get(pk=data["order_id"])
-    subscription = Subscription.objects.filter(order=order).first()
-    return {
-        "organization": organization,
-        "order": order,
-        "total": format_rub(order.price),
-        "subscription": subscription,
-        "first_day": subscription.starts_at.astimezone(organization.tz).date() if subscription else None,
-        "last_day": last_day(subscription.ends_at, organization.tz) if subscription else None,
-    }
-
-
-CONTEXTS = {
-    "invoice_issued": _invoice_issued_context,
-    "order_paid": _order_paid_context,
-}
-
-
-def context_for(template: str, data: dict) -> dict:
-    """The template context of a letter queued with `data` (ids, the event's data)."""
-    return CONTEXTS[template](data)
 
 
 # Each event that e-mails: who gets it (for one organization), which letter, and the

@@ -27,7 +27,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "podpiska.staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "podpiska.web",
     "podpiska.staff",
     "podpiska.demo",
+    "podpiska.jobs",
 ]
 
 MIDDLEWARE = [
@@ -183,7 +184,8 @@ PODPISKA = {
     "ORDER_EXPIRY_BUSINESS_DAYS": int(os.environ.get("PODPISKA_ORDER_EXPIRY_DAYS", "10")),
     # Reminder e-mails: days before the end of paid coverage (0 = the day it ends).
     "REMINDER_OFFSETS": [30, 14, 7, 1, 0],
-    "DEFAULT_TIMEZONE": "Europe/Moscow",
+    # The reminder of an unpaid invoice goes this many business days before its pay-by date.
+    "INVOICE_REMINDER_BUSINESS_DAYS": 2,
     # Payment provider for online payments: "sandbox" or "yookassa".
     "ONLINE_PROVIDER": os.environ.get("PODPISKA_ONLINE_PROVIDER", "sandbox"),
     # Moving the clock is allowed only in the demo and tests.

@@ -7,36 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from podpiska.billing.bank_documents import recorded_for_order, unmatched_statement_copy
 from podpiska.billing.models import Invoice, Order, PaymentSource
-from podpiska.catalog.actions import CatalogError, check_tariff_terms
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff
-from podpiska.core.money import format_amount, parse_rubles
+from podpiska.core.forms import RublesField
+from podpiska.core.money import format_amount
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
-
-
-class RublesField(forms.CharField):
-    """An amount typed in rubles («134 400,00») -> integer kopecks."""
-
-    def __init__(self, *args, allow_zero=False, **kwargs):
-        self.allow_zero = allow_zero
-        kwargs.setdefault("help_text", _("В рублях, например 134 400,00"))
-        super().__init__(*args, **kwargs)
-        self.widget.attrs.setdefault("maxlength", "30")
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        if len(value) > 30:
-            raise forms.ValidationError(_("Введите сумму в рублях, например 134 400,00."))
-        try:
-            kopecks = parse_rubles(value)
-        except ValueError:
-            raise forms.ValidationError(_("Введите сумму в рублях, например 134 400,00.")) from None
-        if kopecks == 0 and not self.allow_zero:
-            raise forms.ValidationError(_("Сумма должна быть больше нуля."))
-        return kopecks
 
 
 def find_order(reference: str) -> Order | None:
@@ -195,36 +171,6 @@ class LimitAnswerForm(forms.Form):
     price = RublesField(label=_("Цена, ₽ (с НДС)"))
     valid_until = forms.DateField(label=_("Предложение действует до"), widget=DATE_INPUT, input_formats=DATE_FORMATS)
     answer = forms.CharField(label=_("Ответ клиенту"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class TariffForm(forms.ModelForm):
-    """Catalog terms; the price is typed in rubles. Saved by catalog.actions.save_tariff."""
-
-    price = RublesField(label=_("Цена за срок, ₽ (с НДС)"), allow_zero=True)
-
-    class Meta:
-        model = Tariff
-        fields = ("code", "name", "rank", "price", "term_months", "export_limit", "first_period_limit",
-                  "limit_reset", "field_set", "description")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
-            self.initial["price"] = format_amount(self.instance.price, " ")
-
-    def clean(self):
-        data = super().clean()
-        if not self.errors:
-            try:
-                # clean() runs before the typed values are copied onto the instance.
-                check_tariff_terms(self.instance, self.terms())
-            except CatalogError as error:
-                raise forms.ValidationError(str(error)) from None
-        return data
-
-    def terms(self) -> dict:
-        """The typed terms, for catalog.actions.save_tariff."""
-        return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
 
 
 class ArchiveTariffForm(forms.Form):

@@ -11,11 +11,11 @@ from django.db.models.functions import TruncMonth
 from podpiska.accounts.models import Organization
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.models import Invoice, Order, OrderStatus, Payment, PaymentState
+from podpiska.billing.warnings import has_pending_renewal, last_day_to_pay_by_transfer
 from podpiska.notifications.models import EmailMessage, WebhookDelivery
 from podpiska.subscriptions import quota
 from podpiska.subscriptions.models import QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import coverage_end, current_subscription, last_day, status_of
-from podpiska.subscriptions.warnings import has_pending_renewal, last_day_to_pay_by_transfer
 from podpiska.support.models import LimitIncreaseRequest, RequestStatus, SupportRequest
 
 OPEN_REQUEST_STATUSES = [RequestStatus.OPEN, RequestStatus.IN_PROGRESS]

@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.urls import path
@@ -23,6 +24,11 @@ class StaffSite(AdminSite):
     index_title = _("Сводка")
     index_template = "staff/index.html"
     login_form = StaffLoginForm
+
+    def __init__(self, name="staff"):
+        # Built by Django as the default admin site (staff.apps.StaffAdminConfig); the
+        # name keeps the "staff:" URL names.
+        super().__init__(name)
 
     def index(self, request, extra_context=None):
         from podpiska.staff.views import dashboard_context
@@ -69,4 +75,4 @@ class StaffSite(AdminSite):
         return custom + super().get_urls()
 
 
-staff_site = StaffSite(name="staff")
+staff_site = admin.site

@@ -7,7 +7,7 @@ the staff login) and checks the permission of the action it performs (403 otherw
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from podpiska.accounts import staff_groups as groups
 from podpiska.accounts.models import Organization
 from podpiska.billing.models import Invoice, Payment, PaymentState, QueueReason
 from podpiska.catalog.actions import (
@@ -25,10 +26,11 @@ from podpiska.catalog.actions import (
     save_tariff,
     withdraw_offer,
 )
+from podpiska.catalog.forms import TariffForm
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
 from podpiska.core.money import format_rub
-from podpiska.staff import groups, reports
+from podpiska.staff import reports
 from podpiska.staff.forms import (
     ArchiveTariffForm,
     ClockForm,
@@ -37,7 +39,6 @@ from podpiska.staff.forms import (
     MatchPaymentForm,
     OfferForm,
     StatementUploadForm,
-    TariffForm,
     find_order,
 )
 from podpiska.support.actions import RequestRefused, answer_limit_request_with_offer
@@ -58,13 +59,11 @@ def _require(request, permission: str) -> None:
 
 
 def _render(request, template: str, context: dict, title: str):
-    from podpiska.staff.site import staff_site
-
     return TemplateResponse(
         request,
         template,
         {
-            **staff_site.each_context(request),
+            **admin.site.each_context(request),
             "title": title,
             "test_clock_allowed": clock.test_clock_allowed(),
             **context,
@@ -335,7 +334,7 @@ def clock_view(request):
     if not clock.test_clock_allowed():
         raise Http404
     from podpiska.demo.time_travel import set_clock_offset
-    from podpiska.notifications.tasks import run_tick
+    from podpiska.jobs.tick import run_tick
 
     form = ClockForm(request.POST or None)
     results = None

@@ -9,15 +9,9 @@ from django.db.models import Max
 
 from podpiska.accounts.models import Organization
 from podpiska.audit.log import record_many
-from podpiska.catalog.models import Tariff
 from podpiska.core import bulk, clock
 from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.timeline import period_end, start_after
-
-
-def lock_organization(organization: Organization) -> Organization:
-    """Serialise changes of one organization's timeline and quota (row lock)."""
-    return Organization.objects.select_for_update().get(pk=organization.pk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +72,3 @@ def start_subscriptions(purchases: list[PaidTerm], *, confirmed_at: datetime, ac
     ids = bulk.insert(Subscription, rows)
     record_many("subscription.created", Subscription, ids, actor=actor)
     return [{**row, "id": pk} for pk, row in zip(ids, rows, strict=True)]
-
-
-def start_subscription(
-    *,
-    organization: Organization,
-    tariff: Tariff,
-    terms: dict,
-    confirmed_at: datetime,
-    order=None,
-    actor=None,
-) -> Subscription:
-    """`start_subscriptions` for one purchase; returns the subscription."""
-    purchase = PaidTerm(organization.pk, tariff.pk, terms, getattr(order, "pk", None))
-    [row] = start_subscriptions([purchase], confirmed_at=confirmed_at, actor=actor)
-    return Subscription.objects.select_related("tariff").get(pk=row["id"])

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from podpiska.audit.log import record
-from podpiska.catalog.models import FIELDS_BY_SET, FieldSet, LimitReset, Tariff, field_set_covers
+from podpiska.catalog.models import FieldSet, LimitReset, Tariff, field_set_covers
 from podpiska.core.money import group_thousands, ru_plural
 from podpiska.notifications.events import publish
 from podpiska.subscriptions.models import ExportRecord, QuotaPeriod, Subscription
@@ -127,6 +127,19 @@ def current_period(organization, at: datetime) -> QuotaPeriod:
         return QuotaPeriod.objects.get(organization=organization, starts_at=spec.starts_at)
 
 
+def period_usage(organization, at: datetime) -> tuple[PeriodSpec, int, int]:
+    """The period in force, its limit and what is used of it (read-only: the period row
+    is created by the first export, not by looking)."""
+    spec = period_spec(organization, at)
+    row = (
+        QuotaPeriod.objects.filter(organization=organization, starts_at=spec.starts_at)
+        .values_list("limit", "used")
+        .first()
+    )
+    limit, used = row if row else (spec.limit, 0)
+    return spec, limit, used
+
+
 def used_during(subscription: Subscription) -> int:
     """Exports used over a subscription so far (all its periods)."""
     return sum(
@@ -158,16 +171,16 @@ def add_extra_exports(subscription: Subscription, extra: int, *, actor=None, at:
         before={"extra_exports": before},
         after={"extra_exports": subscription.extra_exports},
     )
-    state = entitlements(organization, at)
+    _spec, limit, used = period_usage(organization, at)
     publish(
         "limit.changed",
         organization=organization,
         data={
             "subscription_id": subscription.pk,
             "added": extra,
-            "limit": state["limit"],
-            "used": state["used"],
-            "remaining": state["remaining"],
+            "limit": limit,
+            "used": used,
+            "remaining": max(limit - used, 0),
         },
     )
 
@@ -399,37 +412,3 @@ def refund(organization, *, export_id: int, rows: int, actor_label: str, at: dat
             after={"refunded_rows": export.refunded_rows},
         )
     return RefundResult(export, period)
-
-
-def entitlements(organization, at: datetime) -> dict:
-    """What the organization may export right now: the answer of the host-product API."""
-    from podpiska.subscriptions.warnings import expiry_warning
-
-    spec = period_spec(organization, at)
-    # Read-only: the period row is created by the first export, not by looking.
-    row = (
-        QuotaPeriod.objects.filter(organization=organization, starts_at=spec.starts_at)
-        .values_list("limit", "used")
-        .first()
-    )
-    limit, used = row if row else (spec.limit, 0)
-    warning = expiry_warning(organization, at)
-    return {
-        "organization_id": organization.pk,
-        "inn": organization.inn,
-        "tariff": {"code": spec.tariff_code, "name": spec.tariff_name},
-        "paid": spec.subscription is not None,
-        "field_set": spec.field_set,
-        "fields": list(FIELDS_BY_SET[FieldSet(spec.field_set)]),
-        "limit": limit,
-        "used": used,
-        "remaining": max(limit - used, 0),
-        # In the organization's time zone, so the period reads as its calendar says.
-        "period_starts_at": spec.starts_at.astimezone(organization.tz),
-        "period_ends_at": spec.ends_at.astimezone(organization.tz),
-        "warning": {
-            "state": warning.state,
-            "last_day": warning.last_day,
-            "pay_by_bank_transfer": warning.pay_by_bank_transfer,
-        },
-    }

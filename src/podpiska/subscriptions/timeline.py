@@ -49,10 +49,6 @@ def last_day(ends_at: datetime, tz: ZoneInfo) -> date:
     return (ends_at - timedelta(microseconds=1)).astimezone(tz).date()
 
 
-def subscriptions_of(organization) -> list[Subscription]:
-    return list(Subscription.objects.filter(organization=organization).order_by("starts_at"))
-
-
 def current_subscription(organization, at: datetime) -> Subscription | None:
     """The paid subscription in force at `at`, or None (the free tariff)."""
     return (
@@ -109,9 +105,3 @@ def last_ended_subscription(organization, at: datetime) -> Subscription | None:
         .order_by("-ends_at")
         .first()
     )
-
-
-def has_overlap(organization, starts_at: datetime, ends_at: datetime) -> bool:
-    return Subscription.objects.filter(
-        organization=organization, starts_at__lt=ends_at, ends_at__gt=starts_at
-    ).exists()

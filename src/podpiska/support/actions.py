@@ -8,9 +8,9 @@ from django.db import transaction
 
 from podpiska.audit.log import record, snapshot
 from podpiska.catalog.actions import addon_name
-from podpiska.catalog.availability import available_actions
 from podpiska.catalog.models import IndividualOffer
 from podpiska.core import clock
+from podpiska.subscriptions.availability import available_actions
 from podpiska.support.models import LimitIncreaseRequest, RequestStatus, SupportRequest
 
 MAX_EXTRA_EXPORTS = 10_000_000

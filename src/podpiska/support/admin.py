@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from podpiska.staff.site import staff_site
+from podpiska.core.admin import ReadOnlyAdmin
 from podpiska.support.actions import RequestRefused, answer_support_request
 from podpiska.support.models import LimitIncreaseRequest, RequestStatus, SupportRequest
 
@@ -36,7 +36,7 @@ class SupportAnswerForm(forms.ModelForm):
         return data
 
 
-@admin.register(SupportRequest, site=staff_site)
+@admin.register(SupportRequest)
 class SupportRequestAdmin(admin.ModelAdmin):
     form = SupportAnswerForm
     list_display = ("created_at", "subject", "organization_link", "user", "status", "answered_at")
@@ -65,8 +65,8 @@ class SupportRequestAdmin(admin.ModelAdmin):
             messages.error(request, str(error))
 
 
-@admin.register(LimitIncreaseRequest, site=staff_site)
-class LimitIncreaseRequestAdmin(admin.ModelAdmin):
+@admin.register(LimitIncreaseRequest)
+class LimitIncreaseRequestAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "organization_link", "extra_exports", "status", "answer_link")
     list_filter = ("status",)
     search_fields = ("organization__name", "organization__inn", "comment")
@@ -84,12 +84,3 @@ class LimitIncreaseRequestAdmin(admin.ModelAdmin):
                 '<a href="{}">{}</a>', reverse("staff:limit_request_answer", args=[obj.pk]), _("Ответить предложением")
             )
         return obj.answer
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -6,13 +6,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from podpiska.accounts.decorators import manager_required
+from podpiska.core.http import is_htmx, safe_next
 from podpiska.support.actions import (
     RequestRefused,
     file_limit_increase_request,
     file_support_request,
 )
-from podpiska.web.forms import LimitIncreaseForm, SupportRequestForm
-from podpiska.web.views import is_htmx, manager_required, safe_next
+from podpiska.support.forms import LimitIncreaseForm, SupportRequestForm
 
 
 @require_POST

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.billing.models import OrderKind
-from podpiska.catalog.availability import Actions
 from podpiska.catalog.models import FIELDS_BY_SET, FieldSet, IndividualOffer, Tariff
 from podpiska.core.money import vat_inside
+from podpiska.subscriptions.availability import Actions
 from podpiska.subscriptions.timeline import last_day, next_start, period_end
 
 FIELD_LABELS = {

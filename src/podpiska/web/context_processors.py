@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from podpiska.web.forms import SupportRequestForm
+from podpiska.support.forms import SupportRequestForm
 from podpiska.web.menu import menu_for
 
 

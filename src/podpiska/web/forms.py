@@ -3,7 +3,6 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.accounts.throttle import ThrottledLoginMixin
-from podpiska.support.actions import MAX_EXTRA_EXPORTS
 
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
@@ -78,18 +77,3 @@ class ReminderSettingsForm(forms.Form):
     )
 
 
-class SupportRequestForm(forms.Form):
-    subject = forms.CharField(label=_("Тема"), max_length=200)
-    message = forms.CharField(label=_("Сообщение"), widget=forms.Textarea(attrs={"rows": 4}))
-    contact = forms.CharField(
-        label=_("Как с вами связаться (необязательно)"), max_length=200, required=False
-    )
-
-
-class LimitIncreaseForm(forms.Form):
-    extra_exports = forms.IntegerField(
-        label=_("Сколько выгрузок добавить"), min_value=1, max_value=MAX_EXTRA_EXPORTS
-    )
-    comment = forms.CharField(
-        label=_("Комментарий"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )

@@ -9,12 +9,12 @@ from datetime import date, datetime
 
 from podpiska.accounts.current import memberships_of
 from podpiska.billing.models import Order, OrderStatus
-from podpiska.catalog.availability import Actions, available_actions
+from podpiska.billing.warnings import ExpiryWarning, expiry_warning
 from podpiska.core import clock
 from podpiska.subscriptions import quota
+from podpiska.subscriptions.availability import Actions, available_actions
 from podpiska.subscriptions.models import QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import last_day
-from podpiska.subscriptions.warnings import ExpiryWarning, expiry_warning
 
 # Share of the limit used from which the gauge turns yellow, then red.
 WARN_SHARE = 0.7

@@ -1,22 +1,20 @@
 """The customer's pages and windows. Thin: they ask the domain functions and render."""
 
 import uuid
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from podpiska.accounts.actions import RequisitesInvalid, set_reminders_enabled, update_requisites
 from podpiska.accounts.current import switch_organization
+from podpiska.accounts.decorators import manager_required, organization_required
 from podpiska.billing import actions as billing
 from podpiska.billing.invoices import payment_purpose
 from podpiska.billing.models import Invoice, Order, PaymentMethod
@@ -24,11 +22,13 @@ from podpiska.billing.online import get_provider, start_online_payment
 from podpiska.billing.providers.base import ProviderError
 from podpiska.catalog.models import EXTENDED_ONLY_FIELDS
 from podpiska.core import clock
+from podpiska.core.http import is_htmx, safe_next
 from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.timeline import last_day, status_of
+from podpiska.support.forms import LimitIncreaseForm
 from podpiska.support.models import LimitIncreaseRequest
 from podpiska.web.choices import FIELD_LABELS, find_choice
-from podpiska.web.forms import CheckoutForm, LimitIncreaseForm, ReminderSettingsForm, RequisitesForm
+from podpiska.web.forms import CheckoutForm, ReminderSettingsForm, RequisitesForm
 from podpiska.web.menu import menu_for
 
 
@@ -38,49 +38,10 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-def is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def window(request, template: str, context: dict, status: int = 200) -> HttpResponse:
     """A window: a fragment for htmx's dialog, or a whole page without JavaScript."""
     context["window_base"] = "web/_window.html" if is_htmx(request) else "web/_window_page.html"
     return render(request, template, context, status=status)
-
-
-def organization_required(view):
-    """Signed in and working in an organization (the user's current one)."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.membership:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def manager_required(view):
-    """Buying and editing requisites: owners and admins; members get 403."""
-
-    @wraps(view)
-    @organization_required
-    def wrapper(request, *args, **kwargs):
-        if not request.membership.can_manage:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 @login_required

@@ -15,8 +15,8 @@ from faker import Faker
 from faker.providers.person.ru_RU import Provider as PersonProvider
 
 from podpiska.core.requisites import inn_check_digits, ogrn_check_digit
-from podpiska.demo.directory.reference import OKVED, REGIONS
 from podpiska.demo.models import Company, CompanyStatus, LegalForm
+from podpiska.demo.reference import OKVED, REGIONS
 
 DEFAULT_COUNT = 50_000
 DEFAULT_SEED = 2026

@@ -5,8 +5,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.demo.directory.generator import search_key
-from podpiska.demo.directory.reference import OKVED, REGIONS
 from podpiska.demo.models import Company, CompanyStatus
+from podpiska.demo.reference import OKVED, REGIONS
 
 PAGE_SIZE = 50
 SEARCH_FIELDS = ("q", "region", "okved", "status")

@@ -17,7 +17,7 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, ta
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
-from podpiska.notifications.tasks import TICK_SECONDS, run_tick
+from podpiska.jobs.tick import TICK_SECONDS, run_tick
 
 
 class Command(BaseCommand):

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from podpiska.catalog.models import IndividualOffer, Tariff
-from podpiska.catalog.recommend import pick_upgrade
 from podpiska.catalog.tariffs import default_offer_tariff, is_maximum, on_sale, sellable_version
 from podpiska.subscriptions import quota
 from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.recommend import pick_upgrade
 from podpiska.subscriptions.timeline import (
     current_subscription,
     last_day,

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from podpiska.accounts.models import Membership
+from podpiska.billing.warnings import has_pending_renewal, last_day_to_pay_by_transfer
 from podpiska.core import clock
 from podpiska.core.business_days import subtract_business_days
 from podpiska.core.money import format_rub
@@ -26,7 +27,6 @@ from podpiska.notifications.events import publish
 from podpiska.notifications.models import ReminderSent
 from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.timeline import coverage_end, current_subscription, last_day
-from podpiska.subscriptions.warnings import has_pending_renewal, last_day_to_pay_by_transfer
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def reminder_offsets() -> list[int]:
 
 
 def invoice_reminder_business_days() -> int:
-    return int(settings.PODPISKA.get("INVOICE_REMINDER_BUSINESS_DAYS", 2))
+    return int(settings.PODPISKA["INVOICE_REMINDER_BUSINESS_DAYS"])
 
 
 def due_offset(final_day: date, today: date, offsets: list[int]) -> int | None:
@@ -60,9 +60,8 @@ def due_offset(final_day: date, today: date, offsets: list[int]) -> int | None:
 def recipients(organization) -> list[str]:
     """Owners and admins who have not turned reminders off."""
     return sorted(
-        Membership.objects.filter(
+        Membership.objects.managers().filter(
             organization=organization,
-            role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
             user__is_active=True,
             user__reminders_enabled=True,
         ).values_list("user__email", flat=True)

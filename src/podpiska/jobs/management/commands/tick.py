@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from podpiska.notifications.tasks import run_tick
+from podpiska.jobs.tick import run_tick
 
 
 class Command(BaseCommand):

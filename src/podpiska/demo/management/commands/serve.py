@@ -38,7 +38,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Бэк-офис: {url}staff/")
             # The demo needs no separate worker: reminders, e-mails and webhooks go
             # from a background thread. Production runs `podpiska worker`.
-            from podpiska.notifications.tasks import start_background_tick
+            from podpiska.jobs.tick import start_background_tick
 
             start_background_tick()
         self.stdout.flush()

@@ -1,0 +1,46 @@
+"""What billing's letters say: built by the worker, just before sending, from the ids the
+outbox row keeps (notifications.email_notices says who gets which letter)."""
+
+from podpiska.core.money import format_rub
+from podpiska.notifications.email import register_letter
+
+
+def _organization(data: dict):
+    from podpiska.accounts.models import Organization
+
+    return Organization.objects.get(pk=data["organization_id"])
+
+
+@register_letter("invoice_issued")
+def _invoice_issued_context(data: dict) -> dict:
+    from podpiska.billing.invoices import payment_purpose
+    from podpiska.billing.models import Invoice
+    from podpiska.billing.reminders import invoice_url
+
+    invoice = Invoice.objects.select_related("order").get(pk=data["invoice_id"])
+    return {
+        "organization": _organization(data),
+        "invoice": invoice,
+        "total": format_rub(invoice.total),
+        "invoice_url": invoice_url(invoice),
+        "purpose": payment_purpose(invoice),
+    }
+
+
+@register_letter("order_paid")
+def _order_paid_context(data: dict) -> dict:
+    from podpiska.billing.models import Order
+    from podpiska.subscriptions.models import Subscription
+    from podpiska.subscriptions.timeline import last_day
+
+    organization = _organization(data)
+    order = Order.objects.get(pk=data["order_id"])
+    subscription = Subscription.objects.filter(order=order).first()
+    return {
+        "organization": organization,
+        "order": order,
+        "total": format_rub(order.price),
+        "subscription": subscription,
+        "first_day": subscription.starts_at.astimezone(organization.tz).date() if subscription else None,
+        "last_day": last_day(subscription.ends_at, organization.tz) if subscription else None,
+    }

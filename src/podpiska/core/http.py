@@ -1,0 +1,18 @@
+"""Small request helpers shared by every app's views."""
+
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def safe_next(request, default: str) -> str:
+    """The `next` target when it is on this site, else `default`: a link must not be able to
+    send a signed-in customer to another host."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
