@@ -376,7 +376,7 @@ def test_webhook_secret_is_shown_once_and_never_again(world):
 
 
 def test_support_and_billing_never_see_a_webhook_secret(world):
-    from podpiska.staff.groups import setup_staff_groups
+    from podpiska.accounts.staff_groups import setup_staff_groups
 
     groups = setup_staff_groups()
     endpoint = world["endpoint"]
