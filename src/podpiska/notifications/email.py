@@ -104,6 +104,18 @@ def _render(message: EmailMessage) -> None:
     message.subject, message.body_text, message.body_html = subject[:300], text, html
 
 
+def _attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
+    """Files attached at each send (documents are rendered from frozen rows, so every
+    attempt attaches the same file; none is stored twice)."""
+    if not message.template:
+        return []
+    from podpiska.notifications.email_notices import attachments_for
+
+    context = dict(message.context or {})
+    with translation.override(context.pop("language", None) or settings.LANGUAGE_CODE):
+        return attachments_for(message.template, context)
+
+
 def _enqueue_send_many(message_ids: list[int]) -> None:
     from podpiska.notifications.tasks import send_emails_task
 
@@ -165,6 +177,8 @@ def send_message(message_id: int, now: datetime | None = None) -> bool:
             )
             if message.body_html:
                 mail.attach_alternative(message.body_html, "text/html")
+            for name, content, mimetype in _attachments(message):
+                mail.attach(name, content, mimetype)
             mail.send()
         except Exception as error:  # rendering or transport: retry later, keep it visible
             message.last_error = f"{type(error).__name__}: {error}"[:2000]

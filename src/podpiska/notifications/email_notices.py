@@ -62,7 +62,7 @@ def _invoice_issued_context(data: dict) -> dict:
 
 
 def _order_paid_context(data: dict) -> dict:
-    from podpiska.billing.models import Order
+    from podpiska.billing.models import ClosingDocument, Order
     from podpiska.subscriptions.models import Subscription
     from podpiska.subscriptions.timeline import last_day
 
@@ -76,7 +76,20 @@ def _order_paid_context(data: dict) -> dict:
         "subscription": subscription,
         "first_day": subscription.starts_at.astimezone(organization.tz).date() if subscription else None,
         "last_day": last_day(subscription.ends_at, organization.tz) if subscription else None,
+        "closing_document": ClosingDocument.objects.filter(order=order).first(),
     }
+
+
+def _order_paid_attachments(data: dict) -> list[tuple[str, bytes, str]]:
+    """The УПД of the paid order as PDF, rendered when the letter is sent (a statement
+    import that pays fifty thousand orders renders none of them while it holds locks)."""
+    from podpiska.billing.models import ClosingDocument
+    from podpiska.billing.upd_render import pdf_filename, render_upd_pdf
+
+    document = ClosingDocument.objects.filter(order_id=data["order_id"]).first()
+    if document is None:
+        return []
+    return [(pdf_filename(document), render_upd_pdf(document), "application/pdf")]
 
 
 CONTEXTS = {
@@ -88,6 +101,18 @@ CONTEXTS = {
 def context_for(template: str, data: dict) -> dict:
     """The template context of a letter queued with `data` (ids, the event's data)."""
     return CONTEXTS[template](data)
+
+
+ATTACHMENTS = {
+    "order_paid": _order_paid_attachments,
+}
+
+
+def attachments_for(template: str, data: dict) -> list[tuple[str, bytes, str]]:
+    """Files a letter queued with `data` carries: (name, content, MIME type)."""
+    if template not in ATTACHMENTS:
+        return []
+    return ATTACHMENTS[template](data)
 
 
 # Each event that e-mails: who gets it (for one organization), which letter, and the
