@@ -204,3 +204,25 @@ class ArchiveTariffForm(forms.Form):
 
 class ClockForm(forms.Form):
     days = forms.IntegerField(label=_("На сколько дней вперёд"), min_value=1, max_value=800, initial=1)
+
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class MonthForm(forms.Form):
+    """A month as «2026-12» (the value of <input type="month">)."""
+
+    month = forms.CharField(label=_("Месяц"), max_length=7, widget=forms.TextInput(attrs={"type": "month"}))
+
+    def clean_month(self):
+        match = MONTH_PATTERN.match(self.cleaned_data["month"].strip())
+        if not match or not 2000 <= int(match[1]) <= 2100 or not 1 <= int(match[2]) <= 12:
+            raise forms.ValidationError(_("Укажите месяц в виде ГГГГ-ММ, например 2026-12."))
+        return int(match[1]), int(match[2])
+
+
+class AnnulClosingDocumentForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Причина аннулирования"), max_length=500,
+        widget=forms.TextInput(attrs={"size": 40, "maxlength": 500}),
+    )
