@@ -21,6 +21,7 @@ from podpiska.billing.models import (
     ClosingDocumentCounter,
     OrderKind,
     OrderStatus,
+    Payment,
     PaymentMethod,
     UpdStatus,
 )
@@ -219,8 +220,6 @@ def test_numbers_run_per_year_of_the_document_date(clock, tariffs, org, owner, o
 
 def test_a_rolled_back_fulfilment_gives_its_number_back(clock, current, org, owner, tariffs, order_for):
     order = order_for(org, owner, tariff=tariffs["200"])
-    from podpiska.billing.models import Payment
-
     queued = Payment.objects.create(source="manual", amount=order.price, received_at=NOW, dedup_key="x",
                                     order=order, organization=org, created_at=NOW)
     with pytest.raises(RuntimeError), transaction.atomic():
