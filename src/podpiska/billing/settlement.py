@@ -5,8 +5,8 @@ orders (in id order, as every path does), decides for each payment whether it fu
 its order — `refusal` is the one rule — and writes what follows with a fixed number of
 statements for the whole batch, not per payment: subscriptions at `max(confirmation,
 end of the latest paid)` (chained when one organization pays two orders at once),
-add-ons, orders fulfilled, offers accepted, payments applied or queued with the reason,
-audit records and notices.
+add-ons, orders fulfilled, offers accepted, the closing document (УПД) of each fulfilled
+order, payments applied or queued with the reason, audit records and notices.
 
 `apply_payment` (staff, online payments, a batch of one) and the statement import
 (tens of thousands at once) both come here, so a payment does the same thing whichever
