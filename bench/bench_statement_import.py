@@ -24,6 +24,7 @@ from podpiska.accounts.models import Membership, Organization, User
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.invoices import payment_purpose, seller, seller_today
 from podpiska.billing.models import (
+    ClosingDocument,
     Invoice,
     InvoiceCounter,
     Order,
@@ -207,10 +208,12 @@ def run(report: dict) -> None:
     report["result"] = result.as_dict()
     fulfilled = Order.objects.filter(status=OrderStatus.FULFILLED).count()
     applied = Payment.objects.filter(state=PaymentState.APPLIED).count()
-    report["matched_ok"] = result.matched == paying == fulfilled == applied
+    documents = ClosingDocument.objects.count()
+    report["matched_ok"] = result.matched == paying == fulfilled == applied == documents
     if not report["matched_ok"]:
         raise AssertionError(
-            f"matched {result.matched}, fulfilled {fulfilled}, applied {applied}, expected {paying}"
+            f"matched {result.matched}, fulfilled {fulfilled}, applied {applied}, "
+            f"closing documents {documents}, expected {paying}"
         )
     if connection.vendor == "postgresql":
         written = _write_floor()
@@ -227,7 +230,7 @@ def run(report: dict) -> None:
 
 
 # What the import writes; a scratch copy of each table (its indexes, not its foreign keys).
-_WRITTEN = (Payment, Subscription, AuditRecord, EmailMessage)
+_WRITTEN = (Payment, Subscription, ClosingDocument, AuditRecord, EmailMessage)
 
 
 def _write_floor() -> dict[str, tuple[int, float, float]]:

@@ -22,13 +22,15 @@ ANSWER_SUPPORT_REQUEST = "support.change_supportrequest"
 ARCHIVE_TARIFF = "catalog.change_tariff"
 CREATE_TARIFF = "catalog.add_tariff"
 VIEW_ORGANIZATION = "accounts.view_organization"
+VIEW_CLOSING_DOCUMENTS = "billing.view_closingdocument"
+ANNUL_CLOSING_DOCUMENT = "billing.change_closingdocument"
 
 _VIEW_EVERYTHING = [
     "accounts.view_organization", "accounts.view_user", "accounts.view_membership",
     "subscriptions.view_subscription", "subscriptions.view_quotaperiod", "subscriptions.view_exportrecord",
     "catalog.view_tariff", "catalog.view_individualoffer",
     "billing.view_order", "billing.view_invoice", "billing.view_payment",
-    "billing.view_statementimport", "billing.view_onlinepayment",
+    "billing.view_statementimport", "billing.view_onlinepayment", VIEW_CLOSING_DOCUMENTS,
     "support.view_supportrequest", "support.view_limitincreaserequest",
     "notifications.view_emailmessage", "notifications.view_remindersent",
     "notifications.view_webhookendpoint", "notifications.view_webhookdelivery",
@@ -38,6 +40,7 @@ _VIEW_EVERYTHING = [
 GROUP_PERMISSIONS = {
     BILLING: _VIEW_EVERYTHING + [
         CONFIRM_PAYMENT, MATCH_PAYMENT, IMPORT_STATEMENT, "billing.change_order",
+        ANNUL_CLOSING_DOCUMENT,
         MAKE_OFFER, WITHDRAW_OFFER, ANSWER_LIMIT_REQUEST,
         CREATE_TARIFF, ARCHIVE_TARIFF,
         "notifications.change_emailmessage", "notifications.change_webhookdelivery",

@@ -2,7 +2,7 @@
 outbox row keeps (notifications.email_notices says who gets which letter)."""
 
 from podpiska.core.money import format_rub
-from podpiska.notifications.email import register_letter
+from podpiska.notifications.email import register_attachments, register_letter
 
 
 def _organization(data: dict):
@@ -29,7 +29,7 @@ def _invoice_issued_context(data: dict) -> dict:
 
 @register_letter("order_paid")
 def _order_paid_context(data: dict) -> dict:
-    from podpiska.billing.models import Order
+    from podpiska.billing.models import ClosingDocument, Order
     from podpiska.subscriptions.models import Subscription
     from podpiska.subscriptions.timeline import last_day
 
@@ -43,4 +43,18 @@ def _order_paid_context(data: dict) -> dict:
         "subscription": subscription,
         "first_day": subscription.starts_at.astimezone(organization.tz).date() if subscription else None,
         "last_day": last_day(subscription.ends_at, organization.tz) if subscription else None,
+        "closing_document": ClosingDocument.objects.filter(order=order).first(),
     }
+
+
+@register_attachments("order_paid")
+def _order_paid_attachments(data: dict) -> list[tuple[str, bytes, str]]:
+    """The УПД of the paid order as PDF, rendered when the letter is sent (a statement
+    import that pays fifty thousand orders renders none of them while it holds locks)."""
+    from podpiska.billing.models import ClosingDocument
+    from podpiska.billing.upd_render import pdf_filename, render_upd_pdf
+
+    document = ClosingDocument.objects.filter(order_id=data["order_id"]).first()
+    if document is None:
+        return []
+    return [(pdf_filename(document), render_upd_pdf(document), "application/pdf")]

@@ -315,3 +315,95 @@ class OnlinePayment(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.external_id or self.pk}: {self.status}"
+
+
+class ClosingDocumentCounter(models.Model):
+    """The last УПД number of a year; locked (SELECT … FOR UPDATE) to issue the next ones."""
+
+    year = models.PositiveSmallIntegerField(_("год"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("последний номер"), default=0)
+
+    class Meta:
+        verbose_name = _("счётчик УПД")
+        verbose_name_plural = _("счётчики УПД")
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class UpdStatus(models.IntegerChoices):
+    """The status printed in the УПД's corner (ФНС letter ММВ-20-3/96@)."""
+
+    INVOICE_AND_TRANSFER = 1, _("1 — счёт-фактура и передаточный документ")
+    TRANSFER_ONLY = 2, _("2 — передаточный документ")
+
+
+class ClosingDocument(models.Model):
+    """«УПД № N от дд.мм.гггг»: the closing document of a fulfilled order; everything frozen.
+
+    A legal record: issued once per fulfilled order, never deleted or rewritten. When the
+    sale is undone it is annulled with the reason and stays in the numbering.
+    """
+
+    order = models.OneToOneField(
+        Order, on_delete=models.PROTECT, related_name="closing_document", verbose_name=_("заказ")
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="closing_documents",
+        db_index=False,  # the (organization, issued_on) index serves it
+        verbose_name=_("организация"),
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,  # looked up from the document, never the other way
+        verbose_name=_("платёж"),
+    )
+    year = models.PositiveSmallIntegerField(_("год"))
+    number = models.PositiveIntegerField(_("номер"))
+    issued_on = models.DateField(_("дата документа"))
+    status = models.PositiveSmallIntegerField(_("статус УПД"), choices=UpdStatus.choices)
+    seller = models.JSONField(_("продавец"))
+    buyer = models.JSONField(_("покупатель"))
+    line = models.CharField(_("наименование"), max_length=500)
+    period_start = models.DateField(_("начало периода"), null=True, blank=True)
+    period_end = models.DateField(_("последний день периода"), null=True, blank=True)
+    total = models.BigIntegerField(_("сумма, коп."))
+    vat_rate = models.PositiveSmallIntegerField(_("ставка НДС, %"), null=True, blank=True)
+    vat_amount = models.BigIntegerField(_("НДС, коп."), default=0)
+    payment_doc_number = models.CharField(_("номер платёжного документа"), max_length=100, blank=True)
+    payment_doc_date = models.DateField(_("дата платёжного документа"), null=True, blank=True)
+    created_at = models.DateTimeField(_("сформирован"))
+    annulled_at = models.DateTimeField(_("аннулирован"), null=True, blank=True)
+    annul_reason = models.CharField(_("причина аннулирования"), max_length=500, blank=True)
+    annulled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False, verbose_name=_("кто аннулировал"),
+    )
+
+    class Meta:
+        verbose_name = _("УПД")
+        verbose_name_plural = _("УПД")
+        ordering = ["-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "number"], name="uniq_closing_document_number"),
+            models.CheckConstraint(
+                condition=models.Q(annulled_at__isnull=True) | ~models.Q(annul_reason=""),
+                name="closing_document_annulled_with_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "issued_on"], name="closing_document_org_day"),
+            # The month's register and export for staff.
+            models.Index(fields=["issued_on"], name="closing_document_day"),
+        ]
+
+    def __str__(self):
+        return f"УПД № {self.display_number} от {self.issued_on:%d.%m.%Y}"
+
+    @property
+    def display_number(self) -> str:
+        return f"{self.year}-{self.number:05d}"
+
+    @property
+    def is_annulled(self) -> bool:
+        return self.annulled_at is not None

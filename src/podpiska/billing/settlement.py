@@ -5,8 +5,8 @@ orders (in id order, as every path does), decides for each payment whether it fu
 its order — `refusal` is the one rule — and writes what follows with a fixed number of
 statements for the whole batch, not per payment: subscriptions at `max(confirmation,
 end of the latest paid)` (chained when one organization pays two orders at once),
-add-ons, orders fulfilled, offers accepted, payments applied or queued with the reason,
-audit records and notices.
+add-ons, orders fulfilled, offers accepted, the closing document (УПД) of each fulfilled
+order, payments applied or queued with the reason, audit records and notices.
 
 `apply_payment` (staff, online payments, a batch of one) and the statement import
 (tens of thousands at once) both come here, so a payment does the same thing whichever
@@ -19,10 +19,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from podpiska.accounts.models import Organization
 from podpiska.audit.log import record_many
+from podpiska.billing.closing_documents import Fulfilment, issue_closing_documents
+from podpiska.billing.invoices import seller
 from podpiska.billing.models import (
     Order,
     OrderKind,
@@ -36,7 +40,7 @@ from podpiska.core import clock
 from podpiska.notifications.events import publish_many
 from podpiska.subscriptions.actions import PaidTerm, start_subscriptions
 from podpiska.subscriptions.quota import add_extra_exports
-from podpiska.subscriptions.timeline import current_subscription
+from podpiska.subscriptions.timeline import current_subscription, last_day
 
 FULFILLED = "fulfilled"
 
@@ -66,6 +70,7 @@ class _Order:
     offer_id: int | None
     addon_exports: int
     payment_method: str
+    requisites: dict = field(repr=False)
     terms: dict = field(repr=False)
 
     @property
@@ -75,7 +80,7 @@ class _Order:
 
 _ORDER_COLUMNS = (
     "pk", "organization_id", "status", "kind", "tariff_id", "offer_id", "addon_exports",
-    "payment_method", *Terms.TERM_FIELDS,
+    "payment_method", "requisites", *Terms.TERM_FIELDS,
 )
 
 
@@ -169,12 +174,15 @@ def carry_out(decision: Decision, *, actor, at: datetime) -> None:
     subscriptions = _start_subscriptions(
         [order for _, order in fulfilled if order.kind != OrderKind.ADDON], at, actor
     )
+    raised = {}
     for _, order in fulfilled:
         if order.kind == OrderKind.ADDON:
             # Rare, and raising a limit is its own careful step: one at a time.
             subscription = current_subscription(order.organization_id, at)
             add_extra_exports(subscription, order.addon_exports, actor=actor, at=at)
+            raised[order.id] = subscription.ends_at
     _fulfil_orders(fulfilled, at, actor)
+    _issue_closing_documents(fulfilled, subscriptions, raised, at, actor)
     _notify(decision.claims, decision.orders, decision.outcomes, fulfilled, subscriptions)
 
 
@@ -227,6 +235,39 @@ def _fulfil_orders(fulfilled: list[tuple[Claim, _Order]], at: datetime, actor) -
             "overpaid": False,
         },
     )
+
+
+def _issue_closing_documents(
+    fulfilled: list[tuple[Claim, _Order]], subscriptions: dict[int, dict],
+    raised: dict[int, datetime], at: datetime, actor,
+) -> None:
+    """The УПД of every order fulfilled: dated the day its term starts (an add-on: the
+    day it is paid), in the organization's calendar, like the period it names."""
+    if not fulfilled:
+        return
+    zones = {
+        pk: ZoneInfo(name)
+        for pk, name in Organization.objects.filter(
+            pk__any_of=sorted({order.organization_id for _, order in fulfilled})
+        ).values_list("pk", "timezone")
+    }
+    items = []
+    for claim, order in fulfilled:
+        tz = zones[order.organization_id]
+        if order.kind == OrderKind.ADDON:
+            start, end = at, raised.get(order.id)
+        else:
+            start, end = subscriptions[order.id]["starts_at"], subscriptions[order.id]["ends_at"]
+        items.append(
+            Fulfilment(
+                order_id=order.id, organization_id=order.organization_id, kind=order.kind,
+                terms=order.terms, requisites=order.requisites,
+                addon_exports=order.addon_exports, payment_id=claim.payment_id,
+                period_start=start.astimezone(tz).date(),
+                period_end=last_day(end, tz) if end else None,
+            )
+        )
+    issue_closing_documents(items, seller=seller(), actor=actor, at=at)
 
 
 def _resolve_payments(

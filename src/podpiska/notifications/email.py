@@ -98,6 +98,7 @@ def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> li
 # Letters are registered with `register_letter` by the app whose records they show
 # (billing.letters): this infrastructure knows the templates' names, never the domain's models.
 CONTEXTS = {}
+ATTACHMENTS = {}
 
 
 def register_letter(template: str):
@@ -106,6 +107,16 @@ def register_letter(template: str):
     def register(context):
         CONTEXTS[template] = context
         return context
+
+    return register
+
+
+def register_attachments(template: str):
+    """Decorator: `files(data) -> [(name, content, MIME type)]` the letter `template` carries."""
+
+    def register(files):
+        ATTACHMENTS[template] = files
+        return files
 
     return register
 
@@ -121,6 +132,16 @@ def _render(message: EmailMessage) -> None:
     with translation.override(context.pop("language", None) or settings.LANGUAGE_CODE):
         subject, text, html = render_email(message.template, context_for(message.template, context))
     message.subject, message.body_text, message.body_html = subject[:300], text, html
+
+
+def _attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
+    """Files attached at each send (documents are rendered from frozen rows, so every
+    attempt attaches the same file; none is stored twice)."""
+    if message.template not in ATTACHMENTS:
+        return []
+    context = dict(message.context or {})
+    with translation.override(context.pop("language", None) or settings.LANGUAGE_CODE):
+        return ATTACHMENTS[message.template](context)
 
 
 def _enqueue_send_many(message_ids: list[int]) -> None:
@@ -180,6 +201,8 @@ def send_message(message_id: int, now: datetime | None = None) -> bool:
             )
             if message.body_html:
                 mail.attach_alternative(message.body_html, "text/html")
+            for name, content, mimetype in _attachments(message):
+                mail.attach(name, content, mimetype)
             mail.send()
         except Exception as error:  # rendering or transport: retry later, keep it visible
             message.last_error = f"{type(error).__name__}: {error}"[:2000]

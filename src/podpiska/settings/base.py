@@ -166,6 +166,13 @@ PODPISKA_SELLER = {
     "bik": os.environ.get("SELLER_BIK", "044525225"),
     "corr_account": os.environ.get("SELLER_CORR_ACCOUNT", "30101810400000000225"),
     "account": os.environ.get("SELLER_ACCOUNT", "40702810938000000001"),
+    # Who signs the closing documents (УПД), printed in their signature blocks.
+    "head_position": os.environ.get("SELLER_HEAD_POSITION", "Генеральный директор"),
+    "head_name": os.environ.get("SELLER_HEAD_NAME", "Смирнов Алексей Петрович"),
+    "accountant_name": os.environ.get("SELLER_ACCOUNTANT_NAME", "Кузнецова Мария Игоревна"),
+    # The seller's participant id at its electronic document operator (Диадок, СБИС):
+    # the УПД XML file name carries it; without one the INN and KPP stand in.
+    "edo_id": os.environ.get("SELLER_EDO_ID", ""),
     "vat_rate": (
         None
         if os.environ.get("SELLER_VAT_RATE", "22").lower() in {"", "none", "0"}

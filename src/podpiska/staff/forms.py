@@ -182,3 +182,34 @@ class ArchiveTariffForm(forms.Form):
 
 class ClockForm(forms.Form):
     days = forms.IntegerField(label=_("На сколько дней вперёд"), min_value=1, max_value=800, initial=1)
+
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_MESSAGE = _("Укажите месяц в виде ГГГГ-ММ, например 2026-12.")
+
+
+class MonthForm(forms.Form):
+    """A month as «2026-12» (the value of <input type="month">)."""
+
+    month = forms.CharField(
+        label=_("Месяц"), widget=forms.TextInput(attrs={"type": "month", "maxlength": 7}),
+        error_messages={"required": MONTH_MESSAGE},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One message for any wrong value (too long, a NUL byte, 2026-13): the pattern's.
+        self.fields["month"].validators = []
+
+    def clean_month(self):
+        match = MONTH_PATTERN.match(self.cleaned_data["month"].strip())
+        if not match or not 2000 <= int(match[1]) <= 2100 or not 1 <= int(match[2]) <= 12:
+            raise forms.ValidationError(MONTH_MESSAGE)
+        return int(match[1]), int(match[2])
+
+
+class AnnulClosingDocumentForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Причина аннулирования"), max_length=500,
+        widget=forms.TextInput(attrs={"size": 40, "maxlength": 500}),
+    )

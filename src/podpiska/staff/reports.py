@@ -10,7 +10,14 @@ from django.db.models.functions import TruncMonth
 
 from podpiska.accounts.models import Organization
 from podpiska.audit.models import AuditRecord
-from podpiska.billing.models import Invoice, Order, OrderStatus, Payment, PaymentState
+from podpiska.billing.models import (
+    ClosingDocument,
+    Invoice,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentState,
+)
 from podpiska.billing.warnings import has_pending_renewal, last_day_to_pay_by_transfer
 from podpiska.notifications.models import EmailMessage, WebhookDelivery
 from podpiska.subscriptions import quota
@@ -111,6 +118,8 @@ def organization_overview(organization: Organization, at: datetime) -> dict:
         "periods": QuotaPeriod.objects.filter(organization=organization).order_by("-starts_at")[:12],
         "orders": Order.objects.filter(organization=organization).select_related("invoice")[:50],
         "invoices": Invoice.objects.filter(organization=organization)[:50],
+        "closing_documents": ClosingDocument.objects.filter(organization=organization)
+        .order_by("-issued_on", "-year", "-number")[:50],
         "payments": Payment.objects.filter(organization=organization).select_related("order")[:50],
         "offers": organization.offers.order_by("-created_at")[:50],
         "support_requests": organization.support_requests.order_by("-created_at")[:20],

@@ -70,6 +70,11 @@ class StaffSite(AdminSite):
             path("tariffs/new/", self.admin_view(views.tariff_edit), name="tariff_create"),
             path("tariffs/<int:tariff_id>/edit/", self.admin_view(views.tariff_edit), name="tariff_edit"),
             path("tariffs/<int:tariff_id>/archive/", self.admin_view(views.tariff_archive), name="tariff_archive"),
+            path("closing-documents/", self.admin_view(views.closing_documents), name="closing_documents"),
+            path("closing-documents/export.<str:kind>", self.admin_view(views.closing_documents_export),
+                 name="closing_documents_export"),
+            path("closing-documents/<int:document_id>/annul/", self.admin_view(views.closing_document_annul),
+                 name="closing_document_annul"),
             path("clock/", self.admin_view(views.clock_view), name="clock"),
         ]
         return custom + super().get_urls()

@@ -32,11 +32,13 @@ from podpiska.core import clock
 from podpiska.core.money import format_rub
 from podpiska.staff import reports
 from podpiska.staff.forms import (
+    AnnulClosingDocumentForm,
     ArchiveTariffForm,
     ClockForm,
     LimitAnswerForm,
     ManualPaymentForm,
     MatchPaymentForm,
+    MonthForm,
     OfferForm,
     StatementUploadForm,
     find_order,
@@ -360,3 +362,92 @@ def dashboard_context(request) -> dict:
     data["test_clock"] = clock.test_clock_allowed()
     data["site_url"] = settings.SITE_URL
     return data
+
+
+def _month(request) -> tuple[tuple[int, int], MonthForm]:
+    """The month asked for (?month=2026-12), or the current one in the seller's calendar."""
+    from podpiska.billing.invoices import seller_today
+
+    today = seller_today()
+    if "month" not in request.GET:
+        return (today.year, today.month), MonthForm(initial={"month": f"{today:%Y-%m}"})
+    form = MonthForm(request.GET)
+    if form.is_valid():
+        return form.cleaned_data["month"], form
+    return (today.year, today.month), form
+
+
+def closing_documents(request):
+    """The month's УПД with their PDF/XML, annulment, and the month's export."""
+    _require(request, groups.VIEW_CLOSING_DOCUMENTS)
+    from podpiska.billing.closing_documents import closing_documents_of_month
+
+    (year, month), form = _month(request)
+    documents = closing_documents_of_month(year, month).select_related("organization")
+    return _render(
+        request,
+        "staff/closing_documents.html",
+        {
+            "documents": documents,
+            "month_form": form,
+            "month_value": f"{year}-{month:02d}",
+            "can_annul": request.user.has_perm(groups.ANNUL_CLOSING_DOCUMENT),
+            "annul_form": AnnulClosingDocumentForm(),
+        },
+        _("УПД за %(month)s") % {"month": f"{month:02d}.{year}"},
+    )
+
+
+def closing_documents_export(request, kind: str):
+    """The month as one ZIP (every PDF and XML plus the register) or the register alone."""
+    _require(request, groups.VIEW_CLOSING_DOCUMENTS)
+    from podpiska.billing import upd_register
+
+    form = MonthForm(request.GET)
+    if kind not in ("zip", "xlsx", "csv") or not form.is_valid():
+        raise Http404(_("Укажите месяц в виде ГГГГ-ММ, например 2026-12."))
+    year, month = form.cleaned_data["month"]
+    name = upd_register.register_name(year, month)
+    if kind == "zip":
+        import tempfile
+
+        from django.http import FileResponse
+
+        # Spooled: a month of a few documents stays in memory, a big one goes to disk.
+        out = tempfile.SpooledTemporaryFile(max_size=32 * 2**20)
+        upd_register.month_zip(year, month, out)
+        out.seek(0)
+        return FileResponse(out, as_attachment=True, filename=f"upd-{year}-{month:02d}.zip",
+                            content_type="application/zip")
+    rows = upd_register.register_rows(year, month)
+    if kind == "xlsx":
+        content = upd_register.register_xlsx(rows, f"{year}-{month:02d}")
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        content = upd_register.register_csv(rows)
+        content_type = "text/csv; charset=utf-8"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
+
+
+@require_POST
+def closing_document_annul(request, document_id: int):
+    """Mark a УПД «аннулирован» with the reason (a refund); it stays, numbered, in the register."""
+    _require(request, groups.ANNUL_CLOSING_DOCUMENT)
+    from podpiska.billing.closing_documents import AnnulRefused, annul_closing_document
+    from podpiska.billing.models import ClosingDocument
+
+    document = get_object_or_404(ClosingDocument, pk=document_id)
+    back = request.POST.get("next", "")
+    if not back.startswith("/staff/") or "//" in back or "\\" in back:
+        back = reverse("staff:organization_overview", args=[document.organization_id])
+    try:
+        annul_closing_document(document, reason=request.POST.get("reason", ""), actor=request.user)
+    except AnnulRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("УПД № %(number)s аннулирован.") % {"number": document.display_number}
+        )
+    return redirect(back)

@@ -77,7 +77,9 @@ def settings_page(request):
         }
         for s in Subscription.objects.filter(organization=organization).order_by("-starts_at")
     ]
-    orders = Order.objects.filter(organization=organization).select_related("invoice")
+    orders = Order.objects.filter(organization=organization).select_related(
+        "invoice", "closing_document"
+    )
     limit_request = (
         LimitIncreaseRequest.objects.filter(organization=organization)
         .prefetch_related("offers")

@@ -403,6 +403,8 @@ def test_paid_orders_notify_their_owners_with_queries_that_do_not_grow(clock, ta
         assert all(m.to == [o.created_by.email] for m in letters for o in orders if o.pk == m.context["order_id"])
         return len(queries)
 
+    # The year's first closing document creates the year's counter row: once, not per order.
+    import_paying(1)
     few = import_paying(2)
     assert import_paying(7) == few
 
