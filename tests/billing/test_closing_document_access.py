@@ -10,12 +10,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from openpyxl import load_workbook
+from podpiska.staff.groups import setup_staff_groups
 
 from podpiska.billing.actions import record_payment
 from podpiska.billing.closing_documents import annul_closing_document
 from podpiska.billing.models import ClosingDocument, OrderKind, PaymentMethod
 from podpiska.notifications.email import send_due
-from podpiska.staff.groups import setup_staff_groups
 from tests import factories
 from tests.billing.upd_schema import assert_valid_upd
 from tests.conftest import NOW
