@@ -80,8 +80,8 @@ class OrderAdmin(ReadOnlyAdmin):
 
 @admin.register(Invoice, site=staff_site)
 class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ("display_number", "issued_on", "organization_link", "amount", "pay_by", "order_status", "page")
-    list_filter = ("year", "order__status")
+    list_display = ("display_number", "issued_on", "organization_link", "amount", "pay_by", "order_status", "annulled", "page")
+    list_filter = ("year", "order__status", ("annulled_at", admin.EmptyFieldListFilter))
     search_fields = ("number", "organization__name", "organization__inn")
     list_select_related = ("organization", "order")
 
@@ -96,6 +96,15 @@ class InvoiceAdmin(ReadOnlyAdmin):
     @admin.display(description=_("заказ"))
     def order_status(self, obj):
         return obj.order.get_status_display()
+
+    @admin.display(description=_("аннулирован"))
+    def annulled(self, obj):
+        if obj.annulled_at is None:
+            return "—"
+        return format_html(
+            '<strong class="badge annulled">{}</strong> {}',
+            _("аннулирован"), obj.annulment_reason,
+        )
 
     @admin.display(description=_("счёт"))
     def page(self, obj):
