@@ -54,6 +54,13 @@ def subscriptions_of(organization) -> list[Subscription]:
     return list(Subscription.objects.filter(organization=organization).order_by("starts_at"))
 
 
+def scheduled_subscriptions(organization, at: datetime) -> list[Subscription]:
+    """Every paid subscription that has not started yet, in the order they will run."""
+    return list(
+        Subscription.objects.filter(organization=organization, starts_at__gt=at).order_by("starts_at")
+    )
+
+
 def current_subscription(organization, at: datetime) -> Subscription | None:
     """The paid subscription in force at `at`, or None (the free tariff)."""
     return (
