@@ -128,8 +128,10 @@ def place_order(
     purchase = resolve_purchase(organization, kind, tariff, offer, now)
     # A concurrent placement for the same organization that commits first makes this
     # insert fail on `one_open_term_order_per_organization`; run again, and that order
-    # is then found open and replaced (or returned, when it is the same purchase).
-    for attempt in range(3):
+    # is then found open and replaced (or returned, when it is the same purchase). Each
+    # round one of the racing placements commits, so this many placements at once (far
+    # more than tabs and double clicks make) all get through.
+    for attempt in range(PLACE_ATTEMPTS):
         try:
             return _place(organization, user, purchase, payment_method, key, requisites, now)
         except IntegrityError:
@@ -137,9 +139,12 @@ def place_order(
             if existing is not None:
                 # The same form posted twice at once: the other request placed it.
                 return existing
-            if attempt == 2:
+            if attempt == PLACE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+PLACE_ATTEMPTS = 10
 
 
 def _place(organization, user, purchase: Purchase, payment_method: str, key: str,
