@@ -234,3 +234,15 @@ def test_expired_invoice_warns_not_to_pay(clock, tariffs, org, owner, order_for)
     text = pdf_text(order.invoice)
     assert "Срок оплаты счёта истёк" in text and "Не оплачивайте этот счёт" in text
     assert "Назначение платежа" not in text
+
+
+def test_annulled_invoice_pdf_says_so_and_invites_no_payment(invoice, owner):
+    from podpiska.billing.actions import cancel_order
+
+    cancel_order(invoice.order, actor=owner)
+    invoice.refresh_from_db()
+    text = pdf_text(invoice)
+    assert "АННУЛИРОВАН" in text.upper()
+    assert "Счёт аннулирован 27.11.2026: Отменён покупателем." in text
+    assert f"Счёт на оплату № {invoice.display_number}" in text  # the number stays
+    assert "Назначение платежа" not in text
