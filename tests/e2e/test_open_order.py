@@ -53,6 +53,7 @@ def test_renew_then_upgrade_cancels_the_renewal_then_pay(open_page, live_server,
     orders = page.get_by_test_id("orders")
     expect(orders.get_by_test_id(f"order-row-{renewal.pk}")).to_contain_text("аннулирован")
     expect(orders.get_by_test_id(f"order-row-{renewal.pk}")).to_contain_text("Заменён новым заказом")
+    orders.get_by_test_id(f"order-row-{renewal.pk}").scroll_into_view_if_needed()
     shot(page, f"orders_after_upgrade_{viewport}")
     # The menu offers no «upgrade» to 400 any more: Компас 400 is paid for.
     open_menu(page)
