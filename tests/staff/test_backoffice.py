@@ -564,3 +564,13 @@ def test_annulled_invoice_is_marked_in_the_overview_and_the_invoice_list(client,
     assert renewal.invoice.display_number not in client.get(
         "/staff/billing/invoice/?annulled_at__isempty=1"
     ).content.decode()
+
+
+def test_staff_cancel_action_annuls_the_invoice_with_the_staff_reason(client, staff_groups, renewal):
+    _staff(client, "billing", staff_groups)
+    response = client.post("/staff/billing/order/", {"action": "cancel", "_selected_action": [renewal.pk]})
+    assert response.status_code == 302
+    renewal.refresh_from_db()
+    assert (renewal.status, renewal.cancel_reason) == ("cancelled", "Отменён сотрудником продавца")
+    assert renewal.invoice.annulled_at is not None
+    assert renewal.invoice.annulment_reason == "Отменён сотрудником продавца"

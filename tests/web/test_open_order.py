@@ -1,7 +1,6 @@
 """The open order on the customer's screens: shown before another purchase, cancelled
 from the menu, settings and its page by owners and admins only."""
 
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse

@@ -224,6 +224,7 @@ def order_data(order: Order) -> dict:
 # Why an order was cancelled, as the customer reads it in the letter and on the invoice.
 REPLACED = "Заменён новым заказом"
 CANCELLED_BY_CUSTOMER = "Отменён покупателем"
+CANCELLED_BY_STAFF = "Отменён сотрудником продавца"
 
 
 def cancel_order(order: Order, *, actor, reason: str = CANCELLED_BY_CUSTOMER) -> Order:

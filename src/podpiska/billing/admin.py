@@ -66,12 +66,12 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Отменить выбранные неоплаченные заказы"), permissions=["change"])
     def cancel(self, request, queryset):
-        from podpiska.billing.actions import OrderRefused, cancel_order
+        from podpiska.billing.actions import CANCELLED_BY_STAFF, OrderRefused, cancel_order
 
         cancelled = 0
         for order in queryset.filter(status=OrderStatus.AWAITING_PAYMENT):
             try:
-                cancel_order(order, actor=request.user)
+                cancel_order(order, actor=request.user, reason=CANCELLED_BY_STAFF)
                 cancelled += 1
             except OrderRefused as error:
                 messages.error(request, f"{order}: {error}")
