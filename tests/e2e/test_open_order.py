@@ -29,6 +29,7 @@ def test_renew_then_upgrade_cancels_the_renewal_then_pay(open_page, live_server,
     # 2. «Улучшить подписку»: the open renewal is shown first, with its invoice and a way out.
     open_menu(page)
     expect(page.get_by_test_id("pending-order")).to_contain_text(f"счёт № {number}")
+    shot(page, f"menu_open_order_{viewport}")
     page.get_by_test_id("menu-upgrade").click()
     expect(window.get_by_test_id("open-order")).to_contain_text(f"счёт № {number}")
     expect(window.get_by_test_id("replace-note")).to_be_visible()
