@@ -65,3 +65,10 @@ def test_member_sees_it_but_cannot_hide_it(member_client, tariffs, paid_org, clo
 
 def test_hide_refuses_get(signed_in, lapsed_org):
     assert signed_in.get(reverse("web:hide_lapsed")).status_code == 405
+
+
+def test_hiding_without_a_notice_writes_nothing(signed_in, paid_org):
+    assert signed_in.post(reverse("web:hide_lapsed")).status_code == 302
+    paid_org.refresh_from_db()
+    assert paid_org.lapsed_notice_hidden_until is None
+    assert not AuditRecord.objects.filter(action="organization.lapsed_notice_hidden").exists()

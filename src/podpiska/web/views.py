@@ -346,6 +346,8 @@ def cancel_order(request, order_id: int):
 @require_POST
 @manager_required
 def hide_lapsed(request):
-    """«Скрыть на 30 дней» on the notice that the paid subscription ended."""
-    hide_lapsed_notice(request.organization, actor=request.user)
+    """«Скрыть на 30 дней» on the notice that the paid subscription ended; nothing is
+    written when there is no such notice (a paid organization, a stale page)."""
+    if menu_for(request).lapsed is not None:
+        hide_lapsed_notice(request.organization, actor=request.user)
     return redirect(safe_next(request, reverse("web:home")))
