@@ -246,3 +246,20 @@ def test_annulled_invoice_pdf_says_so_and_invites_no_payment(invoice, owner):
     assert "Счёт аннулирован 27.11.2026: Отменён покупателем." in text
     assert f"Счёт на оплату № {invoice.display_number}" in text  # the number stays
     assert "Назначение платежа" not in text
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="needs poppler-utils")
+def test_annulled_invoice_pdf_renders_to_an_image(invoice, owner):
+    """The annulled PDF as a picture in test-artifacts/, to look at the stamp."""
+    from podpiska.billing.actions import cancel_order
+
+    cancel_order(invoice.order, actor=owner)
+    invoice.refresh_from_db()
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf = ARTIFACTS / "invoice-annulled.pdf"
+    pdf.write_bytes(render_invoice_pdf(invoice))
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf), str(ARTIFACTS / "invoice-annulled")],
+        check=True,
+    )
+    assert (ARTIFACTS / "invoice-annulled.png").stat().st_size > 10_000

@@ -66,6 +66,9 @@ def test_renew_then_upgrade_cancels_the_renewal_then_pay(open_page, live_server,
     expect(page.get_by_test_id("annulled")).to_contain_text("Заменён новым заказом")
     expect(page.locator("h1")).to_contain_text(number)
     shot(page, f"annulled_invoice_{viewport}")
+    page.goto(f"{live_server.url}/orders/{upgrade.pk}/")
+    expect(page.get_by_test_id("order-period")).to_contain_text("с 07.12.2026 по 06.12.2027")
+    shot(page, f"order_page_{viewport}")
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
