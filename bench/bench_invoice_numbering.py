@@ -15,7 +15,7 @@ from django.db import connection, connections, transaction
 
 from podpiska.accounts.models import Organization
 from podpiska.billing.invoices import issue_invoice, seller_today
-from podpiska.billing.models import Invoice, Order, OrderKind, PaymentMethod
+from podpiska.billing.models import Invoice, Order, OrderKind, OrderStatus, PaymentMethod
 from podpiska.core import clock
 from podpiska.core.requisites import inn_check_digits
 from podpiska.demo.data import load_catalog
@@ -43,6 +43,9 @@ def _orders(count: int) -> list[Order]:
             **tariff.terms(),
             organization=org,
             kind=OrderKind.RENEW,
+            # Closed: an organization holds one unpaid term order at a time, and the
+            # numbering (all this measures) does not look at the order's status.
+            status=OrderStatus.EXPIRED,
             tariff=tariff,
             requisites=org.requisites(),
             payment_method=PaymentMethod.INVOICE,

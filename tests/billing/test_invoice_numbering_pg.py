@@ -29,8 +29,9 @@ def frozen():
 
 
 def open_orders(count: int) -> list[Order]:
+    """Unpaid orders of `count` organizations (each may hold one open term order)."""
     tariff = catalog()["400"]
-    org = make_org(user=make_user())
+    organizations = [make_org(user=make_user()) for _ in range(count)]
     return [
         Order.objects.create(
             **tariff.terms(),
@@ -43,7 +44,7 @@ def open_orders(count: int) -> list[Order]:
             created_at=NOW,
             pay_by=date(2026, 12, 11),
         )
-        for i in range(count)
+        for i, org in enumerate(organizations)
     ]
 
 

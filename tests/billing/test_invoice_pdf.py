@@ -65,8 +65,7 @@ def test_pdf_contains_everything_the_customer_pays_by(invoice, org, settings):
         org.name,
         f"ИНН {org.inn}",
         f"КПП {org.kpp}",
-        "Доступ к сервису, тариф «Компас 400», период с 27.11.2026 по 27.11.2027",
-        "(при оплате позже — 12 мес. со дня зачисления оплаты)",
+        "Доступ к сервису, тариф «Компас 400», 12 мес. со дня зачисления оплаты",
         "усл.",
         "321 600,00",
         "В том числе НДС (22 %): 57 993,44",
@@ -235,3 +234,32 @@ def test_expired_invoice_warns_not_to_pay(clock, tariffs, org, owner, order_for)
     text = pdf_text(order.invoice)
     assert "Срок оплаты счёта истёк" in text and "Не оплачивайте этот счёт" in text
     assert "Назначение платежа" not in text
+
+
+def test_annulled_invoice_pdf_says_so_and_invites_no_payment(invoice, owner):
+    from podpiska.billing.actions import cancel_order
+
+    cancel_order(invoice.order, actor=owner)
+    invoice.refresh_from_db()
+    text = pdf_text(invoice)
+    assert "АННУЛИРОВАН" in text.upper()
+    assert "Счёт аннулирован 27.11.2026: Отменён покупателем." in text
+    assert f"Счёт на оплату № {invoice.display_number}" in text  # the number stays
+    assert "Назначение платежа" not in text
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="needs poppler-utils")
+def test_annulled_invoice_pdf_renders_to_an_image(invoice, owner):
+    """The annulled PDF as a picture in test-artifacts/, to look at the stamp."""
+    from podpiska.billing.actions import cancel_order
+
+    cancel_order(invoice.order, actor=owner)
+    invoice.refresh_from_db()
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf = ARTIFACTS / "invoice-annulled.pdf"
+    pdf.write_bytes(render_invoice_pdf(invoice))
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf), str(ARTIFACTS / "invoice-annulled")],
+        check=True,
+    )
+    assert (ARTIFACTS / "invoice-annulled.png").stat().st_size > 10_000

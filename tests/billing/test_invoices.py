@@ -33,7 +33,8 @@ def make_order(org, tariff, *, kind=OrderKind.RENEW, key=None, **over) -> Order:
 
 
 def test_numbers_are_sequential_within_a_year(clock, tariffs, org):
-    invoices = [issue_invoice(make_order(org, tariffs["400"])) for _ in range(3)]
+    # One open term order per organization: three organizations, one numbering.
+    invoices = [issue_invoice(make_order(factories.make_org(), tariffs["400"])) for _ in range(3)]
     assert [(i.year, i.number) for i in invoices] == [(2026, 1), (2026, 2), (2026, 3)]
     assert [i.display_number for i in invoices] == ["2026-00001", "2026-00002", "2026-00003"]
     assert InvoiceCounter.objects.get(year=2026).last_number == 3
@@ -44,8 +45,8 @@ def test_numbering_restarts_on_new_year_in_moscow(clock, tariffs, org):
     last_of_2026 = issue_invoice(make_order(org, tariffs["400"]))
     # 31.12 21:30 UTC is already 01.01.2027 00:30 in Moscow: the new year's numbering.
     clock.freeze(datetime(2026, 12, 31, 21, 30, tzinfo=ZoneInfo("UTC")))
-    first_of_2027 = issue_invoice(make_order(org, tariffs["400"]))
-    second_of_2027 = issue_invoice(make_order(org, tariffs["400"]))
+    first_of_2027 = issue_invoice(make_order(factories.make_org(), tariffs["400"]))
+    second_of_2027 = issue_invoice(make_order(factories.make_org(), tariffs["400"]))
     assert last_of_2026.display_number == "2026-00001"
     assert last_of_2026.issued_on == date(2026, 12, 31)
     assert first_of_2027.display_number == "2027-00001"
@@ -66,9 +67,9 @@ def test_rolled_back_order_leaves_no_gap(clock, tariffs, org):
     issue_invoice(make_order(org, tariffs["400"]))
     with pytest.raises(RuntimeError):
         with transaction.atomic():
-            issue_invoice(make_order(org, tariffs["400"], key="rolled-back"))
+            issue_invoice(make_order(factories.make_org(), tariffs["400"], key="rolled-back"))
             raise RuntimeError("payment form failed")
-    assert issue_invoice(make_order(org, tariffs["400"])).number == 2
+    assert issue_invoice(make_order(factories.make_org(), tariffs["400"])).number == 2
 
 
 def test_invoice_freezes_seller_buyer_line_and_vat(clock, tariffs, org, owner, settings):
@@ -76,10 +77,8 @@ def test_invoice_freezes_seller_buyer_line_and_vat(clock, tariffs, org, owner, s
     invoice = issue_invoice(order)
     assert invoice.seller == settings.PODPISKA_SELLER
     assert invoice.buyer["inn"] == org.inn and invoice.buyer["kpp"] == org.kpp
-    assert invoice.line == (
-        "Доступ к сервису, тариф «Компас 400», период с 27.11.2026 по 27.11.2027"
-        " (при оплате позже — 12 мес. со дня зачисления оплаты)"
-    )
+    # Nothing paid runs: the term starts on the day the payment is credited.
+    assert invoice.line == "Доступ к сервису, тариф «Компас 400», 12 мес. со дня зачисления оплаты"
     assert invoice.total == tariffs["400"].price
     assert invoice.vat_rate == 22
     assert invoice.vat_amount == vat_inside(invoice.total, 22)
@@ -97,7 +96,10 @@ def test_invoice_freezes_seller_buyer_line_and_vat(clock, tariffs, org, owner, s
 def test_renewal_line_starts_after_the_paid_period(clock, tariffs, org):
     factories.make_subscription(org, tariffs["200"], datetime(2026, 1, 10, tzinfo=MSK))
     invoice = issue_invoice(make_order(org, tariffs["200"]))
-    assert invoice.line == "Доступ к сервису, тариф «Компас 200», период с 10.01.2027 по 09.01.2028"
+    assert invoice.line == (
+        "Доступ к сервису, тариф «Компас 200», 12 мес., с 10.01.2027 — после окончания текущей "
+        "подписки; при оплате позже — со дня зачисления оплаты"
+    )
 
 
 def test_addon_line(clock, tariffs, org):

@@ -100,7 +100,7 @@ def test_create_payment_sends_the_documented_request(order, fake_yookassa):
         "full_payment",
         "service",
     )
-    assert item["description"].startswith("Доступ к сервису, тариф «Компас 200», период с ")
+    assert item["description"].startswith("Доступ к сервису, тариф «Компас 200», 12 мес., с ")
     assert (attempt.status, attempt.amount, attempt.provider) == (
         OnlinePaymentStatus.PENDING,
         order.price,

@@ -27,7 +27,9 @@ def test_upgrade_covers_the_forecast(tariffs, org):
     upgrade = pick_upgrade(sub, 9_000, NOW)
     assert upgrade.tariff.code == "400"
     assert upgrade.forecast > 10_000
-    assert "больше лимита" in upgrade.reason
+    # 9 000 in 200 days: the 10 000 run out on day 222, 19.12.2026, before the term ends.
+    assert upgrade.reason.startswith("При нынешнем темпе лимит закончится ~19.12.2026")
+    assert "Лимита тарифа «Компас 400»" in upgrade.reason
 
 
 def test_upgrade_to_the_smallest_tariff_that_covers(tariffs, org):
@@ -40,7 +42,9 @@ def test_upgrade_is_the_next_rank_when_use_is_low(tariffs, org):
     sub = make_subscription(org, tariffs["100"], NOW - timedelta(days=200), used=100)
     upgrade = pick_upgrade(sub, 100, NOW)
     assert upgrade.tariff.code == "200"
-    assert "следующий по ёмкости" in upgrade.reason
+    # The limit lasts at this pace: the reason is what the tariff adds, never «хватает».
+    assert upgrade.reason.startswith("«Компас 200» даёт 10\u00a0000 выгрузок за срок вместо 3\u00a0000")
+    assert "хватает" not in upgrade.reason and "около" not in upgrade.reason
 
 
 def test_upgrade_too_early_to_forecast(tariffs, org):
@@ -133,3 +137,29 @@ def test_menu_queries_do_not_grow_with_the_catalog(tariffs, org, django_assert_m
         Tariff.objects.create(code=f"x{n}", name=f"X{n}", rank=50 + n, price=1_00, export_limit=10)
     with django_assert_max_num_queries(12):
         available_actions(org, NOW)
+
+
+def test_upgrade_and_renewal_look_at_the_scheduled_subscriptions(tariffs, org):
+    """Current 200, then 400 and 200 paid ahead (an upgrade, then a renewal): «Улучшить»
+    goes above 400, «Продлить» continues the latest; with the maximum paid ahead, no
+    upgrade at all."""
+    current = make_subscription(org, tariffs["200"], NOW - timedelta(days=300))
+    upgrade_paid = make_subscription(org, tariffs["400"], current.ends_at)
+    renewal_paid = make_subscription(org, tariffs["200"], upgrade_paid.ends_at)
+    actions = available_actions(org, NOW)
+    assert actions.upgrade.tariff.code == "max"
+    assert actions.renew.tariff.code == "200"
+    assert actions.renew.starts_at == renewal_paid.ends_at
+    make_subscription(org, tariffs["max"], renewal_paid.ends_at)
+    actions = available_actions(org, NOW)
+    assert actions.upgrade is None and actions.on_maximum
+    assert actions.renew.tariff.code == "max"
+
+
+def test_nothing_is_resumed_or_offered_while_a_paid_term_is_to_come(tariffs, org):
+    ended = make_subscription(org, tariffs["100"], NOW - timedelta(days=400))
+    assert available_actions(org, NOW).resume is not None
+    make_subscription(org, tariffs["200"], NOW + timedelta(days=3))
+    actions = available_actions(org, NOW)
+    assert actions.state == State.FREE_AFTER_PAID and actions.resume is None
+    assert ended.ends_at < NOW

@@ -42,7 +42,8 @@ def _queue(n, org):
     messages = []
     for i in range(n):
         order = Order.objects.create(
-            organization=org, kind="renew", tariff_name="Компас 200", price=100, export_limit=1,
+            # Expired: the organization may hold only one unpaid term order.
+            organization=org, kind="renew", status="expired", tariff_name="Компас 200", price=100, export_limit=1,
             requisites={}, payment_method="invoice", idempotency_key=f"k{i}", created_at=NOW,
         )
         invoice = Invoice.objects.create(

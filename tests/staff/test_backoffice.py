@@ -553,3 +553,27 @@ def test_demo_statement_needs_the_import_right_and_the_demo(client, staff_groups
     settings.PODPISKA = {**settings.PODPISKA, "ALLOW_TEST_CLOCK": False}
     assert client.get("/staff/statements/demo.txt").status_code == 404
     assert "demo.txt" not in client.get("/staff/statements/upload/").content.decode()
+
+
+def test_annulled_invoice_is_marked_in_the_overview_and_the_invoice_list(client, staff_groups, renewal, org, owner):
+    from podpiska.billing.actions import cancel_order
+
+    cancel_order(renewal, actor=owner)
+    _staff(client, "billing", staff_groups)
+    page = client.get(f"/staff/organizations/{org.pk}/overview/").content.decode()
+    assert 'data-testid="staff-annulled"' in page and "Отменён покупателем" in page
+    listing = client.get("/staff/billing/invoice/?annulled_at__isempty=0").content.decode()
+    assert renewal.invoice.display_number in listing and "аннулирован" in listing
+    assert renewal.invoice.display_number not in client.get(
+        "/staff/billing/invoice/?annulled_at__isempty=1"
+    ).content.decode()
+
+
+def test_staff_cancel_action_annuls_the_invoice_with_the_staff_reason(client, staff_groups, renewal):
+    _staff(client, "billing", staff_groups)
+    response = client.post("/staff/billing/order/", {"action": "cancel", "_selected_action": [renewal.pk]})
+    assert response.status_code == 302
+    renewal.refresh_from_db()
+    assert (renewal.status, renewal.cancel_reason) == ("cancelled", "Отменён сотрудником продавца")
+    assert renewal.invoice.annulled_at is not None
+    assert renewal.invoice.annulment_reason == "Отменён сотрудником продавца"

@@ -6,9 +6,8 @@ from itertools import pairwise
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from podpiska.billing.actions import place_order, record_payment
-from podpiska.billing.models import Order
 from podpiska.core import clock
+from podpiska.subscriptions.actions import start_subscription
 from podpiska.subscriptions.models import Subscription
 from tests.concurrency import run_threads
 from tests.conftest import NOW
@@ -21,26 +20,20 @@ pytestmark = [
 ]
 
 
-def test_orders_of_one_organization_paid_at_once_follow_each_other():
-    """Renewal and switches to three other tariffs, each paid by its own bank payment in
-    its own thread at the same moment: four terms one after another, none overlapping."""
+def test_terms_of_one_organization_confirmed_at_once_follow_each_other():
+    """Four paid terms of one organization confirmed in four threads at the same moment
+    (an organization has one open order at a time, but a term order and, say, staff
+    matching a queued payment can meet): one after another, none overlapping."""
     clock.freeze(NOW)
     try:
         tariffs = catalog()
-        owner = make_user()
-        org = make_org(user=owner)
+        org = make_org(user=make_user())
         current = make_subscription(org, tariffs["200"], NOW - timedelta(days=300))
-        orders = [
-            place_order(organization=org, user=owner, kind=kind, payment_method="invoice",
-                        idempotency_key=f"k-{code}", tariff=tariffs[code])
-            for kind, code in [("renew", "200"), ("switch", "100"), ("switch", "400"),
-                               ("switch", "max")]
-        ]
-        results, errors = run_threads(len(orders), lambda i: record_payment(
-            source="statement", amount=orders[i].price, received_at=NOW,
-            dedup_key=f"bank-doc-{i}", order=orders[i]))
+        codes = ["200", "100", "400", "max"]
+        _, errors = run_threads(len(codes), lambda i: start_subscription(
+            organization=org, tariff=tariffs[codes[i]], terms=tariffs[codes[i]].terms(),
+            confirmed_at=NOW))
         assert not errors, errors
-        assert set(Order.objects.values_list("status", flat=True)) == {"fulfilled"}
         periods = list(Subscription.objects.filter(organization=org).order_by("starts_at")
                        .values_list("starts_at", "ends_at"))
         assert len(periods) == 5 and periods[0][1] == current.ends_at

@@ -41,7 +41,8 @@ def test_renew_window_shows_the_variant_after_the_current_end(signed_in, paid_or
 def test_upgrade_window_says_why(signed_in, paid_org):
     html = signed_in.get(reverse("web:choice", args=["upgrade"])).content.decode()
     assert "<html" in html  # without htmx: a whole page
-    assert "Компас 400" in html and "Почему этот тариф" in html and "следующий по ёмкости" in html
+    assert "Компас 400" in html and "Почему этот тариф" in html
+    assert "«Компас 400» даёт 50\xa0000 выгрузок за срок вместо 10\xa0000" in html
     assert "с 07.12.2026 по 06.12.2027" in html
     assert "телефоны" in html  # extended fields listed
 
@@ -138,4 +139,5 @@ def test_pending_online_order_can_be_paid_from_the_menu_and_settings(signed_in, 
     order = place_order(organization=paid_org, user=owner, kind="upgrade", payment_method="online",
                         idempotency_key="o1", tariff=tariffs["400"])
     html = signed_in.get(reverse("web:settings")).content.decode()
-    assert html.count(reverse("billing:pay_online", args=[order.pk])) == 2  # menu and orders table
+    # The menu, the open order in the subscription section and the orders table.
+    assert html.count(reverse("billing:pay_online", args=[order.pk])) == 3

@@ -1,11 +1,14 @@
 """State changes of organizations and users."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
 from podpiska.accounts.models import Organization, User
 from podpiska.audit.log import record, snapshot
+from podpiska.core import clock
 from podpiska.core.requisites import (
     RequisiteError,
     validate_inn,
@@ -94,3 +97,27 @@ def set_reminders_enabled(user, enabled: bool, *, actor) -> None:
     user.reminders_enabled = enabled
     user.save(update_fields=["reminders_enabled"])
     record("user.reminders_changed", user, actor=actor, before=before, after=snapshot(user, fields=["reminders_enabled"]))
+
+
+# «Подписка закончилась» hidden by the customer comes back after this many days.
+LAPSED_NOTICE_HIDDEN_DAYS = 30
+
+
+@transaction.atomic
+def hide_lapsed_notice(organization: Organization, *, actor) -> Organization:
+    """Hide the notice that paid coverage ended for LAPSED_NOTICE_HIDDEN_DAYS from
+    today, with the audit record; hiding it again the same day changes nothing."""
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    today = clock.now().astimezone(organization.tz).date()
+    until = today + timedelta(days=LAPSED_NOTICE_HIDDEN_DAYS)
+    if organization.lapsed_notice_hidden_until == until:
+        return organization
+    fields = ["lapsed_notice_hidden_until"]
+    before = snapshot(organization, fields=fields)
+    organization.lapsed_notice_hidden_until = until
+    organization.save(update_fields=fields)
+    record(
+        "organization.lapsed_notice_hidden", organization, actor=actor, before=before,
+        after=snapshot(organization, fields=fields),
+    )
+    return organization

@@ -62,6 +62,9 @@ class Organization(models.Model):
     email = models.EmailField(_("e-mail для документов"), blank=True)
     timezone = models.CharField(_("часовой пояс"), max_length=64, default="Europe/Moscow")
     created_at = models.DateTimeField(_("создана"), default=dj_timezone.now)
+    lapsed_notice_hidden_until = models.DateField(
+        _("уведомление об окончании подписки скрыто до"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("организация")

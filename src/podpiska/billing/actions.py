@@ -124,43 +124,79 @@ def place_order(
         raise OrderRefused("Выберите способ оплаты: счёт или онлайн.")
     now = clock.now()
     purchase = resolve_purchase(organization, kind, tariff, offer, now)
-    try:
-        with transaction.atomic():
-            if requisites is not None:
-                organization = update_requisites(organization, requisites, actor=user)
-            pending = same_pending_order(organization, purchase, payment_method)
-            if pending is not None:
-                return pending
-            order = Order.objects.create(
-                organization=organization,
-                kind=purchase.kind,
-                tariff=purchase.tariff,
-                offer=purchase.offer,
-                addon_exports=purchase.addon_exports,
-                requisites=organization.requisites(),
-                payment_method=payment_method,
-                idempotency_key=key,
-                created_by=user,
-                created_at=now,
-                pay_by=add_business_days(
-                    now.astimezone(organization.tz).date(),
-                    settings.PODPISKA["ORDER_EXPIRY_BUSINESS_DAYS"],
-                ),
-                **purchase.terms,
-            )
-            record("order.placed", order, actor=user, after=snapshot(order))
-            publish("order.created", organization=organization, data=order_data(order))
-            if payment_method == PaymentMethod.INVOICE:
-                from podpiska.billing.invoices import issue_invoice
+    # A concurrent placement for the same organization that commits first makes this
+    # insert fail on `one_open_term_order_per_organization`; run again, and that order
+    # is then found open and replaced (or returned, when it is the same purchase). Each
+    # round one of the racing placements commits, so this many placements at once (far
+    # more than tabs and double clicks make) all get through.
+    for attempt in range(PLACE_ATTEMPTS):
+        try:
+            return _place(organization, user, purchase, payment_method, key, requisites, now)
+        except IntegrityError:
+            existing = Order.objects.filter(organization=organization, idempotency_key=key).first()
+            if existing is not None:
+                # The same form posted twice at once: the other request placed it.
+                return existing
+            if attempt == PLACE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
-                issue_invoice(order)
-    except IntegrityError:
-        # The same form posted twice at once: the other request placed it.
-        existing = Order.objects.filter(organization=organization, idempotency_key=key).first()
-        if existing is None:
-            raise
-        return existing
+
+PLACE_ATTEMPTS = 10
+
+
+def _place(organization, user, purchase: Purchase, payment_method: str, key: str,
+           requisites: dict | None, now: datetime) -> Order:
+    with transaction.atomic():
+        # The open order is locked before the organization (requisites) and before
+        # anything else, the order settlement takes its locks in.
+        open_order = open_term_order(organization, lock=True) if purchase.kind != OrderKind.ADDON else None
+        if requisites is not None:
+            organization = update_requisites(organization, requisites, actor=user)
+        pending = same_pending_order(organization, purchase, payment_method)
+        if pending is not None:
+            return pending
+        if open_order is not None:
+            # Cancel first: the partial unique index admits the new order only then.
+            _cancel(open_order, actor=user, reason=REPLACED, at=now)
+        order = Order.objects.create(
+            organization=organization,
+            kind=purchase.kind,
+            tariff=purchase.tariff,
+            offer=purchase.offer,
+            addon_exports=purchase.addon_exports,
+            requisites=organization.requisites(),
+            payment_method=payment_method,
+            idempotency_key=key,
+            created_by=user,
+            created_at=now,
+            pay_by=add_business_days(
+                now.astimezone(organization.tz).date(),
+                settings.PODPISKA["ORDER_EXPIRY_BUSINESS_DAYS"],
+            ),
+            **purchase.terms,
+        )
+        record("order.placed", order, actor=user, after=snapshot(order))
+        publish("order.created", organization=organization, data=order_data(order))
+        if open_order is not None:
+            Order.objects.filter(pk=open_order.pk).update(replaced_by=order)
+            _notify_cancelled(open_order, replaced_by=order)
+        if payment_method == PaymentMethod.INVOICE:
+            from podpiska.billing.invoices import issue_invoice
+
+            issue_invoice(order)
     return order
+
+
+def open_term_order(organization, *, lock: bool = False) -> Order | None:
+    """The organization's unpaid order for a tariff term (at most one: the database
+    holds to it), or None. Add-ons are apart: they buy more of the current term."""
+    orders = Order.objects.filter(
+        organization=organization, status=OrderStatus.AWAITING_PAYMENT
+    ).exclude(kind=OrderKind.ADDON)
+    if lock:
+        orders = orders.select_for_update()
+    return orders.first()
 
 
 def same_pending_order(organization, purchase: Purchase, payment_method: str) -> Order | None:
@@ -183,19 +219,57 @@ def order_data(order: Order) -> dict:
     return order_event_data(order, order.tariff.code if order.tariff_id else None)
 
 
-@transaction.atomic
-def cancel_order(order: Order, *, actor) -> Order:
-    order = Order.objects.select_for_update().get(pk=order.pk)
-    if order.status != OrderStatus.AWAITING_PAYMENT:
+# Why an order was cancelled, as the customer reads it in the letter and on the invoice.
+REPLACED = "Заменён новым заказом"
+CANCELLED_BY_CUSTOMER = "Отменён покупателем"
+CANCELLED_BY_STAFF = "Отменён сотрудником продавца"
+
+
+def cancel_order(order: Order, *, actor, reason: str = CANCELLED_BY_CUSTOMER) -> Order:
+    """Cancel an unpaid order: its invoice is annulled, whoever ordered it gets a letter.
+
+    Cancelling a cancelled order again changes nothing; a paid or expired one is refused.
+    A payment that still arrives for it is recorded and queued for staff (`refusal`).
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status == OrderStatus.CANCELLED:
             return order
-        raise OrderRefused("Отменить можно только неоплаченный заказ.")
+        if order.status != OrderStatus.AWAITING_PAYMENT:
+            raise OrderRefused("Отменить можно только неоплаченный заказ.")
+        _cancel(order, actor=actor, reason=reason, at=clock.now())
+        _notify_cancelled(order)
+    return order
+
+
+def _cancel(order: Order, *, actor, reason: str, at: datetime) -> None:
+    """The writes of a cancellation; `order` is locked and unpaid."""
     before = snapshot(order)
     order.status = OrderStatus.CANCELLED
-    order.closed_at = clock.now()
-    order.save(update_fields=["status", "closed_at"])
+    order.closed_at = at
+    order.cancel_reason = reason[:500]
+    order.save(update_fields=["status", "closed_at", "cancel_reason"])
     record("order.cancelled", order, actor=actor, before=before, after=snapshot(order))
-    return order
+    annul_order_documents(order, actor=actor, reason=reason, at=at)
+
+
+def annul_order_documents(order: Order, *, actor, reason: str, at: datetime) -> None:
+    """Every document issued for a cancelled order is annulled here, in its transaction:
+    the invoice and, for an order annulled after it was paid, its УПД. Nothing is deleted."""
+    from podpiska.billing.closing_documents import annul_for_order
+    from podpiska.billing.invoices import annul_invoice
+
+    annul_invoice(order, actor=actor, reason=reason, at=at)
+    annul_for_order(order, reason=reason, actor=actor)
+
+
+def _notify_cancelled(order: Order, *, replaced_by: Order | None = None) -> None:
+    data = order_data(order)
+    data["reason"] = order.cancel_reason
+    data["ordered_by"] = order.created_by_id  # the letter goes to whoever ordered it
+    if replaced_by is not None:
+        data["replaced_by"] = replaced_by.pk
+    publish("order.cancelled", organization=order.organization, data=data)
 
 
 def expire_overdue_orders(at: datetime) -> int:

@@ -55,12 +55,12 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Отменить выбранные неоплаченные заказы"), permissions=["change"])
     def cancel(self, request, queryset):
-        from podpiska.billing.actions import OrderRefused, cancel_order
+        from podpiska.billing.actions import CANCELLED_BY_STAFF, OrderRefused, cancel_order
 
         cancelled = 0
         for order in queryset.filter(status=OrderStatus.AWAITING_PAYMENT):
             try:
-                cancel_order(order, actor=request.user)
+                cancel_order(order, actor=request.user, reason=CANCELLED_BY_STAFF)
                 cancelled += 1
             except OrderRefused as error:
                 messages.error(request, f"{order}: {error}")
@@ -69,8 +69,8 @@ class OrderAdmin(ReadOnlyAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ("display_number", "issued_on", "organization_link", "amount", "pay_by", "order_status", "page")
-    list_filter = ("year", "order__status")
+    list_display = ("display_number", "issued_on", "organization_link", "amount", "pay_by", "order_status", "annulled", "page")
+    list_filter = ("year", "order__status", ("annulled_at", admin.EmptyFieldListFilter))
     search_fields = ("number", "organization__name", "organization__inn")
     list_select_related = ("organization", "order")
 
@@ -85,6 +85,15 @@ class InvoiceAdmin(ReadOnlyAdmin):
     @admin.display(description=_("заказ"))
     def order_status(self, obj):
         return obj.order.get_status_display()
+
+    @admin.display(description=_("аннулирован"))
+    def annulled(self, obj):
+        if obj.annulled_at is None:
+            return "—"
+        return format_html(
+            '<strong class="badge annulled">{}</strong> {}',
+            _("аннулирован"), obj.annulment_reason,
+        )
 
     @admin.display(description=_("счёт"))
     def page(self, obj):

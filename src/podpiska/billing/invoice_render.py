@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from podpiska.billing.invoices import InvoiceState, invoice_state, payment_purpose
+from podpiska.billing.invoices import InvoiceState, invoice_state, paid_period, payment_purpose
 from podpiska.billing.models import Invoice, OrderKind
 from podpiska.billing.warnings import last_day_to_pay_by_transfer
 from podpiska.core.money import amount_in_words, format_amount
@@ -111,6 +111,9 @@ def invoice_context(invoice: Invoice, *, for_pdf: bool = False) -> dict:
         "qr_payload": payload,
         "qr_svg": mark_safe(qr_svg(payload)),  # generated here, contains no user markup
         "state": invoice_state(invoice),
+        # Paid: the period the subscription really got, which may differ from the rule
+        # the invoice printed (paid late, or another order paid first).
+        "paid_period": paid_period(invoice.order) if invoice_state(invoice) == InvoiceState.PAID else None,
         "payable": invoice_state(invoice) == InvoiceState.PAYABLE,
         "order": invoice.order,
         "pdf_url": reverse("billing:invoice_pdf", args=[invoice.pk]),

@@ -18,7 +18,7 @@ from podpiska.billing.models import Invoice, InvoiceCounter, Order, OrderKind, O
 from podpiska.core import clock
 from podpiska.core.money import format_amount, group_thousands, vat_inside
 from podpiska.notifications.events import publish
-from podpiska.subscriptions.timeline import last_day, next_start, period_end
+from podpiska.subscriptions.timeline import last_day, planned_term
 
 # A bank's «НазначениеПлатежа» holds at most this many characters (REFERENCE.md).
 PURPOSE_MAX_LENGTH = 210
@@ -50,39 +50,54 @@ def locked_counter(year: int) -> InvoiceCounter:
     return counter
 
 
-def order_period(order: Order) -> tuple[date, date, bool]:
-    """First and last day (inclusive) the order would cover if paid now, and whether
-    that start is fixed.
-
-    The same computation the catalog shows and fulfilment uses: the term starts at
-    max(now, end of the latest paid subscription). It is fixed when a paid
-    subscription ends later than now (a renewal follows it whenever it is paid);
-    otherwise the term starts on the day the payment is confirmed.
-    """
-    organization = order.organization
-    tz = organization.tz
-    now = clock.now()
-    starts_at = next_start(organization, now)
-    ends_at = period_end(starts_at, order.term_months, tz)
-    return starts_at.astimezone(tz).date(), last_day(ends_at, tz), starts_at > now
-
-
 def invoice_line(order: Order) -> str:
-    """The invoice's one line: what is paid for, and the period.
+    """The invoice's one line: what is paid for, the term and its rule.
 
-    A term that starts when it is paid is printed as if paid today and says so: a bank
-    transfer takes days, and the invoice must not promise an end it will not have.
+    The start comes from `planned_term` — `next_start`, the rule fulfilment applies —
+    and the line says when it would move: a bank transfer takes days, and another
+    order may be paid first, so the invoice promises the rule, not an end date it may
+    not keep. Once paid, the real period is the subscription's (`paid_period`).
     """
     if order.kind == OrderKind.ADDON:
         return f"Дополнительные выгрузки: +{group_thousands(order.addon_exports)} к текущей подписке"
-    first, last, fixed = order_period(order)
-    line = (
-        f"Доступ к сервису, тариф «{order.tariff_name}», "
-        f"период с {first:%d.%m.%Y} по {last:%d.%m.%Y}"
+    term = planned_term(order.organization, order.term_months, clock.now())
+    head = f"Доступ к сервису, тариф «{order.tariff_name}», {order.term_months} мес."
+    if term.follows_paid:
+        return (
+            f"{head}, с {term.starts_on:%d.%m.%Y} — после окончания текущей подписки; "
+            "при оплате позже — со дня зачисления оплаты"
+        )
+    return f"{head} со дня зачисления оплаты"
+
+
+def paid_period(order: Order) -> tuple[date, date] | None:
+    """First and last day (inclusive) of the subscription a paid order formed, or None."""
+    from podpiska.subscriptions.models import Subscription
+
+    subscription = Subscription.objects.filter(order_id=order.pk).first()
+    if subscription is None:
+        return None
+    tz = order.organization.tz
+    return subscription.starts_at.astimezone(tz).date(), last_day(subscription.ends_at, tz)
+
+
+def annul_invoice(order: Order, *, actor, reason: str, at) -> Invoice | None:
+    """Mark a cancelled order's invoice annulled, with the reason; it keeps its number.
+
+    Runs in the cancellation's transaction; a second call changes nothing.
+    """
+    invoice = Invoice.objects.select_for_update().filter(order=order).first()
+    if invoice is None or invoice.annulled_at is not None:
+        return invoice
+    before = snapshot(invoice, fields=["annulled_at", "annulment_reason"])
+    invoice.annulled_at = at
+    invoice.annulment_reason = reason[:500]
+    invoice.save(update_fields=["annulled_at", "annulment_reason"])
+    record(
+        "invoice.annulled", invoice, actor=actor, before=before,
+        after=snapshot(invoice, fields=["annulled_at", "annulment_reason"]),
     )
-    if not fixed:
-        line += f" (при оплате позже — {order.term_months} мес. со дня зачисления оплаты)"
-    return line
+    return invoice
 
 
 def issue_invoice(order: Order) -> Invoice:
@@ -176,6 +191,7 @@ class InvoiceState:
     PAYABLE = "payable"
     PAID = "paid"
     VOID = "void"
+    ANNULLED = "annulled"
 
 
 def invoice_state(invoice: Invoice) -> str:
@@ -184,6 +200,8 @@ def invoice_state(invoice: Invoice) -> str:
     A paid invoice and one whose order was cancelled or expired must not invite a
     payment: money sent for it would only wait for staff to return or reassign it.
     """
+    if invoice.annulled_at is not None:
+        return InvoiceState.ANNULLED
     status = invoice.order.status
     if status in (OrderStatus.PAID, OrderStatus.FULFILLED):
         return InvoiceState.PAID

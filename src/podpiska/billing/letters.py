@@ -58,3 +58,17 @@ def _order_paid_attachments(data: dict) -> list[tuple[str, bytes, str]]:
     if document is None:
         return []
     return [(pdf_filename(document), render_upd_pdf(document), "application/pdf")]
+
+
+@register_letter("order_cancelled")
+def _order_cancelled_context(data: dict) -> dict:
+    from podpiska.billing.models import Invoice, Order
+
+    order = Order.objects.get(pk=data["order_id"])
+    return {
+        "organization": _organization(data),
+        "order": order,
+        "invoice": Invoice.objects.filter(order=order).first(),
+        "replaced_by": Order.objects.filter(pk=data.get("replaced_by")).first(),
+        "total": format_rub(order.price),
+    }

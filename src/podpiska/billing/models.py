@@ -74,6 +74,11 @@ class Order(Terms):
     fulfilled_at = models.DateTimeField(_("исполнен"), null=True, blank=True)
     closed_at = models.DateTimeField(_("отменён/истёк"), null=True, blank=True)
     overpaid = models.BooleanField(_("переплата"), default=False)
+    cancel_reason = models.CharField(_("причина отмены"), max_length=500, blank=True)
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("заменён заказом"),
+    )
 
     class Meta:
         verbose_name = _("заказ")
@@ -84,6 +89,13 @@ class Order(Terms):
                 fields=["organization", "idempotency_key"], name="uniq_order_idempotency_key"
             ),
             models.CheckConstraint(condition=models.Q(price__gte=0), name="order_price_not_negative"),
+            # One unpaid order for a tariff term per organization: two would invoice the
+            # same dates twice. Add-ons (more exports on the current term) are apart.
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(status="awaiting_payment") & ~models.Q(kind="addon"),
+                name="one_open_term_order_per_organization",
+            ),
         ]
         indexes = [
             # Unpaid orders by pay-by date: the expiry job and staff's list. Paid and
@@ -136,6 +148,10 @@ class Invoice(models.Model):
     vat_rate = models.PositiveSmallIntegerField(_("ставка НДС, %"), null=True, blank=True)
     vat_amount = models.BigIntegerField(_("НДС, коп."), default=0)
     created_at = models.DateTimeField(_("создан"))
+    # An invoice is a legal record: a cancelled order's invoice keeps its number and is
+    # marked annulled, never deleted or rewritten.
+    annulled_at = models.DateTimeField(_("аннулирован"), null=True, blank=True)
+    annulment_reason = models.CharField(_("причина аннулирования"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("счёт")
@@ -147,6 +163,10 @@ class Invoice(models.Model):
 
     def __str__(self):
         return f"Счёт № {self.display_number} от {self.issued_on:%d.%m.%Y}"
+
+    @property
+    def is_annulled(self) -> bool:
+        return self.annulled_at is not None
 
     @property
     def display_number(self) -> str:

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 
 from podpiska.core.business_days import subtract_business_days
-from podpiska.subscriptions.timeline import coverage_end, last_day
+from podpiska.subscriptions.models import Subscription
+from podpiska.subscriptions.timeline import coverage_end, last_day, last_ended_subscription
 
 
 class WarningState:
@@ -65,3 +66,26 @@ def expiry_warning(organization, at: datetime) -> ExpiryWarning:
         pay_by_bank_transfer=last_day_to_pay_by_transfer(final_day),
         days_left=(final_day - at.astimezone(tz).date()).days,
     )
+
+
+@dataclass(frozen=True)
+class LapsedNotice:
+    """«Подписка «Компас 200» закончилась 01.10.2027. Сейчас действует бесплатный тариф»."""
+
+    tariff_name: str
+    last_day: date
+
+
+def lapsed_notice(organization, at: datetime) -> LapsedNotice | None:
+    """The notice that paid coverage has ended, until the organization pays again or
+    hides it (`hide_lapsed_notice`, for a while); None when nothing is to be said."""
+    if Subscription.objects.filter(organization=organization, ends_at__gt=at).exists():
+        return None
+    ended = last_ended_subscription(organization, at)
+    if ended is None:
+        return None
+    tz = organization.tz
+    hidden_until = organization.lapsed_notice_hidden_until
+    if hidden_until is not None and at.astimezone(tz).date() < hidden_until:
+        return None
+    return LapsedNotice(ended.tariff_name, last_day(ended.ends_at, tz))

@@ -35,6 +35,23 @@ def _document_recipients(organization) -> list[str]:
     return sorted(addresses)
 
 
+def orderer_email(organization, data: dict) -> list[str]:
+    """Whoever placed the order (`ordered_by`, a user id); the managers when that person
+    has no active account."""
+    from podpiska.accounts.models import User
+
+    email = (
+        User.objects.filter(pk=data.get("ordered_by"), is_active=True)
+        .values_list("email", flat=True)
+        .first()
+    )
+    return [email] if email else managers_emails(organization)
+
+
+# Recipients that depend on the event's data, not only on the organization.
+_BY_DATA = {orderer_email}
+
+
 # Each event that e-mails: who gets it (for one organization), which letter, and the
 # ids of the event's data the letter is written from. One letter per address, so one
 # bounced address does not hold up the others.
@@ -43,6 +60,9 @@ HANDLERS = {
     # One confirmation per paid order; it names the subscription the payment formed,
     # so `subscription.activated` (published in the same fulfilment) sends nothing more.
     "order.paid": (managers_emails, "order_paid", ("order_id",)),
+    # A cancelled order, by the customer or replaced by a new one: its invoice must not
+    # be paid, so the person who ordered it is told.
+    "order.cancelled": (orderer_email, "order_cancelled", ("order_id", "replaced_by")),
 }
 
 
@@ -54,6 +74,8 @@ def recipients_for(event: str, organization_ids) -> dict[int, list[str]]:
     """
     if event not in HANDLERS or not organization_ids:
         return {}
+    if HANDLERS[event][0] in _BY_DATA:
+        raise ValueError(f"{event} is addressed by its data: publish it one at a time")
     if HANDLERS[event][0] is managers_emails:
         return _managers_by_organization(organization_ids)
     from podpiska.accounts.models import Organization
@@ -72,7 +94,7 @@ def handle_many(event: str, items: list[tuple[int, dict]], recipients: dict[int,
 
     _, template, keys = HANDLERS[event]
     letters = [
-        ([address], {"organization_id": org_id, **{key: data[key] for key in keys}})
+        ([address], {"organization_id": org_id, **{key: data.get(key) for key in keys}})
         for org_id, data in items
         for address in recipients.get(org_id, ())
     ]
@@ -84,4 +106,6 @@ def handle(event: str, *, organization, data: dict) -> None:
     """Queue the e-mails an event calls for; most events e-mail no one."""
     if event not in HANDLERS:
         return
-    handle_many(event, [(organization.pk, data)], {organization.pk: HANDLERS[event][0](organization)})
+    who = HANDLERS[event][0]
+    to = who(organization, data) if who in _BY_DATA else who(organization)
+    handle_many(event, [(organization.pk, data)], {organization.pk: to})

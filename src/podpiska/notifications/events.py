@@ -13,6 +13,7 @@ EVENTS = (
     "subscription.ended",
     "order.created",
     "order.paid",
+    "order.cancelled",
     "invoice.issued",
     "limit.changed",
     "payment.queued",

@@ -104,20 +104,23 @@ def open_offers(organization, at: datetime) -> list[IndividualOffer]:
     )
 
 
-def latest_subscription(organization) -> Subscription | None:
-    return (
-        Subscription.objects.filter(organization=organization)
+def paid_future(organization, at: datetime) -> list[Subscription]:
+    """The subscription in force and every paid one scheduled after it, by start."""
+    return list(
+        Subscription.objects.filter(organization=organization, ends_at__gt=at)
         .select_related("tariff")
-        .order_by("-ends_at")
-        .first()
+        .order_by("starts_at")
     )
 
 
 def available_actions(organization, at: datetime) -> Actions:
-    """Renewal and upgrade build on the latest paid subscription: after a renewal or
-    upgrade is paid (scheduled), «Продлить» continues that one and «Улучшить» goes above
-    it. Every variant starts at the same moment, so it is computed once."""
+    """Everything offered looks at the whole paid future, not only the current term:
+    «Продлить» continues the latest paid subscription, «Улучшить» goes above the
+    highest tariff already paid for (none when the maximum is), and «Возобновить» or
+    tariff 400 are not offered while a paid term is still to come. Every variant starts
+    at the same moment, so it is computed once."""
     current = current_subscription(organization, at)
+    future = paid_future(organization, at)
     sale = on_sale()
     starts_at = next_start(organization, at)
 
@@ -126,14 +129,15 @@ def available_actions(organization, at: datetime) -> Actions:
 
     if current is not None:
         actions = Actions(state=State.PAID, current=current)
-        latest = latest_subscription(organization) or current
+        latest = future[-1]
+        highest = max(future, key=lambda subscription: subscription.tariff.rank).tariff
         renewal = sellable_version(latest.tariff)
         if renewal is not None:
             actions.renew = make("renew", renewal)
-        actions.on_maximum = is_maximum(latest.tariff)
+        actions.on_maximum = is_maximum(highest)
         actions.can_request_limit_increase = is_maximum(current.tariff)
         if not actions.on_maximum:
-            upgrade = pick_upgrade(current, quota.used_during(current), at, above=latest.tariff)
+            upgrade = pick_upgrade(current, quota.used_during(current), at, above=highest)
             if upgrade is not None:
                 actions.upgrade = make("upgrade", upgrade.tariff, upgrade.reason)
     else:
@@ -141,12 +145,12 @@ def available_actions(organization, at: datetime) -> Actions:
         if ended is not None:
             actions = Actions(state=State.FREE_AFTER_PAID, current=None)
             resumable = sellable_version(ended.tariff)
-            if resumable is not None:
+            if resumable is not None and not future:
                 actions.resume = make("resume", resumable)
         else:
             actions = Actions(state=State.FREE_NEVER_PAID, current=None)
             default = default_offer_tariff()
-            if default is not None:
+            if default is not None and not future:
                 actions.default_offer = make("default_offer", default)
     actions.catalog = [make("switch", t) for t in sale]
     actions.offers = open_offers(organization, at)

@@ -1,11 +1,10 @@
 """«Улучшить подписку»: the more capacious tariff picked for the organization (SPEC §4)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from podpiska.catalog.models import LimitReset, Tariff
+from podpiska.catalog.models import FieldSet, LimitReset, Tariff
 from podpiska.catalog.tariffs import on_sale
-from podpiska.core.money import ru_plural
 from podpiska.subscriptions.models import Subscription
 
 # Too little of the term has passed to extrapolate; below this, take the next rank up.
@@ -39,47 +38,68 @@ def _fmt(n: int) -> str:
     return f"{n:,}".replace(",", "\u00a0")
 
 
+def run_out_day(subscription: Subscription, used: int, at: datetime) -> date | None:
+    """The day the limit runs out if the pace so far continues; None when it lasts the
+    term (or nothing is used yet)."""
+    elapsed = (min(at, subscription.ends_at) - subscription.starts_at).total_seconds()
+    if used <= 0 or elapsed <= 0:
+        return None
+    seconds = int(elapsed) * subscription.total_limit // used
+    runs_out = subscription.starts_at + timedelta(seconds=seconds)
+    if runs_out >= subscription.ends_at:
+        return None
+    return max(runs_out, at).astimezone(subscription.organization.tz).date()
+
+
+def _gains(tariff: Tariff, base: Tariff) -> str:
+    """What `tariff` gives over `base`, said as a reason to take it."""
+    text = (
+        f"«{tariff.name}» даёт {_fmt(capacity_per_term(tariff))} выгрузок за срок "
+        f"вместо {_fmt(capacity_per_term(base))}"
+    )
+    if tariff.field_set == FieldSet.EXTENDED and base.field_set != FieldSet.EXTENDED:
+        text += " и расширенный набор полей (телефоны, e-mail, сайты, выручка, руководитель)"
+    return text + "."
+
+
 def pick_upgrade(
     subscription: Subscription, used: int, at: datetime, *, above: Tariff | None = None
 ) -> Upgrade | None:
     """The smallest higher-rank tariff whose limit covers the forecast, else the next rank up.
 
     The forecast comes from `subscription` (the one in force); candidates rank above
-    `above` (default: its tariff; a paid scheduled upgrade raises the bar).
-    None on the maximum tariff (nothing of a higher rank is on sale).
+    `above` (default: its tariff; a paid scheduled subscription of a higher rank raises
+    the bar). None when nothing of a higher rank is on sale. The reason argues for the
+    purchase: when the limit runs out at this pace, and what the tariff adds.
     """
-    current_rank = (above or subscription.tariff).rank
-    higher = [t for t in on_sale() if t.rank > current_rank]
+    base = above or subscription.tariff
+    higher = [t for t in on_sale() if t.rank > base.rank]
     if not higher:
         return None
     forecast = forecast_use(subscription, used, at)
+    runs_out = run_out_day(subscription, used, at) if forecast is not None else None
+    pace = (
+        f"При нынешнем темпе лимит закончится ~{runs_out:%d.%m.%Y}, раньше конца подписки. "
+        if runs_out
+        else ""
+    )
     if forecast is not None:
         for tariff in higher:
             if capacity_per_term(tariff) >= forecast:
-                if forecast > subscription.total_limit:
-                    reason = (
-                        f"С начала подписки выгружено {_fmt(used)} "
-                        f"{ru_plural(used, 'карточка', 'карточки', 'карточек')}; при таком темпе "
-                        f"за срок понадобится около {_fmt(forecast)} — больше лимита текущего "
-                        f"тарифа ({_fmt(subscription.total_limit)}). Лимита тарифа "
-                        f"«{tariff.name}» ({_fmt(capacity_per_term(tariff))}) хватит."
+                if runs_out:
+                    reason = pace + (
+                        f"Лимита тарифа «{tariff.name}» ({_fmt(capacity_per_term(tariff))}) "
+                        f"хватит на весь срок при таком темпе."
                     )
                 else:
-                    reason = (
-                        f"При нынешнем темпе (около {_fmt(forecast)} за срок) лимита хватает; "
-                        f"«{tariff.name}» — следующий по ёмкости тариф "
-                        f"с лимитом {_fmt(capacity_per_term(tariff))}."
-                    )
+                    reason = _gains(tariff, base)
                 return Upgrade(tariff, reason, forecast)
     tariff = higher[0]
     if forecast is None:
-        reason = (
-            f"Подписка началась недавно, прогноз пока не построить; «{tariff.name}» — "
-            f"следующий по ёмкости тариф с лимитом {_fmt(capacity_per_term(tariff))}."
-        )
+        reason = "Подписка началась недавно, прогноз пока не построить. " + _gains(tariff, base)
     else:
-        reason = (
-            f"При нынешнем темпе за срок понадобится около {_fmt(forecast)} выгрузок — "
-            f"больше, чем даёт любой тариф; «{tariff.name}» — следующий по ёмкости."
+        reason = pace + (
+            f"«{tariff.name}» — следующий по ёмкости тариф: "
+            f"{_fmt(capacity_per_term(tariff))} выгрузок за срок."
         )
     return Upgrade(tariff, reason, forecast)

@@ -6,6 +6,7 @@ subscription, so a renewal or upgrade bought early waits for the current one to 
 """
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,13 @@ def last_day(ends_at: datetime, tz: ZoneInfo) -> date:
     return (ends_at - timedelta(microseconds=1)).astimezone(tz).date()
 
 
+def scheduled_subscriptions(organization, at: datetime) -> list[Subscription]:
+    """Every paid subscription that has not started yet, in the order they will run."""
+    return list(
+        Subscription.objects.filter(organization=organization, starts_at__gt=at).order_by("starts_at")
+    )
+
+
 def current_subscription(organization, at: datetime) -> Subscription | None:
     """The paid subscription in force at `at`, or None (the free tariff)."""
     return (
@@ -76,6 +84,30 @@ def next_start(organization, at: datetime) -> datetime:
 def start_after(latest_end: datetime | None, at: datetime) -> datetime:
     """The rule of `next_start`, given the end of the latest paid subscription (or None)."""
     return max(at, latest_end) if latest_end else at
+
+
+@dataclass(frozen=True)
+class PlannedTerm:
+    """When a term bought now would run: `next_start`, the rule fulfilment applies.
+
+    `follows_paid` — it starts when the paid subscriptions end (a renewal bought
+    early), so the start stays unless the payment comes later than that day; otherwise
+    it starts on the day the payment is confirmed.
+    """
+
+    months: int
+    starts_on: date
+    last_day: date
+    follows_paid: bool
+
+
+def planned_term(organization, term_months: int, at: datetime) -> PlannedTerm:
+    tz = organization.tz
+    starts_at = next_start(organization, at)
+    ends_at = period_end(starts_at, term_months, tz)
+    return PlannedTerm(
+        term_months, starts_at.astimezone(tz).date(), last_day(ends_at, tz), starts_at > at
+    )
 
 
 def coverage_end(organization, at: datetime) -> datetime | None:

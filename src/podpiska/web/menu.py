@@ -7,14 +7,21 @@ count is read from the period row if one exists (none yet means nothing used).
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.db.models import Case, When
+
 from podpiska.accounts.current import memberships_of
-from podpiska.billing.models import Order, OrderStatus
-from podpiska.billing.warnings import ExpiryWarning, expiry_warning
+from podpiska.billing.models import Order, OrderKind, OrderStatus
+from podpiska.billing.warnings import (
+    ExpiryWarning,
+    LapsedNotice,
+    expiry_warning,
+    lapsed_notice,
+)
 from podpiska.core import clock
 from podpiska.subscriptions import quota
 from podpiska.subscriptions.availability import Actions, available_actions
-from podpiska.subscriptions.models import QuotaPeriod, Subscription
-from podpiska.subscriptions.timeline import last_day
+from podpiska.subscriptions.models import QuotaPeriod
+from podpiska.subscriptions.timeline import last_day, scheduled_subscriptions
 
 # Share of the limit used from which the gauge turns yellow, then red.
 WARN_SHARE = 0.7
@@ -53,6 +60,15 @@ class Gauge:
 
 
 @dataclass(frozen=True)
+class Scheduled:
+    """A paid subscription still to come, as the menu and settings list it."""
+
+    tariff_name: str
+    starts_on: date
+    last_day: date
+
+
+@dataclass(frozen=True)
 class OrgMenu:
     organization: object
     membership: object
@@ -64,7 +80,8 @@ class OrgMenu:
     actions: Actions
     warning: ExpiryWarning
     pending_order: Order | None
-    scheduled: Subscription | None
+    scheduled: list[Scheduled]
+    lapsed: LapsedNotice | None
 
     @property
     def can_buy(self) -> bool:
@@ -83,19 +100,11 @@ def usage_gauge(organization, at: datetime) -> tuple[Gauge, quota.PeriodSpec]:
 
 
 def pending_order(organization) -> Order | None:
+    """The unpaid order to show: the term order first (at most one), else an add-on."""
     return (
         Order.objects.filter(organization=organization, status=OrderStatus.AWAITING_PAYMENT)
         .select_related("invoice")
-        .order_by("-created_at", "-id")
-        .first()
-    )
-
-
-def next_scheduled(organization, at: datetime) -> Subscription | None:
-    """A paid subscription that has not started yet (a renewal already paid for)."""
-    return (
-        Subscription.objects.filter(organization=organization, starts_at__gt=at)
-        .order_by("starts_at")
+        .order_by(Case(When(kind=OrderKind.ADDON, then=1), default=0), "-created_at", "-id")
         .first()
     )
 
@@ -121,7 +130,11 @@ def org_menu(request, at: datetime) -> OrgMenu | None:
         actions=actions,
         warning=expiry_warning(organization, at),
         pending_order=pending_order(organization),
-        scheduled=next_scheduled(organization, at),
+        scheduled=[
+            Scheduled(s.tariff_name, s.starts_at.astimezone(tz).date(), last_day(s.ends_at, tz))
+            for s in scheduled_subscriptions(organization, at)
+        ],
+        lapsed=lapsed_notice(organization, at),
     )
 
 

@@ -7,17 +7,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from podpiska.accounts.actions import RequisitesInvalid, set_reminders_enabled, update_requisites
+from podpiska.accounts.actions import (
+    RequisitesInvalid,
+    hide_lapsed_notice,
+    set_reminders_enabled,
+    update_requisites,
+)
 from podpiska.accounts.current import switch_organization
 from podpiska.accounts.decorators import manager_required, organization_required
 from podpiska.billing import actions as billing
-from podpiska.billing.invoices import payment_purpose
-from podpiska.billing.models import Invoice, Order, PaymentMethod
+from podpiska.billing.invoices import paid_period, payment_purpose
+from podpiska.billing.models import Invoice, Order, OrderKind, PaymentMethod
 from podpiska.billing.online import get_provider, start_online_payment
 from podpiska.billing.providers.base import ProviderError
 from podpiska.catalog.models import EXTENDED_ONLY_FIELDS
@@ -154,8 +159,26 @@ def choice_or_404(request, kind: str):
 @require_GET
 @organization_required
 def choice_window(request, kind: str):
-    """«Продлить подписку», «Улучшить подписку», a catalog tariff or an offer: the variant."""
-    return window(request, "web/choice.html", {"choice": choice_or_404(request, kind)})
+    """«Продлить подписку», «Улучшить подписку», a catalog tariff or an offer: the variant,
+    and first the unpaid order that buying it would replace (when there is one)."""
+    choice = choice_or_404(request, kind)
+    open_order = None
+    if choice.kind != OrderKind.ADDON:
+        open_order = billing.open_term_order(request.organization)
+    return window(
+        request,
+        "web/choice.html",
+        {
+            "choice": choice,
+            "open_order": open_order,
+            # Ordering the very same thing again shows this order; anything else replaces it.
+            "replacing": open_order is not None and (
+                (open_order.kind, open_order.tariff_id, open_order.offer_id)
+                != (choice.kind, getattr(choice.tariff, "pk", None), getattr(choice.offer, "pk", None))
+            ),
+            "choice_url": f"{reverse('web:choice', args=[kind])}?{choice.query}",
+        },
+    )
 
 
 def invoice_links(invoice: Invoice | None) -> dict:
@@ -245,3 +268,49 @@ def order_placed(request, order: Order) -> HttpResponse:
             "bank_delay": settings.PODPISKA["BANK_DELAY_BUSINESS_DAYS"],
         },
     )
+
+
+def order_of_organization(request, order_id: int) -> Order:
+    """An order of the organization the user works in, or 404 (also another's)."""
+    return get_object_or_404(
+        Order.objects.select_related("invoice", "replaced_by"),
+        pk=order_id, organization=request.organization,
+    )
+
+
+@require_GET
+@organization_required
+def order_page(request, order_id: int):
+    """One order: what it buys, its invoice, «Оплатить» and «Отменить заказ» while unpaid,
+    the period it formed once paid."""
+    order = order_of_organization(request, order_id)
+    invoice = Invoice.objects.filter(order=order).first()
+    return render(
+        request,
+        "web/order.html",
+        {"order": order, **invoice_links(invoice), "paid_period": paid_period(order)},
+    )
+
+
+@require_POST
+@manager_required
+def cancel_order(request, order_id: int):
+    """«Отменить заказ»: owners and admins; the invoice is annulled, the orderer told."""
+    order = order_of_organization(request, order_id)
+    try:
+        billing.cancel_order(order, actor=request.user)
+    except billing.OrderRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Заказ отменён, его счёт аннулирован."))
+    return redirect(safe_next(request, reverse("web:order", args=[order.pk])))
+
+
+@require_POST
+@manager_required
+def hide_lapsed(request):
+    """«Скрыть на 30 дней» on the notice that the paid subscription ended; nothing is
+    written when there is no such notice (a paid organization, a stale page)."""
+    if menu_for(request).lapsed is not None:
+        hide_lapsed_notice(request.organization, actor=request.user)
+    return redirect(safe_next(request, reverse("web:home")))
