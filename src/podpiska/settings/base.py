@@ -188,6 +188,9 @@ PODPISKA = {
     "ONLINE_PROVIDER": os.environ.get("PODPISKA_ONLINE_PROVIDER", "sandbox"),
     # Moving the clock is allowed only in the demo and tests.
     "ALLOW_TEST_CLOCK": False,
+    # "marker": the sandbox and the movable clock need the row `podpiska demo` writes
+    # (core.demo_database); only the test settings say "assumed".
+    "DEMO_DATABASE": "marker",
 }
 
 YOOKASSA = {
