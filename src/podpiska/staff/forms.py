@@ -3,11 +3,13 @@
 import re
 
 from django import forms
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.billing.models import Invoice, Order
 from podpiska.catalog.actions import CatalogError, check_tariff_terms
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff
+from podpiska.core import limits
 from podpiska.core.money import format_amount, parse_rubles
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -35,7 +37,22 @@ class RublesField(forms.CharField):
             raise forms.ValidationError(_("Введите сумму в рублях, например 134 400,00.")) from None
         if kopecks == 0 and not self.allow_zero:
             raise forms.ValidationError(_("Сумма должна быть больше нуля."))
+        if kopecks > limits.MAX_AMOUNT:
+            raise forms.ValidationError(
+                _("Сумма не больше %(max)s ₽.") % {"max": format_amount(limits.MAX_AMOUNT, " ")}
+            )
         return kopecks
+
+
+def CountField(**kwargs) -> forms.IntegerField:  # noqa: N802 - a field, named like one
+    """A whole number of exports, from 1 to `limits.MAX_COUNT` (a 32-bit column)."""
+    return forms.IntegerField(min_value=1, max_value=limits.MAX_COUNT, **kwargs)
+
+
+def NoteField(**kwargs) -> forms.CharField:  # noqa: N802
+    """Free text for people, of a sane length (NUL bytes are refused by CharField)."""
+    kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+    return forms.CharField(max_length=limits.MAX_NOTE_CHARS, required=False, **kwargs)
 
 
 def find_order(reference: str) -> Order | None:
@@ -59,7 +76,7 @@ class ManualPaymentForm(forms.Form):
     doc_date = forms.DateField(label=_("Дата платёжного поручения"), widget=DATE_INPUT, input_formats=DATE_FORMATS)
     doc_number = forms.CharField(label=_("Номер платёжного поручения"), max_length=50)
     payer_inn = forms.CharField(label=_("ИНН плательщика"), max_length=12, required=False)
-    note = forms.CharField(label=_("Комментарий"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = NoteField(label=_("Комментарий"))
 
     def clean_reference(self):
         order = find_order(self.cleaned_data["reference"])
@@ -120,13 +137,13 @@ class OfferForm(forms.Form):
     price = RublesField(label=_("Цена, ₽ (с НДС)"), required=False, allow_zero=True,
                         help_text=_("Для тарифа — пусто, чтобы взять цену каталога."))
     tariff_name = forms.CharField(label=_("Название условий"), max_length=200, required=False)
-    export_limit = forms.IntegerField(label=_("Лимит выгрузки"), min_value=1, required=False)
+    export_limit = CountField(label=_("Лимит выгрузки"), required=False)
     term_months = forms.IntegerField(label=_("Срок, мес."), min_value=1, max_value=36, initial=12, required=False)
     field_set = forms.ChoiceField(label=_("Набор полей"), choices=FieldSet.choices, required=False)
     limit_reset = forms.ChoiceField(label=_("Обновление лимита"), choices=LimitReset.choices, required=False)
-    addon_exports = forms.IntegerField(label=_("Сколько выгрузок добавить"), min_value=1, required=False)
+    addon_exports = CountField(label=_("Сколько выгрузок добавить"), required=False)
     valid_until = forms.DateField(label=_("Действует до (включительно)"), widget=DATE_INPUT, input_formats=DATE_FORMATS)
-    comment = forms.CharField(label=_("Комментарий для клиента"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = NoteField(label=_("Комментарий для клиента"))
 
     def clean(self):
         data = super().clean()
@@ -159,10 +176,10 @@ class OfferForm(forms.Form):
 
 
 class LimitAnswerForm(forms.Form):
-    extra_exports = forms.IntegerField(label=_("Сколько выгрузок добавить"), min_value=1)
+    extra_exports = CountField(label=_("Сколько выгрузок добавить"))
     price = RublesField(label=_("Цена, ₽ (с НДС)"))
     valid_until = forms.DateField(label=_("Предложение действует до"), widget=DATE_INPUT, input_formats=DATE_FORMATS)
-    answer = forms.CharField(label=_("Ответ клиенту"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    answer = NoteField(label=_("Ответ клиенту"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class TariffForm(forms.ModelForm):
@@ -179,6 +196,12 @@ class TariffForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["price"] = format_amount(self.instance.price, " ")
+        for name in ("export_limit", "first_period_limit"):
+            field = self.fields[name]
+            field.max_value = limits.MAX_COUNT
+            field.validators.append(MaxValueValidator(limits.MAX_COUNT))
+            field.widget.attrs["max"] = limits.MAX_COUNT
+        self.fields["description"].validators.append(MaxLengthValidator(limits.MAX_NOTE_CHARS))
 
     def clean(self):
         data = super().clean()
