@@ -8,7 +8,6 @@ a 32-bit column, a NUL byte) or a row that the driver cannot read back.
 Pure Python (no Django): the statement parser uses it too.
 """
 
-import re
 from datetime import date, timedelta
 
 # --- money (integer kopecks) ---------------------------------------------------------
@@ -63,10 +62,6 @@ def bank_date_window(today: date) -> tuple[date, date]:
     return EARLIEST_BANK_DATE, today + BANK_DATE_LEAD
 
 
-# NUL and the other C0 controls but tab and line breaks: PostgreSQL text holds no NUL,
-# and none of them belongs in a name, a number or a purpose.
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def has_control_characters(text: str) -> bool:
-    return CONTROL_CHARACTER.search(text) is not None
+# PostgreSQL text cannot hold NUL (COPY and INSERT fail on it); no name, number or
+# purpose has one. Django's form fields refuse it already; files are checked for it.
+NUL = "\x00"

@@ -105,11 +105,11 @@ def test_the_largest_amount_passes_one_kopeck_more_does_not(paid_order):
         parse_statement(over)
 
 
-@pytest.mark.parametrize("bad", hostile.CONTROL_TEXTS)
-def test_a_control_character_in_a_value_is_refused_and_no_import_row_is_left(good_file, paid_order, bad):
+@pytest.mark.parametrize("bad", hostile.NUL_TEXTS)
+def test_a_nul_in_a_value_is_refused_and_no_import_row_is_left(good_file, paid_order, bad):
     name = paid_order.requisites["name"]
     data = with_line(good_file, f"Плательщик={name}", f"Плательщик={bad}")
-    assert_refused(data, field="Плательщик", line=line_of(data, f"Плательщик={bad}"), words="символ")
+    assert_refused(data, field="Плательщик", line=line_of(data, f"Плательщик={bad}"), words="NUL")
 
 
 def test_padding_after_the_end_of_file_is_still_fine(good_file):
@@ -201,3 +201,26 @@ def test_the_edges_of_the_window_read_back_on_every_page(clock, day, django_user
         f"/staff/organizations/{org.pk}/overview/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("bad", ["amount", "nul", "year_one"])
+def test_staff_upload_of_a_hostile_file_shows_the_message(good_file, paid_order, bad):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from podpiska.staff.groups import setup_staff_groups
+
+    amount = f"{paid_order.price // 100}.00"
+    data = {
+        "amount": with_line(good_file, f"Сумма={amount}\r\nПлательщикСчет", "Сумма=1111111111111111111.00\r\nПлательщикСчет"),
+        "nul": with_line(good_file, f"Плательщик={paid_order.requisites['name']}", "Плательщик=ООО\x00"),
+        "year_one": with_line(good_file, "\r\nДата=25.11.2026", "\r\nДата=01.01.0001"),
+    }[bad]
+    staff = factories.make_user("billing@podpiska.local", is_staff=True)
+    staff.groups.add(setup_staff_groups()["billing"])
+    client = Client()
+    client.force_login(staff)
+    response = client.post("/staff/statements/upload/", {"file": SimpleUploadedFile("kl_to_1c.txt", data)})
+    assert response.status_code == 200
+    assert "Файл не принят" in response.content.decode()
+    assert not Payment.objects.exists() and not StatementImport.objects.exists()
+    assert client.get("/staff/payments/queue/").status_code == 200

@@ -204,8 +204,8 @@ def parse_statement(data: bytes, *, today: date | None = None) -> Statement:
 
     Every date must lie in the sane window of `core.limits` (from 2000 on; with `today`,
     also at most a day ahead of it), and a document's dates in the period of its
-    account's section (ДатаНачала–ДатаКонца); amounts at most `limits.MAX_AMOUNT`; no
-    control characters (a NUL) anywhere in the file's sections.
+    account's section (ДатаНачала–ДатаКонца); amounts at most `limits.MAX_AMOUNT`; no NUL
+    anywhere in the file's sections.
     """
     text, encoding = decode_statement(data)
     text, newline = _unify_newlines(text)
@@ -849,19 +849,15 @@ class _Reader:
             raise StatementError(error.message, _key_line(section, error.key)) from None
 
     def _check_characters(self, end: int) -> None:
-        """No NUL or other control character before КонецФайла (after it, padding is
-        allowed): the database could not store it, and no bank writes one."""
-        found = limits.CONTROL_CHARACTER.search(self.text, 0, end)
-        if found is None:
+        """No NUL before КонецФайла (after it, padding is allowed): the database could not
+        store it, and no bank writes one. Other control characters are stored as they are."""
+        at = self.text.find(limits.NUL, 0, end)
+        if at < 0:
             return
-        at = found.start()
         number = self.text.count(self.newline, 0, at) + 1
         line_start = self.text.rfind(self.newline, 0, at) + len(self.newline) if number > 1 else 0
         key = self.text[line_start:at].partition("=")[0]
-        raise StatementError(
-            f"недопустимый управляющий символ (код {ord(found.group())}) в поле {_shorten(key)}",
-            number,
-        )
+        raise StatementError(f"недопустимый символ NUL (код 0) в поле {_shorten(key)}", number)
 
     def _check_rest(self, eol: int, number: int) -> None:
         rest = self.text[eol:].split(self.newline)
