@@ -8,6 +8,9 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import place_order
@@ -171,3 +174,20 @@ def test_tariff_with_hostile_terms(billing, tariffs, over, says):
         assert says in text or says.replace("1000000000", "1 000 000 000") in text, url
     assert Tariff.objects.count() == count
     assert not AuditRecord.objects.filter(action="catalog.tariff_created").exists()
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(day=st.dates(), iso=st.booleans())
+def test_no_date_the_form_can_carry_makes_an_unreadable_row(billing, renewal, day, iso):
+    text = f"{day.year:04d}-{day.month:02d}-{day.day:02d}" if iso else f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+    response = billing.post(
+        "/staff/payments/confirm/", manual(renewal, doc_date=text, doc_number=f"n{day.toordinal()}")
+    )
+    assert response.status_code in (200, 302)
+    # Whatever was written reads back, and the pages that list payments answer.
+    for received_at, doc_date in Payment.objects.values_list("received_at", "doc_date"):
+        assert limits.EARLIEST_BANK_DATE <= doc_date <= NOW.date()
+        assert received_at.astimezone(MSK).date() >= limits.EARLIEST_BANK_DATE
+    assert billing.get("/staff/payments/queue/").status_code == 200
