@@ -44,15 +44,19 @@ class RublesField(forms.CharField):
         return kopecks
 
 
-def CountField(**kwargs) -> forms.IntegerField:  # noqa: N802 - a field, named like one
+class CountField(forms.IntegerField):
     """A whole number of exports, from 1 to `limits.MAX_COUNT` (a 32-bit column)."""
-    return forms.IntegerField(min_value=1, max_value=limits.MAX_COUNT, **kwargs)
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=limits.MAX_COUNT, **kwargs)
 
 
-def NoteField(**kwargs) -> forms.CharField:  # noqa: N802
-    """Free text for people, of a sane length (NUL bytes are refused by CharField)."""
-    kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
-    return forms.CharField(max_length=limits.MAX_NOTE_CHARS, required=False, **kwargs)
+class NoteField(forms.CharField):
+    """Free text for people, of a sane length (CharField refuses NUL bytes itself)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+        super().__init__(max_length=limits.MAX_NOTE_CHARS, required=False, **kwargs)
 
 
 def find_order(reference: str) -> Order | None:

@@ -433,10 +433,8 @@ def _build_document(kind: str, section: _Section, dates: _Dates) -> Document:
     if amount < 0:
         raise _FieldError("Сумма", f"отрицательная сумма в поле Сумма: «{raw['Сумма']}»")
     if amount > limits.MAX_AMOUNT:
-        raise _FieldError(
-            "Сумма",
-            f"сумма больше {limits.MAX_AMOUNT // 100:,} руб. в поле Сумма: «{_shorten(raw['Сумма'])}»".replace(",", " "),
-        )
+        most = f"{limits.MAX_AMOUNT // 100:,}".replace(",", " ")
+        raise _FieldError("Сумма", f"сумма больше {most} руб. в поле Сумма: «{_shorten(raw['Сумма'])}»")
     purpose = get("НазначениеПлатежа")
     if purpose is None:
         purpose = " ".join(filter(None, map(get, _PURPOSE_PARTS)))
