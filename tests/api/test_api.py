@@ -6,6 +6,7 @@ import pytest
 
 from podpiska.api.keys import issue_key, revoke_key
 from podpiska.catalog.models import BASIC_FIELDS, EXTENDED_ONLY_FIELDS
+from podpiska.core import limits
 from podpiska.subscriptions.models import ExportRecord, QuotaPeriod
 from tests import factories
 from tests.api.conftest import ApiClient
@@ -254,3 +255,20 @@ def test_refund_with_idempotency_key_gives_back_once(api, paid_org):
     assert api.post(url, {"rows": 5}, **{"Idempotency-Key": "refund-2"}).status_code == 200
     assert api.post(url, {"rows": 3}, **{"Idempotency-Key": "refund-1"}).json() == first.json()
     assert used(paid_org) == 9_990
+
+
+@pytest.mark.parametrize("size", [limits.MAX_API_BODY_BYTES + 1, 3 * 2**20])
+def test_a_body_over_the_limit_is_413_json_and_spends_nothing(api, paid_org, size):
+    head = '{"rows": 5, "field_set": "basic"'
+    raw = head + " " * (size - len(head) - 1) + "}"
+    assert len(raw.encode()) == size > limits.MAX_API_BODY_BYTES
+    for url in (exports_url(paid_org), f"{exports_url(paid_org)}/1/refund"):
+        response = api.post(url, raw=raw, **{"Idempotency-Key": "big"})
+        assert response.status_code == 413, response.content
+        body = response.json()
+        assert body["code"] == "request_too_large" and "КБ" in body["message"]
+    assert used(paid_org) == 9_990 and not ExportRecord.objects.exists()
+
+    at_limit = head + " " * (limits.MAX_API_BODY_BYTES - len(head) - 1) + "}"
+    assert len(at_limit.encode()) == limits.MAX_API_BODY_BYTES
+    assert api.post(exports_url(paid_org), raw=at_limit, **{"Idempotency-Key": "ok"}).status_code == 201

@@ -22,6 +22,7 @@ from podpiska.billing.online import (
     start_online_payment,
 )
 from podpiska.billing.providers.base import ProviderError
+from podpiska.core.demo_database import mark_demo_database
 from podpiska.subscriptions.models import Subscription
 from tests.conftest import NOW
 from tests.factories import make_org, make_subscription, make_user
@@ -188,3 +189,20 @@ def test_tick_settles_an_attempt_nobody_came_back_for(order, clock):
     order.refresh_from_db()
     assert order.status == OrderStatus.FULFILLED and Payment.objects.count() == 1
     assert refresh_pending_online_payments(clock.now()) == 0
+
+
+def test_demo_settings_on_a_database_podpiska_demo_did_not_make_refuse_the_sandbox(
+    order, client, settings
+):
+    # Demo settings (DEBUG, movable clock, provider "sandbox") pointed at a real
+    # database: the marker row `podpiska demo` writes is missing, so nothing is «paid».
+    settings.DEBUG = True
+    settings.PODPISKA = {**settings.PODPISKA, "DEMO_DATABASE": "marker"}
+    assert not sandbox_allowed()
+    with pytest.raises(ProviderError, match="недоступна"):
+        start_online_payment(order, return_url=RETURN_TO)
+    assert not OnlinePayment.objects.exists() and not Payment.objects.exists()
+
+    mark_demo_database()
+    assert sandbox_allowed()
+    assert start_online_payment(order, return_url=RETURN_TO).startswith("/billing/sandbox/")

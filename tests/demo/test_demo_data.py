@@ -2,6 +2,7 @@ from django.core.management import call_command
 
 from podpiska.accounts.models import Organization, User
 from podpiska.billing.warnings import WarningState, expiry_warning
+from podpiska.core.models import DemoDatabase
 from podpiska.core.requisites import check_requisites
 from podpiska.subscriptions.availability import State, available_actions
 from podpiska.subscriptions.models import Subscription
@@ -13,6 +14,7 @@ def test_demo_is_idempotent_and_matches_the_logins(db, clock):
     counts = (User.objects.count(), Organization.objects.count(), Subscription.objects.count())
     call_command("demo")
     assert (User.objects.count(), Organization.objects.count(), Subscription.objects.count()) == counts
+    assert DemoDatabase.objects.count() == 1  # the sandbox and the movable clock may run here
 
     def org_of(email):
         return User.objects.get(email=email).memberships.get(role="owner").organization

@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from podpiska.core import clock
-from podpiska.subscriptions.actions import start_subscription
+from tests.factories import start_subscription
 from podpiska.subscriptions.models import Subscription
 from tests.concurrency import run_threads
 from tests.conftest import NOW

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from podpiska.accounts.models import Organization, User
 from podpiska.audit.log import record, snapshot
@@ -15,6 +15,8 @@ from podpiska.core.requisites import (
     validate_kpp_for_inn,
     validate_ogrn_for_inn,
 )
+
+INN_TAKEN = "Организация с таким ИНН уже зарегистрирована"
 
 REQUIRED_TEXT = {
     "name": "Полное наименование",
@@ -54,7 +56,7 @@ def clean_requisites(data: dict, *, organization: Organization | None = None) ->
         if organization is not None:
             taken = taken.exclude(pk=organization.pk)
         if taken.exists():
-            errors["inn"] = "Организация с таким ИНН уже зарегистрирована"
+            errors["inn"] = INN_TAKEN
     email = str(data.get("email") or "").strip()
     if email:
         try:
@@ -82,7 +84,14 @@ def update_requisites(organization: Organization, data: dict, *, actor) -> Organ
     organization.email = clean["email"]
     after_values = snapshot(organization)
     if after_values != before:
-        organization.save()
+        try:
+            with transaction.atomic():
+                organization.save()
+        except IntegrityError:
+            # Another organization took this INN between the check above and this save
+            # (two owners saving at once): the unique constraint decides, with the same
+            # message as the check.
+            raise RequisitesInvalid({"inn": INN_TAKEN}) from None
         record("organization.requisites_updated", organization, actor=actor, before=before, after=after_values)
     return organization
 

@@ -6,6 +6,7 @@ Thin: every answer comes from `subscriptions.quota`. Every error is JSON
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Header, NinjaAPI, Path, Status
@@ -16,7 +17,7 @@ from podpiska.api import schemas
 from podpiska.api.auth import ApiKeyAuth, OutOfScope, actor_label, check_scope
 from podpiska.api.entitlements import entitlements as read_entitlements
 from podpiska.api.refunds import refund_once
-from podpiska.core import clock
+from podpiska.core import clock, limits
 from podpiska.subscriptions import quota
 
 logger = logging.getLogger(__name__)
@@ -113,6 +114,15 @@ def _http_error(request, exc):
             errors={"body": _("Не JSON.")},
         )
     return error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE (limits.MAX_API_BODY_BYTES).
+    return error(
+        request, 413, "request_too_large",
+        _("Тело запроса больше %(kb)s КБ.") % {"kb": limits.MAX_API_BODY_BYTES // 1024},
+    )
 
 
 @api.exception_handler(quota.QuotaRequestError)

@@ -32,8 +32,9 @@ from podpiska.billing.settlement import (
     settle,
 )
 from podpiska.catalog.models import IndividualOffer, Tariff
-from podpiska.core import clock
+from podpiska.core import clock, limits
 from podpiska.core.business_days import add_business_days
+from podpiska.core.money import format_amount
 from podpiska.notifications.events import publish
 from podpiska.subscriptions.availability import available_actions
 from podpiska.subscriptions.timeline import current_subscription
@@ -368,11 +369,20 @@ def confirm_manual_payment(
         raise PaymentInvalid("doc_number", "Укажите номер платёжного документа.")
     if not isinstance(amount, int) or amount <= 0:
         raise PaymentInvalid("amount", "Сумма должна быть больше нуля.")
+    if amount > limits.MAX_AMOUNT:
+        raise PaymentInvalid(
+            "amount", f"Сумма не больше {format_amount(limits.MAX_AMOUNT, ' ')} ₽."
+        )
     now = clock.now()
     tz = order.organization.tz
     today = now.astimezone(tz).date()
     if doc_date > today:
         raise PaymentInvalid("doc_date", "Дата платежа не может быть в будущем.")
+    if doc_date < limits.EARLIEST_BANK_DATE:
+        # Year 1 would be stored as 1 BC and break every page that lists the payment.
+        raise PaymentInvalid(
+            "doc_date", f"Дата платежа не раньше {limits.EARLIEST_BANK_DATE:%d.%m.%Y}."
+        )
     from podpiska.billing.bank_documents import recorded_for_order
     from podpiska.subscriptions.timeline import local_midnight
 

@@ -33,6 +33,7 @@ from podpiska.billing.providers.base import (
 from podpiska.billing.providers.sandbox import SandboxProvider
 from podpiska.billing.providers.yookassa import YooKassaProvider
 from podpiska.core import clock
+from podpiska.core.demo_database import is_demo_database
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +50,15 @@ def sandbox_allowed() -> bool:
     in an environment whose clock may be moved (the demo and the tests). Production
     settings allow neither, so even the default provider name `sandbox` cannot fulfil
     an order there: online payment is simply unavailable until YooKassa is configured.
+    Demo settings pointed at a real database by mistake are refused too: the database
+    must carry the marker `podpiska demo` writes (`core.demo_database`).
     """
-    if settings.DEBUG:
-        return True
     podpiska = settings.PODPISKA
-    return podpiska["ONLINE_PROVIDER"] == SandboxProvider.name and bool(
-        podpiska.get("ALLOW_TEST_CLOCK")
+    configured = settings.DEBUG or (
+        podpiska["ONLINE_PROVIDER"] == SandboxProvider.name and bool(podpiska.get("ALLOW_TEST_CLOCK"))
     )
+    # And never against a database `podpiska demo` did not make, whatever the settings.
+    return configured and is_demo_database()
 
 
 def get_provider(name: str | None = None) -> BaseProvider:

@@ -6,8 +6,8 @@ from django.db import transaction
 
 from podpiska.audit.log import record, snapshot
 from podpiska.catalog.models import IndividualOffer, Tariff
-from podpiska.core import clock
-from podpiska.core.money import group_thousands, ru_plural
+from podpiska.core import clock, limits
+from podpiska.core.money import format_amount, group_thousands, ru_plural
 
 
 def addon_name(exports: int) -> str:
@@ -35,6 +35,21 @@ def check_offer_price(price) -> None:
         raise CatalogError("Цена предложения должна быть больше нуля.")
 
 
+def offer_bounds_problem(*, price: int | None, counts: tuple, valid_until: date, today: date) -> str:
+    """What is beyond `core.limits` in an offer's price, export counts or validity; "" if
+    nothing. For make_offer and the answer to a limit request alike."""
+    if price is not None and price > limits.MAX_AMOUNT:
+        return f"Цена не больше {format_amount(limits.MAX_AMOUNT, ' ')} ₽."
+    if any(count and count > limits.MAX_COUNT for count in counts):
+        return f"Число выгрузок не больше {group_thousands(limits.MAX_COUNT, ' ')}."
+    if valid_until > today + limits.MAX_OFFER_VALIDITY:
+        return (
+            f"Предложение действует не дольше {limits.MAX_OFFER_VALIDITY.days} дней: "
+            f"до {today + limits.MAX_OFFER_VALIDITY:%d.%m.%Y}."
+        )
+    return ""
+
+
 @transaction.atomic
 def make_offer(
     *,
@@ -48,8 +63,16 @@ def make_offer(
     comment: str = "",
 ) -> IndividualOffer:
     """A tariff (optionally at a special price), custom terms, or an add-on."""
-    if valid_until < clock.now().astimezone(organization.tz).date():
+    today = clock.now().astimezone(organization.tz).date()
+    if valid_until < today:
         raise CatalogError("Дата окончания предложения уже прошла.")
+    terms_limit = (terms or {}).get("export_limit")
+    problem = offer_bounds_problem(
+        price=(terms or {}).get("price", price), counts=(addon_exports, terms_limit),
+        valid_until=valid_until, today=today,
+    )
+    if problem:
+        raise CatalogError(problem)
     if addon_exports:
         if addon_exports <= 0 or not price or price <= 0:
             raise CatalogError("Для докупки выгрузок укажите их число и цену больше нуля.")
@@ -119,6 +142,11 @@ def check_tariff_terms(tariff: Tariff, data: dict) -> None:
     if not tariff.is_free and not data.get("export_limit", tariff.export_limit):
         raise CatalogError("Лимит выгрузки платного тарифа должен быть больше нуля.")
     check_term_months(data.get("term_months", tariff.term_months))
+    if price > limits.MAX_AMOUNT:
+        raise CatalogError(f"Цена не больше {format_amount(limits.MAX_AMOUNT, ' ')} ₽.")
+    counts = (data.get("export_limit", tariff.export_limit), data.get("first_period_limit"))
+    if any(count and count > limits.MAX_COUNT for count in counts):
+        raise CatalogError(f"Лимит выгрузки не больше {group_thousands(limits.MAX_COUNT, ' ')}.")
 
 
 @transaction.atomic

@@ -1,10 +1,12 @@
 """The tariff form, shared by the tariff pages and the admin: it parses, the actions save."""
 
 from django import forms
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.catalog.actions import CatalogError, check_tariff_terms
 from podpiska.catalog.models import Tariff
+from podpiska.core import limits
 from podpiska.core.forms import RublesField
 from podpiska.core.money import format_amount
 
@@ -23,6 +25,12 @@ class TariffForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["price"] = format_amount(self.instance.price, " ")
+        for name in ("export_limit", "first_period_limit"):
+            field = self.fields[name]
+            field.max_value = limits.MAX_COUNT
+            field.validators.append(MaxValueValidator(limits.MAX_COUNT))
+            field.widget.attrs["max"] = limits.MAX_COUNT
+        self.fields["description"].validators.append(MaxLengthValidator(limits.MAX_NOTE_CHARS))
 
     def clean(self):
         data = super().clean()

@@ -53,7 +53,16 @@ def offset() -> timedelta:
 
 
 def test_clock_allowed() -> bool:
-    return bool(settings.PODPISKA.get("ALLOW_TEST_CLOCK"))
+    """Staff may move time: demo or test settings, and a database `podpiska demo` made.
+
+    Settings alone are not enough: demo settings on the production database must not
+    let anyone move the time its subscriptions and invoices are judged by.
+    """
+    if not settings.PODPISKA.get("ALLOW_TEST_CLOCK"):
+        return False
+    from podpiska.core.demo_database import is_demo_database
+
+    return is_demo_database()
 
 
 def load_offset() -> None:

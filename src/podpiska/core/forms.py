@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from podpiska.core.money import parse_rubles
+from podpiska.core import limits
+from podpiska.core.money import format_amount, parse_rubles
 
 
 class RublesField(forms.CharField):
@@ -27,4 +28,8 @@ class RublesField(forms.CharField):
             raise forms.ValidationError(_("Введите сумму в рублях, например 134 400,00.")) from None
         if kopecks == 0 and not self.allow_zero:
             raise forms.ValidationError(_("Сумма должна быть больше нуля."))
+        if kopecks > limits.MAX_AMOUNT:
+            raise forms.ValidationError(
+                _("Сумма не больше %(max)s ₽.") % {"max": format_amount(limits.MAX_AMOUNT, " ")}
+            )
         return kopecks

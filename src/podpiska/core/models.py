@@ -13,3 +13,20 @@ class ClockOffset(models.Model):
 
     def __str__(self):
         return f"{self.seconds} с"
+
+
+class DemoDatabase(models.Model):
+    """The mark `podpiska demo` leaves in a database it filled with demo data (one row).
+
+    The sandbox provider and the movable clock run only where this row is: demo settings
+    pointed at a real database by mistake still cannot «pay» or move time there.
+    """
+
+    created_at = models.DateTimeField(_("создана командой podpiska demo"))
+
+    class Meta:
+        verbose_name = "демо-база"
+        verbose_name_plural = "демо-база"
+
+    def __str__(self):
+        return f"демо с {self.created_at:%Y-%m-%d}"

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from podpiska.core.limits import MAX_API_BODY_BYTES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("PODPISKA_VAR_DIR", PROJECT_DIR / "var"))
@@ -96,6 +98,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
+
+# A form or API body beyond this is refused before it is read (the API answers 413);
+# uploaded files are streamed to disk and limited by their forms.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_API_BODY_BYTES
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -197,6 +203,9 @@ PODPISKA = {
     "ONLINE_PROVIDER": os.environ.get("PODPISKA_ONLINE_PROVIDER", "sandbox"),
     # Moving the clock is allowed only in the demo and tests.
     "ALLOW_TEST_CLOCK": False,
+    # "marker": the sandbox and the movable clock need the row `podpiska demo` writes
+    # (core.demo_database); only the test settings say "assumed".
+    "DEMO_DATABASE": "marker",
 }
 
 YOOKASSA = {

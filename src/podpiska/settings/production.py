@@ -12,6 +12,9 @@ if not SECRET_KEY:  # noqa: F405
 if "DATABASE_URL" not in os.environ:
     raise ImproperlyConfigured("DATABASE_URL must be set in the environment")
 
+# Whatever the environment says, production never runs the sandbox or the movable clock.
+PODPISKA = {**PODPISKA, "ALLOW_TEST_CLOCK": False, "DEMO_DATABASE": "marker"}  # noqa: F405
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 # Load balancers probe health over plain HTTP inside the network.

@@ -10,7 +10,10 @@ SECRET_KEY = "test-key"  # noqa: S105
 ALLOWED_HOSTS = ["*"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-PODPISKA = {**PODPISKA, "ALLOW_TEST_CLOCK": True}  # noqa: F405
+# Each test makes its own data in a database made for the tests: a demo database by
+# construction, so the sandbox and the movable clock need no marker row here (the tests
+# of the refusal set "DEMO_DATABASE" back to "marker").
+PODPISKA = {**PODPISKA, "ALLOW_TEST_CLOCK": True, "DEMO_DATABASE": "assumed"}  # noqa: F405
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 WHITENOISE_USE_FINDERS = True

@@ -36,4 +36,4 @@ class StaffConfig(AppConfig):
 
     def ready(self):
         # After every migrate (and test-database flush): the groups and their rights.
-        post_migrate.connect(_setup_groups, sender=self, dispatch_uid="podpiska.staff.groups")
+        post_migrate.connect(_setup_groups, sender=self, dispatch_uid="podpiska.accounts.staff_groups")

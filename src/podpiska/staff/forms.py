@@ -8,11 +8,27 @@ from django.utils.translation import gettext_lazy as _
 from podpiska.billing.bank_documents import recorded_for_order, unmatched_statement_copy
 from podpiska.billing.models import Invoice, Order, PaymentSource
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff
+from podpiska.core import limits
 from podpiska.core.forms import RublesField
 from podpiska.core.money import format_amount
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+
+
+class CountField(forms.IntegerField):
+    """A whole number of exports, from 1 to `limits.MAX_COUNT` (a 32-bit column)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=limits.MAX_COUNT, **kwargs)
+
+
+class NoteField(forms.CharField):
+    """Free text for people, of a sane length (CharField refuses NUL bytes itself)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+        super().__init__(max_length=limits.MAX_NOTE_CHARS, required=False, **kwargs)
 
 
 def find_order(reference: str) -> Order | None:
@@ -38,7 +54,7 @@ class ManualPaymentForm(forms.Form):
     doc_date = forms.DateField(label=_("Дата платёжного поручения"), widget=DATE_INPUT, input_formats=DATE_FORMATS)
     doc_number = forms.CharField(label=_("Номер платёжного поручения"), max_length=50)
     payer_inn = forms.CharField(label=_("ИНН плательщика"), max_length=12, required=False)
-    note = forms.CharField(label=_("Комментарий"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = NoteField(label=_("Комментарий"))
 
     def clean_reference(self):
         order = find_order(self.cleaned_data["reference"])
@@ -128,13 +144,13 @@ class OfferForm(forms.Form):
     price = RublesField(label=_("Цена, ₽ (с НДС)"), required=False, allow_zero=True,
                         help_text=_("Для тарифа — пусто, чтобы взять цену каталога."))
     tariff_name = forms.CharField(label=_("Название условий"), max_length=200, required=False)
-    export_limit = forms.IntegerField(label=_("Лимит выгрузки"), min_value=1, required=False)
+    export_limit = CountField(label=_("Лимит выгрузки"), required=False)
     term_months = forms.IntegerField(label=_("Срок, мес."), min_value=1, max_value=36, initial=12, required=False)
     field_set = forms.ChoiceField(label=_("Набор полей"), choices=FieldSet.choices, required=False)
     limit_reset = forms.ChoiceField(label=_("Обновление лимита"), choices=LimitReset.choices, required=False)
-    addon_exports = forms.IntegerField(label=_("Сколько выгрузок добавить"), min_value=1, required=False)
+    addon_exports = CountField(label=_("Сколько выгрузок добавить"), required=False)
     valid_until = forms.DateField(label=_("Действует до (включительно)"), widget=DATE_INPUT, input_formats=DATE_FORMATS)
-    comment = forms.CharField(label=_("Комментарий для клиента"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = NoteField(label=_("Комментарий для клиента"))
 
     def clean(self):
         data = super().clean()
@@ -167,10 +183,10 @@ class OfferForm(forms.Form):
 
 
 class LimitAnswerForm(forms.Form):
-    extra_exports = forms.IntegerField(label=_("Сколько выгрузок добавить"), min_value=1)
+    extra_exports = CountField(label=_("Сколько выгрузок добавить"))
     price = RublesField(label=_("Цена, ₽ (с НДС)"))
     valid_until = forms.DateField(label=_("Предложение действует до"), widget=DATE_INPUT, input_formats=DATE_FORMATS)
-    answer = forms.CharField(label=_("Ответ клиенту"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    answer = NoteField(label=_("Ответ клиенту"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ArchiveTariffForm(forms.Form):

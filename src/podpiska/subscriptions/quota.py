@@ -20,13 +20,14 @@ from django.utils.translation import gettext as _
 
 from podpiska.audit.log import record
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff, field_set_covers
+from podpiska.core import limits
 from podpiska.core.money import group_thousands, ru_plural
 from podpiska.notifications.events import publish
 from podpiska.subscriptions.models import ExportRecord, QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import add_months, current_subscription, local_midnight
 
 # One export of more than a billion rows is a client bug, never a real request.
-MAX_ROWS = 1_000_000_000
+MAX_ROWS = limits.MAX_COUNT
 MAX_IDEMPOTENCY_KEY = 200
 
 

@@ -7,7 +7,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from podpiska.audit.log import record, snapshot
-from podpiska.catalog.actions import addon_name
+from podpiska.catalog.actions import addon_name, offer_bounds_problem
 from podpiska.catalog.models import IndividualOffer
 from podpiska.core import clock
 from podpiska.subscriptions.availability import available_actions
@@ -68,8 +68,14 @@ def answer_limit_request_with_offer(
         raise RequestRefused("На эту заявку уже ответили.")
     if extra_exports <= 0 or price <= 0:
         raise RequestRefused("Число выгрузок и цена должны быть больше нуля.")
-    if valid_until < clock.now().astimezone(request.organization.tz).date():
+    today = clock.now().astimezone(request.organization.tz).date()
+    if valid_until < today:
         raise RequestRefused("Срок действия предложения уже прошёл.")
+    problem = offer_bounds_problem(
+        price=price, counts=(extra_exports,), valid_until=valid_until, today=today
+    )
+    if problem:
+        raise RequestRefused(problem)
     before = snapshot(request)
     offer = IndividualOffer.objects.create(
         organization=request.organization, kind=IndividualOffer.Kind.ADDON,

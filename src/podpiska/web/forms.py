@@ -75,5 +75,3 @@ class ReminderSettingsForm(forms.Form):
     reminders_enabled = forms.BooleanField(
         label=_("Получать напоминания о продлении"), required=False
     )
-
-

@@ -15,6 +15,7 @@ from podpiska.billing.statements.generator import (
     generate_statement,
 )
 from podpiska.billing.statements.parser import Document, parse_statement
+from podpiska.core import limits
 from podpiska.core.requisites import validate_account
 
 OURS = "40702810900000054321"
@@ -214,7 +215,9 @@ ALPHABET = (
 )
 text = st.text(alphabet=ALPHABET, max_size=60).map(str.strip)
 digits = st.text(alphabet="0123456789", min_size=1, max_size=20)
-days = st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31))
+# Within the sane bounds (core.limits); tests/billing/statements/test_hostile_statements.py
+# holds what lies outside them.
+days = st.dates(min_value=limits.EARLIEST_BANK_DATE, max_value=date(2099, 12, 31))
 documents = st.fixed_dictionaries(
     {
         "kind": st.sampled_from(
@@ -222,7 +225,7 @@ documents = st.fixed_dictionaries(
         ),
         "number": digits,
         "date": days,
-        "amount": st.integers(min_value=0, max_value=10**15),
+        "amount": st.integers(min_value=0, max_value=limits.MAX_AMOUNT),
         "payer_account": digits,
         "payer_name": text,
         "payer_inn": st.sampled_from(["", "4", "7707083893", "500100732259"]),
@@ -249,7 +252,8 @@ documents = st.fixed_dictionaries(
     st.sampled_from(NEWLINES),
 )
 def test_any_documents_round_trip(documents, encoding, newline):
-    statement = parse_statement(generate(documents, encoding, newline))
+    whole_window = {"date_from": limits.EARLIEST_BANK_DATE, "date_to": date(2099, 12, 31)}
+    statement = parse_statement(generate(documents, encoding, newline, **whole_window))
     assert [as_input(document) for document in statement.documents] == documents
     incoming = sum(d["amount"] for d in documents if d["payee_account"] == OURS)
     assert statement.account_sections[0].total_in == incoming

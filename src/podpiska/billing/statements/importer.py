@@ -34,7 +34,7 @@ from django.db.models.fields.json import KT
 from podpiska.accounts.models import Organization
 from podpiska.audit.log import record, record_many, snapshot
 from podpiska.billing.bank_documents import document_number, identity
-from podpiska.billing.invoices import seller_tz
+from podpiska.billing.invoices import seller_today, seller_tz
 from podpiska.billing.models import (
     Invoice,
     OrderStatus,
@@ -59,7 +59,7 @@ from podpiska.billing.statements.matching import (
     match,
 )
 from podpiska.billing.statements.parser import Document, StatementError, parse_statement
-from podpiska.core import bulk, clock, collector
+from podpiska.core import bulk, clock, collector, limits
 from podpiska.notifications.events import publish_many
 
 COUNTS = ("documents", "incoming", "matched", "queued", "duplicates", "skipped")
@@ -129,7 +129,7 @@ def import_statement(
 
 def _import(data: bytes, file_name: str, actor, progress) -> ImportReport:
     try:
-        statement = parse_statement(data)
+        statement = parse_statement(data, today=seller_today())
     except StatementError as error:
         return ImportReport(error=error.message, line=error.line)
 
@@ -356,7 +356,21 @@ def _payment_row(
         "payer_inn": document.payer_inn[:12],
         "payer_account": document.payer_account[:20],
         "payer_bik": document.payer_bik[:9],
-        "purpose": document.purpose,
+        **_purpose_and_note(document.purpose),
+    }
+
+
+def _purpose_and_note(purpose: str) -> dict:
+    """The purpose as stored: one far beyond a bank's 210 characters is cut (matching read
+    only that much too), and the payment says so to the staff who look at it."""
+    if len(purpose) <= limits.MAX_PURPOSE_CHARS:
+        return {"purpose": purpose, "note": ""}
+    return {
+        "purpose": purpose[: limits.MAX_PURPOSE_CHARS],
+        "note": (
+            f"Назначение платежа в выписке длиной {len(purpose):,} символов, сохранены "
+            f"первые {limits.MAX_PURPOSE_CHARS:,}."
+        ).replace(",", " "),
     }
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from podpiska.billing.models import OrderStatus, QueueReason
+from podpiska.core import limits
 
 MAX_SUGGESTIONS = 5
 
@@ -74,19 +75,23 @@ class Match:
 
 
 def invoice_references(purpose: str) -> list[tuple[int, int]]:
-    """(year, number) of every invoice number written in `purpose`, in order, no repeats."""
+    """(year, number) of every invoice number written in `purpose`, in order, no repeats.
+
+    Only the first `limits.MAX_PURPOSE_CHARS` characters are read (a bank's purpose holds
+    210): a hostile megabyte of invoice-like tokens costs no more than a real purpose.
+    """
     if not purpose:
         return []
-    found: list[tuple[int, int]] = []
-    for year, number in _INVOICE_REFERENCE.findall(purpose):
+    # A dict keeps the order and answers "seen?" at once: a list's `in` made this
+    # quadratic in the number of tokens.
+    found: dict[tuple[int, int], None] = {}
+    for year, number in _INVOICE_REFERENCE.findall(purpose[: limits.MAX_PURPOSE_CHARS]):
         value = int(number)
         # «2026-2027» is a span of years, not invoice 2027 (that one is «2026-02027»).
         if value == 0 or (len(number) == 4 and number.startswith("20") and value > int(year)):
             continue
-        key = (int(year), value)
-        if key not in found:
-            found.append(key)
-    return found
+        found[(int(year), value)] = None
+    return list(found)
 
 
 def match(
@@ -122,14 +127,13 @@ def match(
 
 def suggest(*groups: Iterable[InvoiceFacts]) -> list[int]:
     """Invoice ids for staff, most telling first, without repeats, at most five."""
-    ids: list[int] = []
+    ids: dict[int, None] = {}
     for group in groups:
         for invoice in group:
-            if invoice.id not in ids:
-                ids.append(invoice.id)
-                if len(ids) == MAX_SUGGESTIONS:
-                    return ids
-    return ids
+            ids[invoice.id] = None
+            if len(ids) == MAX_SUGGESTIONS:
+                return list(ids)
+    return list(ids)
 
 
 def _closed_reason(invoice: InvoiceFacts) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple, TypeVar
 
-from podpiska.core import collector
+from podpiska.core import collector, limits
 
 SIGNATURE = "1CClientBankExchange"
 DOCUMENT_START = "СекцияДокумент"
@@ -199,11 +199,19 @@ class Statement:
 # --- public entry points -----------------------------------------------------------------
 
 
-def parse_statement(data: bytes) -> Statement:
+def parse_statement(data: bytes, *, today: date | None = None) -> Statement:
+    """The file's accounts and documents, or StatementError.
+
+    Every date must lie in the sane window of `core.limits` (from 2000 on; with `today`,
+    also at most a day ahead of it), and a document's dates in the period of its
+    account's section (ДатаНачала–ДатаКонца); amounts at most `limits.MAX_AMOUNT`; no NUL
+    anywhere in the file's sections.
+    """
     text, encoding = decode_statement(data)
     text, newline = _unify_newlines(text)
+    first, last = limits.bank_date_window(today) if today else (limits.EARLIEST_BANK_DATE, date.max)
     with collector.paused():
-        return _Reader(text, newline).read(encoding)
+        return _Reader(text, newline, _Dates(first, last)).read(encoding)
 
 
 def floor_pass(data: bytes) -> int:
@@ -251,6 +259,9 @@ def parse_amount(text: str) -> int:
     whole, dot, fraction = cleaned.removeprefix("-").replace(",", ".").partition(".")
     if not _is_digits(whole) or (dot and not (_is_digits(fraction) and len(fraction) <= 2)):
         raise ValueError(f"не сумма: {text!r}")
+    if len(whole.lstrip("0")) > 2 * limits.MAX_AMOUNT_DIGITS:
+        # Far beyond any bound: not worth the arithmetic of thousands of digits.
+        raise ValueError(f"не сумма: {text[:40]!r}…")
     kopecks = int(whole) * 100 + (int(fraction.ljust(2, "0")) if dot else 0)
     return -kopecks if negative else kopecks
 
@@ -348,6 +359,15 @@ def _shorten(line: str, limit: int = 60) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+class _Dates(dict):
+    """Dates parsed so far by their text, and the window they must lie in."""
+
+    def __init__(self, first: date, last: date) -> None:
+        super().__init__()
+        self.first = first
+        self.last = last
+
+
 class _FieldError(Exception):
     """A value in a section that cannot be read; the reader adds its line number."""
 
@@ -379,7 +399,7 @@ def _parse_amount_of(value: str, key: str) -> int:
         raise _FieldError(key, f"неверная сумма в поле {key}: «{_shorten(value)}»") from None
 
 
-def _date(value: str, key: str, cache: dict[str, date | None]) -> date | None:
+def _date(value: str, key: str, cache: _Dates) -> date | None:
     # A statement has few distinct dates and three per document: parse each once.
     try:
         return cache[value]
@@ -391,11 +411,20 @@ def _date(value: str, key: str, cache: dict[str, date | None]) -> date | None:
         raise _FieldError(
             key, f"неверная дата в поле {key}: «{_shorten(value)}», ожидается дд.мм.гггг"
         ) from None
+    if parsed is not None and not cache.first <= parsed <= cache.last:
+        # A year-1 date would be stored as 1 BC and break every page that reads it.
+        raise _FieldError(key, f"дата вне допустимого периода в поле {key}: «{value}» ({_window(cache)})")
     cache[value] = parsed
     return parsed
 
 
-def _build_document(kind: str, section: _Section, dates: dict[str, date | None]) -> Document:
+def _window(dates: _Dates) -> str:
+    if dates.last == date.max:
+        return f"не раньше {dates.first:%d.%m.%Y}"
+    return f"допустимо с {dates.first:%d.%m.%Y} по {dates.last:%d.%m.%Y}"
+
+
+def _build_document(kind: str, section: _Section, dates: _Dates) -> Document:
     raw = section.raw
     get = raw.get
     number = _required(raw, "Номер")
@@ -403,6 +432,9 @@ def _build_document(kind: str, section: _Section, dates: dict[str, date | None])
     amount = _parse_amount_of(_required(raw, "Сумма"), "Сумма")
     if amount < 0:
         raise _FieldError("Сумма", f"отрицательная сумма в поле Сумма: «{raw['Сумма']}»")
+    if amount > limits.MAX_AMOUNT:
+        most = f"{limits.MAX_AMOUNT // 100:,}".replace(",", " ")
+        raise _FieldError("Сумма", f"сумма больше {most} руб. в поле Сумма: «{_shorten(raw['Сумма'])}»")
     purpose = get("НазначениеПлатежа")
     if purpose is None:
         purpose = " ".join(filter(None, map(get, _PURPOSE_PARTS)))
@@ -435,7 +467,7 @@ def _build_document(kind: str, section: _Section, dates: dict[str, date | None])
     )
 
 
-def _build_account_section(section: _Section, dates: dict[str, date | None]) -> AccountSection:
+def _build_account_section(section: _Section, dates: _Dates) -> AccountSection:
     raw = section.raw
     account = raw.get("РасчСчет", "")
     if not account:
@@ -514,10 +546,10 @@ class _Reader:
     file for them would cost a sixth of the parse.
     """
 
-    def __init__(self, text: str, newline: str) -> None:
+    def __init__(self, text: str, newline: str, dates: _Dates) -> None:
         self.text = text
         self.newline = newline
-        self.dates: dict[str, date | None] = {}
+        self.dates = dates
         # An end marker is searched for with the newline before it: it starts a line.
         self.probes = {end: newline + end for end in _SECTION_OF_END}
         # Document layouts: the ones tried, most recently matched first; every one seen,
@@ -555,6 +587,8 @@ class _Reader:
                 account_sections.append(self._convert(_build_account_section, section))
             elif line == FILE_END:
                 self._check_rest(eol, number)
+                self._check_characters(pos)
+                _check_periods(account_sections, documents)
                 return Statement(encoding, header, accounts, account_sections, documents)
             elif sep and not documents and not account_sections:
                 header[key] = value
@@ -621,6 +655,7 @@ class _Reader:
                 or not doc_number
                 or len(cents) != 2
                 or not (whole.isdigit() and cents.isdigit() and total.isascii())
+                or len(whole) >= limits.MAX_AMOUNT_DIGITS
             ):
                 # Anything but the usual '134400.00' and known dates, including every
                 # error, is left to the ordinary builder.
@@ -811,6 +846,17 @@ class _Reader:
         except _FieldError as error:
             raise StatementError(error.message, _key_line(section, error.key)) from None
 
+    def _check_characters(self, end: int) -> None:
+        """No NUL before КонецФайла (after it, padding is allowed): the database could not
+        store it, and no bank writes one. Other control characters are stored as they are."""
+        at = self.text.find(limits.NUL, 0, end)
+        if at < 0:
+            return
+        number = self.text.count(self.newline, 0, at) + 1
+        line_start = self.text.rfind(self.newline, 0, at) + len(self.newline) if number > 1 else 0
+        key = self.text[line_start:at].partition("=")[0]
+        raise StatementError(f"недопустимый символ NUL (код 0) в поле {_shorten(key)}", number)
+
     def _check_rest(self, eol: int, number: int) -> None:
         rest = self.text[eol:].split(self.newline)
         for offset, line in enumerate(rest[1:], 1):
@@ -823,6 +869,53 @@ class _Reader:
     def _last_line(self) -> int:
         """Number of the last non-empty line, where a truncated file stops."""
         return self.text.rstrip("\r\n").count(self.newline) + 1
+
+
+def _check_periods(sections: list[AccountSection], documents: list[Document]) -> None:
+    """A document's dates agree with the period its account's section covers.
+
+    The section's ДатаНачала–ДатаКонца is the statement's own word on when the money
+    moved: a credit to the account (ДатаПоступило) or a debit from it (ДатаСписано) falls
+    within it, and no document is dated after it ends.
+    """
+    periods = {
+        section.account: (section.date_from, section.date_to)
+        for section in sections
+        if section.date_from is not None and section.date_to is not None
+    }
+    for section in sections:
+        if section.account in periods and section.date_from > section.date_to:
+            raise StatementError(
+                f"ДатаНачала {section.date_from:%d.%m.%Y} позже ДатаКонца {section.date_to:%d.%m.%Y}",
+                section.line,
+            )
+    if not periods:
+        return
+    get = periods.get
+    for document in documents:
+        for period, moved in (
+            (get(document.payee_account), document.date_credited),
+            (get(document.payer_account), document.date_debited),
+        ):
+            if period is not None and (
+                document.date > period[1] or (moved is not None and not period[0] <= moved <= period[1])
+            ):
+                _period_error(document, period)
+
+
+def _period_error(document: Document, period: tuple[date, date]) -> None:
+    first, last = period
+    for key, day in (
+        ("Дата", document.date),
+        ("ДатаПоступило", document.date_credited),
+        ("ДатаСписано", document.date_debited),
+    ):
+        if day is not None and (day > last or (key != "Дата" and day < first)):
+            raise StatementError(
+                f"дата в поле {key} ({day:%d.%m.%Y}) вне периода выписки "
+                f"{first:%d.%m.%Y}–{last:%d.%m.%Y}",
+                document.line,
+            )
 
 
 def _body_dict(body: str) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """`podpiska import-statement FILE [--json]`: import a 1CClientBankExchange bank statement.
 
 Exit 0 after an import (the report on stdout), 1 when the file is refused (nothing
-imported; the message and the line), 2 when the file cannot be read.
+imported; the message and the line), 2 when the file cannot be read. With --json every
+outcome is one JSON object on stdout: the report, or {"error": …, "line": …}.
 """
 
 import json
@@ -29,11 +30,14 @@ class Command(BaseCommand):
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise CommandError(
-                _("не удалось прочитать файл %(file)s: %(reason)s")
-                % {"file": file, "reason": error.strerror or error},
-                returncode=2,
-            ) from None
+            message = _("не удалось прочитать файл %(file)s: %(reason)s") % {
+                "file": file, "reason": error.strerror or error,
+            }
+            if json:
+                # A script asked for JSON: it gets JSON on every outcome, never a traceback.
+                self.stdout.write(_json({"error": message, "line": None}))
+                sys.exit(2)
+            raise CommandError(message, returncode=2) from None
         report = import_statement(data, file_name=path.name, progress=self._progress)
         if json:
             self.stdout.write(_json(report.as_dict()))

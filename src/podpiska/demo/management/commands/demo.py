@@ -1,5 +1,8 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
+from podpiska.core.demo_database import mark_demo_database
 from podpiska.demo.data import PASSWORD, load_all
 
 LOGINS = [
@@ -17,6 +20,14 @@ class Command(BaseCommand):
     help = "Загружает демо-данные (повторный запуск ничего не дублирует)."
 
     def handle(self, *args, **options):
+        if not settings.PODPISKA.get("ALLOW_TEST_CLOCK"):
+            # Demo logins with a known password and a database marked as the demo's
+            # (the sandbox «pays» there) have no place in a real database.
+            raise CommandError(
+                _("Демо-данные загружаются только с демо-настройками (PODPISKA_DEMO=1)."),
+                returncode=2,
+            )
+        mark_demo_database()
         load_all()
         self.stdout.write(self.style.SUCCESS("Демо-данные загружены."))
         self.stdout.write(f"Пароль для всех входов: {PASSWORD}")
