@@ -165,6 +165,9 @@ PODPISKA_SELLER = {
     "bik": os.environ.get("SELLER_BIK", "044525225"),
     "corr_account": os.environ.get("SELLER_CORR_ACCOUNT", "30101810400000000225"),
     "account": os.environ.get("SELLER_ACCOUNT", "40702810938000000001"),
+    # Printed under the invoice's signature lines (a sole proprietor: "director" only).
+    "director": os.environ.get("SELLER_DIRECTOR", ""),
+    "accountant": os.environ.get("SELLER_ACCOUNTANT", ""),
     "vat_rate": (
         None
         if os.environ.get("SELLER_VAT_RATE", "22").lower() in {"", "none", "0"}
