@@ -94,3 +94,18 @@ def set_reminders_enabled(user, enabled: bool, *, actor) -> None:
     user.reminders_enabled = enabled
     user.save(update_fields=["reminders_enabled"])
     record("user.reminders_changed", user, actor=actor, before=before, after=snapshot(user, fields=["reminders_enabled"]))
+
+
+@transaction.atomic
+def set_language(user, language: str, *, actor) -> None:
+    """The interface language the person picked (the footer's switcher), with the audit record."""
+    supported = {code for code, _label in User._meta.get_field("language").choices}
+    if language not in supported:
+        raise ValueError(f"unsupported language {language!r}")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.language == language:
+        return
+    before = snapshot(user, fields=["language"])
+    user.language = language
+    user.save(update_fields=["language"])
+    record("user.language_changed", user, actor=actor, before=before, after=snapshot(user, fields=["language"]))

@@ -14,8 +14,14 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as set_language_cookie
 
-from podpiska.accounts.actions import RequisitesInvalid, set_reminders_enabled, update_requisites
+from podpiska.accounts.actions import (
+    RequisitesInvalid,
+    set_language,
+    set_reminders_enabled,
+    update_requisites,
+)
 from podpiska.accounts.current import switch_organization
 from podpiska.billing import actions as billing
 from podpiska.billing.invoices import payment_purpose
@@ -30,6 +36,17 @@ from podpiska.support.models import LimitIncreaseRequest
 from podpiska.web.choices import FIELD_LABELS, find_choice
 from podpiska.web.forms import CheckoutForm, LimitIncreaseForm, ReminderSettingsForm, RequisitesForm
 from podpiska.web.menu import menu_for
+
+
+@require_POST
+def choose_language(request):
+    """The footer's switcher: this browser's cookie, and for a signed-in person their own
+    setting, so the language follows them to another browser."""
+    response = set_language_cookie(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in {code for code, _name in settings.LANGUAGES}:
+        set_language(request.user, language, actor=request.user)
+    return response
 
 
 def healthz(request):
