@@ -10,8 +10,8 @@ import qrcode
 import qrcode.constants
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from podpiska.billing.invoices import InvoiceState, invoice_state, payment_purpose
 from podpiska.billing.models import Invoice, OrderKind
