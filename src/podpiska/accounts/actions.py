@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from podpiska.accounts.models import Organization, User
 from podpiska.audit.log import record, snapshot
@@ -14,9 +16,9 @@ from podpiska.core.requisites import (
 )
 
 REQUIRED_TEXT = {
-    "name": "Полное наименование",
-    "short_name": "Краткое наименование",
-    "address": "Юридический адрес",
+    "name": gettext_lazy("Полное наименование"),
+    "short_name": gettext_lazy("Краткое наименование"),
+    "address": gettext_lazy("Юридический адрес"),
 }
 
 
@@ -35,7 +37,7 @@ def clean_requisites(data: dict, *, organization: Organization | None = None) ->
     for field, label in REQUIRED_TEXT.items():
         value = " ".join(str(data.get(field) or "").split())
         if not value:
-            errors[field] = f"{label}: укажите значение"
+            errors[field] = _("%(label)s: укажите значение") % {"label": label}
         clean[field] = value
     try:
         clean["inn"] = validate_inn(str(data.get("inn") or ""))
@@ -51,13 +53,13 @@ def clean_requisites(data: dict, *, organization: Organization | None = None) ->
         if organization is not None:
             taken = taken.exclude(pk=organization.pk)
         if taken.exists():
-            errors["inn"] = "Организация с таким ИНН уже зарегистрирована"
+            errors["inn"] = _("Организация с таким ИНН уже зарегистрирована")
     email = str(data.get("email") or "").strip()
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            errors["email"] = "E-mail для документов: неверный адрес"
+            errors["email"] = _("E-mail для документов: неверный адрес")
     clean["email"] = email
     if errors:
         raise RequisitesInvalid(errors)

@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from podpiska.audit.log import record, snapshot
 from podpiska.catalog.models import IndividualOffer, Tariff
@@ -33,25 +34,25 @@ def make_offer(
 ) -> IndividualOffer:
     """A tariff (optionally at a special price), custom terms, or an add-on."""
     if valid_until < clock.now().astimezone(organization.tz).date():
-        raise CatalogError("Дата окончания предложения уже прошла.")
+        raise CatalogError(_("Дата окончания предложения уже прошла."))
     if addon_exports:
         if addon_exports <= 0 or not price or price <= 0:
-            raise CatalogError("Для докупки выгрузок укажите их число и цену больше нуля.")
+            raise CatalogError(_("Для докупки выгрузок укажите их число и цену больше нуля."))
         fields = dict(kind=IndividualOffer.Kind.ADDON, tariff_name=addon_name(addon_exports),
                       price=price, export_limit=0, addon_exports=addon_exports)
     elif tariff is not None and terms:
         # Custom terms sit on a base tariff: it gives the rank for later upgrades.
         if terms.get("price", -1) < 0 or terms.get("export_limit", 0) <= 0:
-            raise CatalogError("Укажите цену и лимит выгрузки больше нуля.")
+            raise CatalogError(_("Укажите цену и лимит выгрузки больше нуля."))
         fields = dict(kind=IndividualOffer.Kind.CUSTOM, tariff=tariff, **{**tariff.terms(), **terms})
     elif tariff is not None:
         fields = dict(kind=IndividualOffer.Kind.TARIFF, tariff=tariff, **tariff.terms())
         if price is not None:
             fields["price"] = price
     elif terms:
-        raise CatalogError("Для индивидуальных условий выберите базовый тариф.")
+        raise CatalogError(_("Для индивидуальных условий выберите базовый тариф."))
     else:
-        raise CatalogError("Выберите тариф, условия или докупку выгрузок.")
+        raise CatalogError(_("Выберите тариф, условия или докупку выгрузок."))
     offer = IndividualOffer.objects.create(
         organization=organization, valid_until=valid_until, created_by=staff_user,
         created_at=clock.now(), comment=comment, **fields,
@@ -64,7 +65,7 @@ def make_offer(
 def withdraw_offer(offer: IndividualOffer, *, staff_user) -> IndividualOffer:
     offer = IndividualOffer.objects.select_for_update().get(pk=offer.pk)
     if offer.status != IndividualOffer.Status.OPEN:
-        raise CatalogError("Предложение уже не действует.")
+        raise CatalogError(_("Предложение уже не действует."))
     before = snapshot(offer)
     offer.status = IndividualOffer.Status.WITHDRAWN
     offer.save(update_fields=["status"])
@@ -76,7 +77,7 @@ def withdraw_offer(offer: IndividualOffer, *, staff_user) -> IndividualOffer:
 def archive_tariff(tariff: Tariff, *, successor: Tariff | None, staff_user) -> Tariff:
     """Stop selling a tariff; renewals of it go to the successor. Bought terms stay."""
     if successor is not None and (successor.pk == tariff.pk or not successor.on_sale):
-        raise CatalogError("Преемником может быть только другой тариф, который продаётся.")
+        raise CatalogError(_("Преемником может быть только другой тариф, который продаётся."))
     before = snapshot(tariff)
     tariff.is_archived = True
     tariff.successor = successor
@@ -95,11 +96,11 @@ def check_tariff_terms(tariff: Tariff, data: dict) -> None:
     """Raise CatalogError when `data` would make `tariff` unsellable; forms show it inline."""
     price = data.get("price", tariff.price)
     if price is None or price < 0:
-        raise CatalogError("Цена не может быть отрицательной.")
+        raise CatalogError(_("Цена не может быть отрицательной."))
     if price == 0 and not tariff.is_free:
-        raise CatalogError("Платный тариф не может стоить 0 ₽.")
+        raise CatalogError(_("Платный тариф не может стоить 0 ₽."))
     if not tariff.is_free and not data.get("export_limit", tariff.export_limit):
-        raise CatalogError("Лимит выгрузки платного тарифа должен быть больше нуля.")
+        raise CatalogError(_("Лимит выгрузки платного тарифа должен быть больше нуля."))
 
 
 @transaction.atomic

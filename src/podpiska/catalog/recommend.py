@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from podpiska.catalog.models import LimitReset, Tariff
 from podpiska.catalog.tariffs import on_sale
-from podpiska.core.money import ru_plural
 from podpiska.subscriptions.models import Subscription
 
 # Too little of the term has passed to extrapolate; below this, take the next rank up.
@@ -57,29 +59,36 @@ def pick_upgrade(
         for tariff in higher:
             if capacity_per_term(tariff) >= forecast:
                 if forecast > subscription.total_limit:
-                    reason = (
-                        f"С начала подписки выгружено {_fmt(used)} "
-                        f"{ru_plural(used, 'карточка', 'карточки', 'карточек')}; при таком темпе "
-                        f"за срок понадобится около {_fmt(forecast)} — больше лимита текущего "
-                        f"тарифа ({_fmt(subscription.total_limit)}). Лимита тарифа "
-                        f"«{tariff.name}» ({_fmt(capacity_per_term(tariff))}) хватит."
-                    )
+                    reason = ngettext(
+                        "С начала подписки выгружено %(used)s карточка; при таком темпе за срок "
+                        "понадобится около %(forecast)s — больше лимита текущего тарифа (%(limit)s). "
+                        "Лимита тарифа «%(tariff)s» (%(capacity)s) хватит.",
+                        "С начала подписки выгружено %(used)s карточек; при таком темпе за срок "
+                        "понадобится около %(forecast)s — больше лимита текущего тарифа (%(limit)s). "
+                        "Лимита тарифа «%(tariff)s» (%(capacity)s) хватит.",
+                        used,
+                    ) % {
+                        "used": _fmt(used),
+                        "forecast": _fmt(forecast),
+                        "limit": _fmt(subscription.total_limit),
+                        "tariff": tariff.name,
+                        "capacity": _fmt(capacity_per_term(tariff)),
+                    }
                 else:
-                    reason = (
-                        f"При нынешнем темпе (около {_fmt(forecast)} за срок) лимита хватает; "
-                        f"«{tariff.name}» — следующий по ёмкости тариф "
-                        f"с лимитом {_fmt(capacity_per_term(tariff))}."
-                    )
+                    reason = _(
+                        "При нынешнем темпе (около %(forecast)s за срок) лимита хватает; "
+                        "«%(tariff)s» — следующий по ёмкости тариф с лимитом %(capacity)s."
+                    ) % {"forecast": _fmt(forecast), "tariff": tariff.name, "capacity": _fmt(capacity_per_term(tariff))}
                 return Upgrade(tariff, reason, forecast)
     tariff = higher[0]
     if forecast is None:
-        reason = (
-            f"Подписка началась недавно, прогноз пока не построить; «{tariff.name}» — "
-            f"следующий по ёмкости тариф с лимитом {_fmt(capacity_per_term(tariff))}."
-        )
+        reason = _(
+            "Подписка началась недавно, прогноз пока не построить; «%(tariff)s» — "
+            "следующий по ёмкости тариф с лимитом %(capacity)s."
+        ) % {"tariff": tariff.name, "capacity": _fmt(capacity_per_term(tariff))}
     else:
-        reason = (
-            f"При нынешнем темпе за срок понадобится около {_fmt(forecast)} выгрузок — "
-            f"больше, чем даёт любой тариф; «{tariff.name}» — следующий по ёмкости."
-        )
+        reason = _(
+            "При нынешнем темпе за срок понадобится около %(forecast)s выгрузок — "
+            "больше, чем даёт любой тариф; «%(tariff)s» — следующий по ёмкости."
+        ) % {"forecast": _fmt(forecast), "tariff": tariff.name}
     return Upgrade(tariff, reason, forecast)

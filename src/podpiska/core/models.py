@@ -8,8 +8,8 @@ class ClockOffset(models.Model):
     seconds = models.BigIntegerField(_("сдвиг, секунд"), default=0)
 
     class Meta:
-        verbose_name = "сдвиг часов (демо)"
-        verbose_name_plural = "сдвиг часов (демо)"
+        verbose_name = _("сдвиг часов (демо)")
+        verbose_name_plural = _("сдвиг часов (демо)")
 
     def __str__(self):
         return f"{self.seconds} с"

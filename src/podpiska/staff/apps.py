@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 from django.db.models.signals import post_migrate
 
 
@@ -11,7 +12,7 @@ def _setup_groups(sender, **kwargs):
 class StaffConfig(AppConfig):
     name = "podpiska.staff"
     label = "staff"
-    verbose_name = "Бэк-офис"
+    verbose_name = _("Бэк-офис")
 
     def ready(self):
         # After every migrate (and test-database flush): the groups and their rights.

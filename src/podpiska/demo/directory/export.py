@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from podpiska.core import clock
@@ -104,12 +105,12 @@ def export_fields(entitlements: dict) -> list[str]:
 
 def limit_message(remaining: int) -> str:
     if remaining <= 0:
-        return "Лимит выгрузки исчерпан. Продлите или улучшите подписку."
+        return _("Лимит выгрузки исчерпан. Продлите или улучшите подписку.")
     left = group_thousands(remaining)
-    return (
-        f"Не хватает лимита выгрузки: осталось {left}. "
-        f"Выгрузите не больше {left} строк или продлите либо улучшите подписку."
-    )
+    return _(
+        "Не хватает лимита выгрузки: осталось %(left)s. "
+        "Выгрузите не больше %(left)s строк или продлите либо улучшите подписку."
+    ) % {"left": left}
 
 
 def _refund(client: PodpiskaClient, organization, export_id, rows: int) -> bool:
@@ -142,11 +143,11 @@ def export_selection(
     if existing is not None:
         if existing.state == DirectoryExport.State.READY:
             return existing
-        raise ExportRefused("Эта выгрузка уже не удалась, строки возвращены в лимит. Отправьте форму заново.")
+        raise ExportRefused(_("Эта выгрузка уже не удалась, строки возвращены в лимит. Отправьте форму заново."))
 
     rows = min(rows, MAX_ROWS, companies.count())
     if rows <= 0:
-        raise ExportRefused("По этим условиям компаний не найдено — выгружать нечего.")
+        raise ExportRefused(_("По этим условиям компаний не найдено — выгружать нечего."))
     try:
         entitlements = client.entitlements(organization.pk)
         fields = export_fields(entitlements)
@@ -157,11 +158,13 @@ def export_selection(
     except LimitExceeded as exc:
         raise ExportRefused(limit_message(exc.remaining)) from exc
     except FieldSetNotIncluded as exc:
-        raise ExportRefused(f"{exc.message} Улучшите подписку, чтобы выгружать эти поля.") from exc
+        raise ExportRefused(
+            _("%(reason)s Улучшите подписку, чтобы выгружать эти поля.") % {"reason": exc.message}
+        ) from exc
     except ApiError as exc:
         if exc.code == "idempotency_key_reused":
-            raise ExportRefused("Эта форма уже отправлена с другими условиями. Обновите страницу и выгрузите заново.") from exc
-        raise ExportRefused(f"Выгрузка не выполнена: {exc.message}") from exc
+            raise ExportRefused(_("Эта форма уже отправлена с другими условиями. Обновите страницу и выгрузите заново.")) from exc
+        raise ExportRefused(_("Выгрузка не выполнена: %(reason)s") % {"reason": exc.message}) from exc
 
     export_id = str(spent["export_id"])
     record = DirectoryExport(
@@ -179,9 +182,9 @@ def export_selection(
         record.state, record.rows = DirectoryExport.State.FAILED, 0
         _save(record)
         if refunded:
-            raise ExportRefused("Не удалось сформировать файл. Списанные строки возвращены в лимит.") from exc
+            raise ExportRefused(_("Не удалось сформировать файл. Списанные строки возвращены в лимит.")) from exc
         raise ExportRefused(
-            "Не удалось сформировать файл, и строки не удалось вернуть в лимит — обратитесь в поддержку."
+            _("Не удалось сформировать файл, и строки не удалось вернуть в лимит — обратитесь в поддержку.")
         ) from exc
 
     # Companies removed from the directory since counting are not paid for.
