@@ -34,7 +34,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("зарегистрирован"), default=dj_timezone.now)
     # Empty until the person picks a language: then the pick follows them to every browser.
     language = models.CharField(
-        _("язык интерфейса"), max_length=8, blank=True, choices=[("ru", "Русский"), ("en", "English")]
+        _("язык интерфейса"), max_length=8, blank=True, choices=[("ru", _("Русский")), ("en", _("English"))]
     )
 
     objects = UserManager()

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,4 +13,4 @@ class ClockOffset(models.Model):
         verbose_name_plural = _("сдвиг часов (демо)")
 
     def __str__(self):
-        return f"{self.seconds} с"
+        return gettext("%(n)s с") % {"n": self.seconds}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
 from podpiska.core import clock
@@ -35,27 +36,27 @@ MAX_ROWS = 10_000
 
 @dataclass(frozen=True)
 class Column:
-    header: str
+    header: str  # in the language of the person exporting
     model_fields: tuple[str, ...]
     value: Callable[[Company], object]
 
 
 # Keyed by the field names of the API's entitlements (`fields`).
 COLUMNS = {
-    "name": Column("Наименование", ("name",), lambda c: c.name),
-    "inn": Column("ИНН", ("inn",), lambda c: c.inn),
-    "ogrn": Column("ОГРН/ОГРНИП", ("ogrn",), lambda c: c.ogrn),
-    "kpp": Column("КПП", ("kpp",), lambda c: c.kpp),
-    "address": Column("Адрес", ("address",), lambda c: c.address),
-    "region": Column("Регион", ("region_code",), lambda c: f"{c.region_code} {c.region_name}"),
-    "okved": Column("ОКВЭД", ("okved_code",), lambda c: f"{c.okved_code} {c.okved_name}"),
-    "status": Column("Статус", ("status",), lambda c: c.get_status_display()),
-    "phones": Column("Телефоны", ("phones",), lambda c: c.phones),
+    "name": Column(gettext_lazy("Наименование"), ("name",), lambda c: c.name),
+    "inn": Column(gettext_lazy("ИНН"), ("inn",), lambda c: c.inn),
+    "ogrn": Column(gettext_lazy("ОГРН/ОГРНИП"), ("ogrn",), lambda c: c.ogrn),
+    "kpp": Column(gettext_lazy("КПП"), ("kpp",), lambda c: c.kpp),
+    "address": Column(gettext_lazy("Адрес"), ("address",), lambda c: c.address),
+    "region": Column(gettext_lazy("Регион"), ("region_code",), lambda c: f"{c.region_code} {c.region_name}"),
+    "okved": Column(gettext_lazy("ОКВЭД"), ("okved_code",), lambda c: f"{c.okved_code} {c.okved_name}"),
+    "status": Column(gettext_lazy("Статус"), ("status",), lambda c: c.get_status_display()),
+    "phones": Column(gettext_lazy("Телефоны"), ("phones",), lambda c: c.phones),
     "emails": Column("E-mail", ("emails",), lambda c: c.emails),
-    "sites": Column("Сайты", ("sites",), lambda c: c.sites),
-    "revenue": Column("Выручка, руб.", ("revenue",), lambda c: c.revenue),
-    "employees": Column("Численность сотрудников", ("employees",), lambda c: c.employees),
-    "director": Column("Руководитель", ("director",), lambda c: c.director),
+    "sites": Column(gettext_lazy("Сайты"), ("sites",), lambda c: c.sites),
+    "revenue": Column(gettext_lazy("Выручка, руб."), ("revenue",), lambda c: c.revenue),
+    "employees": Column(gettext_lazy("Численность сотрудников"), ("employees",), lambda c: c.employees),
+    "director": Column(gettext_lazy("Руководитель"), ("director",), lambda c: c.director),
 }
 
 CONTENT_TYPES = {
@@ -75,7 +76,7 @@ class ExportRefused(Exception):
 def build_xlsx(companies: Sequence[Company], fields: Sequence[str]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Компании")
-    sheet.append([COLUMNS[name].header for name in fields])
+    sheet.append([str(COLUMNS[name].header) for name in fields])
     for company in companies:
         # INN, OGRN and KPP stay text: leading zeros («0274…») are part of them.
         sheet.append([COLUMNS[name].value(company) for name in fields])
@@ -88,7 +89,7 @@ def build_csv(companies: Sequence[Company], fields: Sequence[str]) -> bytes:
     # UTF-8 with a BOM and «;» between fields: what Excel in a Russian locale opens as is.
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([COLUMNS[name].header for name in fields])
+    writer.writerow([str(COLUMNS[name].header) for name in fields])
     for company in companies:
         writer.writerow(["" if (v := COLUMNS[name].value(company)) is None else v for name in fields])
     return out.getvalue().encode("utf-8-sig")
