@@ -190,11 +190,15 @@ def test_every_customer_page_in_english(open_page, live_server):
     seed_something_on_every_page()
     problems: dict[str, list[str]] = {}
     data = stored_data()
+    visited = 0
     for email in ("paid@demo.local", "max@demo.local", "expired@demo.local", "free@demo.local"):
         page = open_page(email)
         choose_english(page)
         walk = Walk(page, live_server.url, data=data, problems=problems)
         customer_pages(walk, shots=email.split("@")[0])
+        visited += len(walk.seen)
+    # Home, settings, requisites, profile, directory, every window, checkout and invoice.
+    assert visited >= 30, visited
 
     # The paid user in the organization where they are a member only, on a phone.
     page = open_page("paid@demo.local", viewport=PHONE)
@@ -268,6 +272,7 @@ def test_every_staff_page_in_english(browser, live_server, demo):
         if model_admin.has_add_permission(_request_for(User.objects.get(email="staff@demo.local"))):
             walk.visit(f"{base}add/")
     context.close()
+    assert len(walk.seen) >= 40, len(walk.seen)
     walk.assert_clean()
 
 
