@@ -172,3 +172,27 @@ def test_a_new_user_sees_russian_in_a_fresh_browser(client, owner, paid_org):
     response = client.get(reverse("web:settings"))
     assert 'lang="ru"' in response.content.decode()
     assert "django_language" not in response.cookies
+
+
+def test_language_chosen_on_the_login_page_is_kept_on_signing_in(client, owner, paid_org):
+    client.post(SETLANG, {"language": "en", "next": "/login/"})
+    response = client.post("/login/", {"username": owner.email, "password": "secret-pass"})
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.language == "en"
+
+
+def test_signing_in_from_a_browser_with_another_language_keeps_the_stored_one(client, owner, paid_org):
+    owner.language = "ru"
+    owner.save()
+    client.cookies["django_language"] = "en"
+    client.post("/login/", {"username": owner.email, "password": "secret-pass"})
+    owner.refresh_from_db()
+    assert owner.language == "ru"
+    assert "Продлить подписку" in client.get(reverse("web:settings")).content.decode()
+
+
+def test_signing_in_without_a_choice_stores_nothing(client, owner, paid_org):
+    client.post("/login/", {"username": owner.email, "password": "secret-pass"})
+    owner.refresh_from_db()
+    assert owner.language == ""
