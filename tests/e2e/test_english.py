@@ -197,6 +197,15 @@ def test_every_customer_page_in_english(open_page, live_server):
         walk = Walk(page, live_server.url, data=data, problems=problems)
         customer_pages(walk, shots=email.split("@")[0])
         visited += len(walk.seen)
+        if email == "paid@demo.local":
+            # Refused input: the messages come from the validators, in English too.
+            page.goto(f"{live_server.url}/settings/requisites/")
+            page.fill("input[name=inn]", "12345")
+            page.fill("input[name=email]", "not-an-address")
+            page.get_by_test_id("requisites-form").locator("button[type=submit]").click()
+            expect(page.get_by_text("INN must have 10 or 12 digits, not 5")).to_be_visible()
+            expect(page.get_by_text("E-mail for documents: invalid address")).to_be_visible()
+            walk.check("requisites_errors")
     # Home, settings, requisites, profile, directory, every window, checkout and invoice.
     assert visited >= 30, visited
 
@@ -252,8 +261,16 @@ def test_every_staff_page_in_english(browser, live_server, demo):
              "/staff/tariffs/", "/staff/tariffs/new/", "/staff/clock/"]
     for path in fixed:
         walk.visit(path, name="staff_" + path.strip("/").replace("/", "_"))
-    for tariff in walk.links("a[href*='/staff/tariffs/']", r"/tariffs/\d+/edit/$")[:1]:
+    walk.visit("/staff/tariffs/")
+    for tariff in walk.links("a[href*='/staff/tariffs/']", r"/tariffs/\d+/edit/$"):
         walk.visit(tariff)
+    # Refused input in a back-office form.
+    page.goto(f"{live_server.url}/staff/payments/confirm/")
+    # Past the browser's own checks, to the server's messages.
+    page.eval_on_selector_all("[required]", "els => els.forEach(el => el.removeAttribute('required'))")
+    page.get_by_role("button", name="Credit the payment").click()
+    expect(page.locator(".errorlist").first).to_be_visible()
+    walk.check("staff_payment_errors")
     answers = []
     for organization in Organization.objects.all():
         walk.visit(f"/staff/organizations/{organization.pk}/overview/", name=None)
