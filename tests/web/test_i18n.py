@@ -196,3 +196,15 @@ def test_signing_in_without_a_choice_stores_nothing(client, owner, paid_org):
     client.post("/login/", {"username": owner.email, "password": "secret-pass"})
     owner.refresh_from_db()
     assert owner.language == ""
+
+
+def test_profile_offers_the_language_and_marks_the_current_one(client, owner, paid_org):
+    client.force_login(owner)
+    html = client.get(reverse("web:profile")).content.decode()
+    form = html.split('data-testid="language-form"', 1)[1].split("</form>", 1)[0]
+    assert 'value="ru" lang="ru" class="btn primary" aria-pressed="true"' in form
+    assert 'value="en" lang="en" class="btn" aria-pressed="false"' in form
+    client.post(SETLANG, {"language": "en", "next": reverse("web:profile")})
+    html = client.get(reverse("web:profile")).content.decode()
+    assert "Interface language" in html and "Invoices and UPDs are always in Russian." in html
+    assert 'value="en" lang="en" class="btn primary" aria-pressed="true"' in html
