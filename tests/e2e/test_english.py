@@ -5,9 +5,9 @@ What may stay Cyrillic is whitelisted by where it comes from, not by what it say
 - data stored in the database (organization, tariff and people's names, addresses,
   payment purposes, audit payloads...) and the directory's reference classifiers
   (regions, OKVED), all collected from their source below;
-- the invoice itself, a Russian legal form: the page marks it `lang="ru"`, as it marks
-  the «Русский» button of the switcher (an element in another language, for screen
-  readers too).
+- the invoice itself, a Russian legal form, and the payment purpose the bank reads: the
+  page marks them `lang="ru"`, as it marks the «Русский» button of the switcher (an
+  element in another language, for screen readers too).
 Everything else — text, hidden dialogs, aria-labels, titles, placeholders, button
 values, messages for scripts — must be English.
 """
@@ -215,6 +215,15 @@ def test_every_customer_page_in_english(open_page, live_server):
     page.get_by_role("button", name="ИП Орлов П. А.").click()
     walk = Walk(page, live_server.url, data=data, problems=problems)
     walk.visit("/settings/", name="member_phone_settings")
+
+    # An order placed by invoice: the window that gives the invoice and its purpose.
+    page = open_page("free@demo.local")
+    walk = Walk(page, live_server.url, data=data, problems=problems)
+    walk.visit("/buy/default_offer/checkout/?tariff=400")
+    page.get_by_test_id("place-order").click()
+    expect(page.get_by_test_id("order-placed")).to_be_visible()
+    walk.data = data = stored_data()  # the new order's frozen requisites and purpose
+    walk.check("order_placed")
 
     # A failed card payment: the sandbox page and the message after it.
     page = open_page("expired@demo.local")
