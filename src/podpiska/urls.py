@@ -15,7 +15,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", web_views.choose_language, name="set_language"),
     path("staff/", staff_site.urls),
     path("api/v1/", include("podpiska.api.urls")),
     path("billing/", include("podpiska.billing.urls")),

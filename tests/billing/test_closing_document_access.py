@@ -10,8 +10,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from openpyxl import load_workbook
-from podpiska.accounts.staff_groups import setup_staff_groups
 
+from podpiska.accounts.staff_groups import setup_staff_groups
 from podpiska.billing.actions import record_payment
 from podpiska.billing.closing_documents import annul_closing_document
 from podpiska.billing.models import ClosingDocument, OrderKind, PaymentMethod

@@ -11,11 +11,10 @@ from podpiska.billing.actions import place_order, record_payment
 from podpiska.billing.invoice_render import render_invoice_html
 from podpiska.billing.models import Invoice, OrderStatus, PaymentSource
 from podpiska.notifications.email import send_due
-from tests.factories import start_subscription
 from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.timeline import last_day
 from tests.conftest import NOW
-from tests.factories import make_subscription
+from tests.factories import make_subscription, start_subscription
 
 RULE = "— после окончания текущей подписки; при оплате позже — со дня зачисления оплаты"
 

@@ -263,3 +263,61 @@ def test_annulled_invoice_pdf_renders_to_an_image(invoice, owner):
         check=True,
     )
     assert (ARTIFACTS / "invoice-annulled.png").stat().st_size > 10_000
+
+
+def invoice_with_seller(settings, tariffs, org, **seller):
+    settings.PODPISKA_SELLER = {**settings.PODPISKA_SELLER, **seller}
+    order = Order.objects.create(
+        **tariffs["100"].terms(),
+        organization=org,
+        kind=OrderKind.RENEW,
+        tariff=tariffs["100"],
+        requisites=org.requisites(),
+        payment_method=PaymentMethod.INVOICE,
+        idempotency_key="signatures",
+        created_at=NOW,
+        pay_by=date(2026, 12, 11),
+    )
+    return issue_invoice(order)
+
+
+def test_organization_seller_signs_as_director_and_chief_accountant(clock, tariffs, org, settings):
+    invoice = invoice_with_seller(
+        settings, tariffs, org, head_name="Петров П. П.", accountant_name="Сидорова С. С."
+    )
+    text = pdf_text(invoice)
+    assert "Руководитель Петров П. П." in text
+    assert "Главный бухгалтер Сидорова С. С." in text
+    assert "Индивидуальный предприниматель" not in text
+
+
+def test_entrepreneur_seller_signs_alone(clock, tariffs, org, settings):
+    invoice = invoice_with_seller(
+        settings, tariffs, org, inn="500100732259", kpp="", head_name="Иванов И. И."
+    )
+    text = pdf_text(invoice)
+    assert "Индивидуальный предприниматель Иванов И. И." in text
+    assert "Руководитель" not in text and "Главный бухгалтер" not in text
+
+
+def test_invoice_issued_before_names_were_configured_still_has_signature_lines(invoice):
+    # Sellers frozen on older invoices have no names: the lines print blank.
+    invoice.seller.pop("head_name", None)
+    invoice.seller.pop("accountant_name", None)
+    text = pdf_text(invoice)
+    assert "Руководитель" in text and "Главный бухгалтер" in text
+
+
+def test_english_page_around_a_russian_invoice(client, invoice, owner):
+    """The invoice is a Russian legal form; the page's own controls follow the language."""
+    client.force_login(owner)
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("billing:invoice", args=[invoice.pk])).content.decode()
+    assert '<html lang="en">' in html
+    assert "Print" in html and "Download PDF" in html and "Copy the payment purpose" in html
+    document = html.split('<div class="document" lang="ru">', 1)[1]
+    assert "Счёт на оплату № 2026-00001 от 27.11.2026" in document
+    assert "Банк получателя" in document and "Руководитель" in document
+    pdf = client.get(reverse("billing:invoice_pdf", args=[invoice.pk])).content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Банк получателя" in text and "Print" not in text

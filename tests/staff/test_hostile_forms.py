@@ -11,8 +11,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from podpiska.accounts.staff_groups import setup_staff_groups
 
+from podpiska.accounts.staff_groups import setup_staff_groups
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import place_order
 from podpiska.billing.models import Payment

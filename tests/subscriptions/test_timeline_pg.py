@@ -7,11 +7,10 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from podpiska.core import clock
-from tests.factories import start_subscription
 from podpiska.subscriptions.models import Subscription
 from tests.concurrency import run_threads
 from tests.conftest import NOW
-from tests.factories import catalog, make_org, make_subscription, make_user
+from tests.factories import catalog, make_org, make_subscription, make_user, start_subscription
 
 pytestmark = [
     pytest.mark.postgres,

@@ -141,3 +141,13 @@ def test_pending_online_order_can_be_paid_from_the_menu_and_settings(signed_in, 
     html = signed_in.get(reverse("web:settings")).content.decode()
     # The menu, the open order in the subscription section and the orders table.
     assert html.count(reverse("billing:pay_online", args=[order.pk])) == 3
+
+
+
+def test_checkout_window_leads_back_to_the_same_variant(signed_in, paid_org):
+    html = signed_in.get(reverse("web:checkout", args=["upgrade"]) + "?tariff=400", **HX).content.decode()
+    back = re.search(r'<a [^>]*data-testid="back-to-variant"[^>]*>', html).group(0)
+    url = reverse("web:choice", args=["upgrade"]) + "?tariff=400"
+    assert f'href="{url}"' in back and f'hx-get="{url}"' in back and 'hx-target="#window-body"' in back
+    variant = signed_in.get(url, **HX).content.decode()
+    assert "Компас 400" in variant and 'data-testid="continue"' in variant

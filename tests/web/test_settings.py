@@ -143,3 +143,10 @@ def test_no_organization_page(client, db, clock):
     client.force_login(user)
     assert "Нет организации" in client.get(reverse("web:home")).content.decode()
     assert client.get(reverse("web:settings")).status_code == 404
+
+
+def test_free_tariff_is_named_once(signed_in, tariffs, org, clock):
+    html = page(signed_in)
+    name = tariffs["free"].name
+    assert f"Платной подписки нет. Тариф «{name}»: осталось" in html
+    assert f"Бесплатный тариф «{name}»" not in html

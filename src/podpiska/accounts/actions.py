@@ -5,6 +5,8 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from podpiska.accounts.models import Organization, User
 from podpiska.audit.log import record, snapshot
@@ -16,12 +18,12 @@ from podpiska.core.requisites import (
     validate_ogrn_for_inn,
 )
 
-INN_TAKEN = "Организация с таким ИНН уже зарегистрирована"
+INN_TAKEN = gettext_lazy("Организация с таким ИНН уже зарегистрирована")
 
 REQUIRED_TEXT = {
-    "name": "Полное наименование",
-    "short_name": "Краткое наименование",
-    "address": "Юридический адрес",
+    "name": gettext_lazy("Полное наименование"),
+    "short_name": gettext_lazy("Краткое наименование"),
+    "address": gettext_lazy("Юридический адрес"),
 }
 
 
@@ -40,7 +42,7 @@ def clean_requisites(data: dict, *, organization: Organization | None = None) ->
     for field, label in REQUIRED_TEXT.items():
         value = " ".join(str(data.get(field) or "").split())
         if not value:
-            errors[field] = f"{label}: укажите значение"
+            errors[field] = _("%(label)s: укажите значение") % {"label": label}
         clean[field] = value
     try:
         clean["inn"] = validate_inn(str(data.get("inn") or ""))
@@ -56,13 +58,13 @@ def clean_requisites(data: dict, *, organization: Organization | None = None) ->
         if organization is not None:
             taken = taken.exclude(pk=organization.pk)
         if taken.exists():
-            errors["inn"] = INN_TAKEN
+            errors["inn"] = str(INN_TAKEN)
     email = str(data.get("email") or "").strip()
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            errors["email"] = "E-mail для документов: неверный адрес"
+            errors["email"] = _("E-mail для документов: неверный адрес")
     clean["email"] = email
     if errors:
         raise RequisitesInvalid(errors)
@@ -130,3 +132,18 @@ def hide_lapsed_notice(organization: Organization, *, actor) -> Organization:
         after=snapshot(organization, fields=fields),
     )
     return organization
+
+
+@transaction.atomic
+def set_language(user, language: str, *, actor) -> None:
+    """The interface language the person picked (the footer's switcher), with the audit record."""
+    supported = {code for code, _label in User._meta.get_field("language").choices}
+    if language not in supported:
+        raise ValueError(f"unsupported language {language!r}")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.language == language:
+        return
+    before = snapshot(user, fields=["language"])
+    user.language = language
+    user.save(update_fields=["language"])
+    record("user.language_changed", user, actor=actor, before=before, after=snapshot(user, fields=["language"]))

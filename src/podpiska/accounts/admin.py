@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from podpiska.accounts.actions import RequisitesInvalid, clean_requisites
 from podpiska.accounts.models import Membership, Organization, User
@@ -55,8 +56,8 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     search_fields = ("email", "full_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Профиль", {"fields": ("full_name", "reminders_enabled")}),
-        ("Права", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Профиль"), {"fields": ("full_name", "language", "reminders_enabled")}),
+        (_("Права"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 

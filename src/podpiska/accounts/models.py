@@ -32,6 +32,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("активен"), default=True)
     reminders_enabled = models.BooleanField(_("получать напоминания"), default=True)
     date_joined = models.DateTimeField(_("зарегистрирован"), default=dj_timezone.now)
+    # Empty until the person picks a language: then the pick follows them to every browser.
+    language = models.CharField(
+        _("язык интерфейса"), max_length=8, blank=True, choices=[("ru", _("Русский")), ("en", _("English"))]
+    )
 
     objects = UserManager()
 

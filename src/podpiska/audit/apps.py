@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditConfig(AppConfig):
     name = "podpiska.audit"
     label = "audit"
-    verbose_name = "Журнал изменений"
+    verbose_name = _("Журнал изменений")

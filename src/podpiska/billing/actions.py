@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from podpiska.accounts.actions import update_requisites
 from podpiska.accounts.models import Membership, Organization
@@ -68,29 +69,29 @@ def resolve_purchase(organization: Organization, kind: str, tariff, offer, at: d
     """Refuse anything this organization is not offered right now (SPEC §10)."""
     if offer is not None:
         if offer.organization_id != organization.pk:
-            raise OrderRefused("Предложение не найдено.")
+            raise OrderRefused(_("Предложение не найдено."))
         today = at.astimezone(organization.tz).date()
         if offer.status != IndividualOffer.Status.OPEN or offer.valid_until < today:
-            raise OrderRefused("Срок действия предложения истёк или оно уже оплачено.")
+            raise OrderRefused(_("Срок действия предложения истёк или оно уже оплачено."))
         if offer.kind == IndividualOffer.Kind.ADDON:
             if current_subscription(organization, at) is None:
-                raise OrderRefused("Докупить выгрузки можно только к действующей подписке.")
+                raise OrderRefused(_("Докупить выгрузки можно только к действующей подписке."))
             return Purchase(OrderKind.ADDON, None, offer.terms(), offer.addon_exports, offer)
         if offer.tariff is None:
-            raise OrderRefused("Предложение оформлено без тарифа; обратитесь в поддержку.")
+            raise OrderRefused(_("Предложение оформлено без тарифа; обратитесь в поддержку."))
         return Purchase(OrderKind.OFFER, offer.tariff, offer.terms(), 0, offer)
 
     if kind not in {OrderKind.RENEW, OrderKind.UPGRADE, OrderKind.SWITCH, OrderKind.RESUME,
                     OrderKind.DEFAULT_OFFER}:
-        raise OrderRefused("Неизвестный вид заказа.")
+        raise OrderRefused(_("Неизвестный вид заказа."))
     if tariff is None:
-        raise OrderRefused("Выберите тариф.")
+        raise OrderRefused(_("Выберите тариф."))
     if tariff.is_archived:
-        raise OrderRefused(f"Тариф «{tariff.name}» больше не продаётся.")
+        raise OrderRefused(_("Тариф «%(name)s» больше не продаётся.") % {"name": tariff.name})
     if tariff.is_free:
-        raise OrderRefused("Бесплатный тариф не нужно оплачивать.")
+        raise OrderRefused(_("Бесплатный тариф не нужно оплачивать."))
     if available_actions(organization, at).variant_of(kind, tariff.code) is None:
-        raise OrderRefused("Этот вариант сейчас недоступен для вашей организации.")
+        raise OrderRefused(_("Этот вариант сейчас недоступен для вашей организации."))
     return Purchase(kind, tariff, tariff.terms())
 
 
@@ -115,14 +116,14 @@ def place_order(
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
-        raise OrderRefused("Форма устарела: обновите страницу и попробуйте ещё раз.")
+        raise OrderRefused(_("Форма устарела: обновите страницу и попробуйте ещё раз."))
     existing = Order.objects.filter(organization=organization, idempotency_key=key).first()
     if existing is not None:
         return existing
     if not _can_buy(user, organization):
-        raise OrderRefused("Оформлять покупки могут владелец и администраторы организации.")
+        raise OrderRefused(_("Оформлять покупки могут владелец и администраторы организации."))
     if payment_method not in PaymentMethod.values:
-        raise OrderRefused("Выберите способ оплаты: счёт или онлайн.")
+        raise OrderRefused(_("Выберите способ оплаты: счёт или онлайн."))
     now = clock.now()
     purchase = resolve_purchase(organization, kind, tariff, offer, now)
     # A concurrent placement for the same organization that commits first makes this
@@ -237,7 +238,7 @@ def cancel_order(order: Order, *, actor, reason: str = CANCELLED_BY_CUSTOMER) ->
         if order.status == OrderStatus.CANCELLED:
             return order
         if order.status != OrderStatus.AWAITING_PAYMENT:
-            raise OrderRefused("Отменить можно только неоплаченный заказ.")
+            raise OrderRefused(_("Отменить можно только неоплаченный заказ."))
         _cancel(order, actor=actor, reason=reason, at=clock.now())
         _notify_cancelled(order)
     return order
@@ -366,22 +367,23 @@ def confirm_manual_payment(
     """
     doc_number = (doc_number or "").strip()
     if not doc_number:
-        raise PaymentInvalid("doc_number", "Укажите номер платёжного документа.")
+        raise PaymentInvalid("doc_number", _("Укажите номер платёжного документа."))
     if not isinstance(amount, int) or amount <= 0:
-        raise PaymentInvalid("amount", "Сумма должна быть больше нуля.")
+        raise PaymentInvalid("amount", _("Сумма должна быть больше нуля."))
     if amount > limits.MAX_AMOUNT:
         raise PaymentInvalid(
-            "amount", f"Сумма не больше {format_amount(limits.MAX_AMOUNT, ' ')} ₽."
+            "amount", _("Сумма не больше %(max)s ₽.") % {"max": format_amount(limits.MAX_AMOUNT, " ")}
         )
     now = clock.now()
     tz = order.organization.tz
     today = now.astimezone(tz).date()
     if doc_date > today:
-        raise PaymentInvalid("doc_date", "Дата платежа не может быть в будущем.")
+        raise PaymentInvalid("doc_date", _("Дата платежа не может быть в будущем."))
     if doc_date < limits.EARLIEST_BANK_DATE:
         # Year 1 would be stored as 1 BC and break every page that lists the payment.
         raise PaymentInvalid(
-            "doc_date", f"Дата платежа не раньше {limits.EARLIEST_BANK_DATE:%d.%m.%Y}."
+            "doc_date",
+            _("Дата платежа не раньше %(day)s.") % {"day": f"{limits.EARLIEST_BANK_DATE:%d.%m.%Y}"},
         )
     from podpiska.billing.bank_documents import recorded_for_order
     from podpiska.subscriptions.timeline import local_midnight
@@ -458,9 +460,9 @@ def reject_payment(payment: Payment, *, actor, note: str) -> Payment:
     if payment.state == PaymentState.REJECTED:
         return payment
     if payment.state != PaymentState.QUEUED:
-        raise PaymentRefused("Отклонить можно только платёж из очереди разбора: этот уже зачтён.")
+        raise PaymentRefused(_("Отклонить можно только платёж из очереди разбора: этот уже зачтён."))
     if not note:
-        raise PaymentRefused("Напишите, почему платёж не наш: без пояснения его не отклонить.")
+        raise PaymentRefused(_("Напишите, почему платёж не наш: без пояснения его не отклонить."))
     before = snapshot(payment)
     payment.state = PaymentState.REJECTED
     payment.note = f"{payment.note}\n{note}" if payment.note else note

@@ -10,8 +10,8 @@ import qrcode
 import qrcode.constants
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
 
 from podpiska.billing.invoices import InvoiceState, invoice_state, paid_period, payment_purpose
 from podpiska.billing.models import Invoice, OrderKind
@@ -81,8 +81,8 @@ def qr_svg(payload: str) -> str:
 
 def vat_label(invoice: Invoice) -> str:
     if not invoice.vat_rate:
-        return _("Без НДС")
-    return _("В том числе НДС (%(rate)s\u00a0%%)") % {"rate": invoice.vat_rate}
+        return "Без НДС"
+    return f"В том числе НДС ({invoice.vat_rate}\u00a0%)"
 
 
 def invoice_context(invoice: Invoice, *, for_pdf: bool = False) -> dict:
@@ -92,13 +92,16 @@ def invoice_context(invoice: Invoice, *, for_pdf: bool = False) -> dict:
         "invoice": invoice,
         "number": invoice.display_number,
         "seller": invoice.seller,
+        "seller_is_entrepreneur": len(invoice.seller.get("inn", "")) == 12,
         "buyer": invoice.buyer,
         "lines": [
             {
                 "position": 1,
                 "name": invoice.line,
                 "quantity": 1,
-                "unit": _("усл."),  # access to the service is sold as a service
+                # Access to the service is sold as a service. The invoice is a Russian legal
+                # form whatever language the page around it speaks: no catalogue here.
+                "unit": "усл.",
                 "price": total,
                 "sum": total,
             }
@@ -146,7 +149,10 @@ def render_invoice_pdf(invoice: Invoice) -> bytes:
     """The PDF from the page's own template (print layout, no buttons)."""
     from weasyprint import HTML  # heavy import, needed only when a PDF is asked for
 
-    return HTML(string=render_invoice_html(invoice, for_pdf=True)).write_pdf()
+    # The PDF is the document alone: Russian even when the person reads the site in English.
+    with translation.override("ru"):
+        html = render_invoice_html(invoice, for_pdf=True)
+    return HTML(string=html).write_pdf()
 
 
 def pdf_filename(invoice: Invoice) -> str:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.catalog.models import Terms
@@ -108,7 +109,8 @@ class Order(Terms):
         ]
 
     def __str__(self):
-        return f"Заказ {self.pk}: {self.get_kind_display()} — {self.tariff_name}"
+        return gettext("Заказ %(n)s: %(kind)s — %(tariff)s") % {
+            "n": self.pk, "kind": self.get_kind_display(), "tariff": self.tariff_name}
 
     @property
     def is_open(self) -> bool:
@@ -162,7 +164,8 @@ class Invoice(models.Model):
         ]
 
     def __str__(self):
-        return f"Счёт № {self.display_number} от {self.issued_on:%d.%m.%Y}"
+        return gettext("Счёт № %(number)s от %(day)s") % {
+            "number": self.display_number, "day": f"{self.issued_on:%d.%m.%Y}"}
 
     @property
     def is_annulled(self) -> bool:
@@ -295,7 +298,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"Платёж {self.pk} на {self.amount / 100:.2f} ₽"
+        return gettext("Платёж %(n)s на %(amount)s ₽") % {"n": self.pk, "amount": f"{self.amount / 100:.2f}"}
 
 
 class OnlinePaymentStatus(models.TextChoices):

@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from podpiska.audit.log import record, snapshot
 from podpiska.catalog.models import IndividualOffer, Tariff
@@ -26,13 +27,13 @@ TERM_MONTHS_MAX = 36
 def check_term_months(term_months) -> None:
     """A term of 0 months would sell a subscription that ends the day it starts."""
     if not isinstance(term_months, int) or not 1 <= term_months <= TERM_MONTHS_MAX:
-        raise CatalogError(f"Срок — от 1 до {TERM_MONTHS_MAX} месяцев.")
+        raise CatalogError(_("Срок — от 1 до %(max)s месяцев.") % {"max": TERM_MONTHS_MAX})
 
 
 def check_offer_price(price) -> None:
     """An offer is paid for: at 0 ₽ its invoice could never be paid."""
     if price is None or price <= 0:
-        raise CatalogError("Цена предложения должна быть больше нуля.")
+        raise CatalogError(_("Цена предложения должна быть больше нуля."))
 
 
 def offer_bounds_problem(*, price: int | None, counts: tuple, valid_until: date, today: date) -> str:
@@ -65,7 +66,7 @@ def make_offer(
     """A tariff (optionally at a special price), custom terms, or an add-on."""
     today = clock.now().astimezone(organization.tz).date()
     if valid_until < today:
-        raise CatalogError("Дата окончания предложения уже прошла.")
+        raise CatalogError(_("Дата окончания предложения уже прошла."))
     terms_limit = (terms or {}).get("export_limit")
     problem = offer_bounds_problem(
         price=(terms or {}).get("price", price), counts=(addon_exports, terms_limit),
@@ -75,13 +76,13 @@ def make_offer(
         raise CatalogError(problem)
     if addon_exports:
         if addon_exports <= 0 or not price or price <= 0:
-            raise CatalogError("Для докупки выгрузок укажите их число и цену больше нуля.")
+            raise CatalogError(_("Для докупки выгрузок укажите их число и цену больше нуля."))
         fields = dict(kind=IndividualOffer.Kind.ADDON, tariff_name=addon_name(addon_exports),
                       price=price, export_limit=0, addon_exports=addon_exports)
     elif tariff is not None and terms:
         # Custom terms sit on a base tariff: it gives the rank for later upgrades.
         if (terms.get("price") or 0) <= 0 or (terms.get("export_limit") or 0) <= 0:
-            raise CatalogError("Укажите цену и лимит выгрузки больше нуля.")
+            raise CatalogError(_("Укажите цену и лимит выгрузки больше нуля."))
         check_term_months(terms.get("term_months", tariff.term_months))
         fields = dict(kind=IndividualOffer.Kind.CUSTOM, tariff=tariff, **{**tariff.terms(), **terms})
     elif tariff is not None:
@@ -90,9 +91,9 @@ def make_offer(
             fields["price"] = price
         check_offer_price(fields["price"])
     elif terms:
-        raise CatalogError("Для индивидуальных условий выберите базовый тариф.")
+        raise CatalogError(_("Для индивидуальных условий выберите базовый тариф."))
     else:
-        raise CatalogError("Выберите тариф, условия или докупку выгрузок.")
+        raise CatalogError(_("Выберите тариф, условия или докупку выгрузок."))
     offer = IndividualOffer.objects.create(
         organization=organization, valid_until=valid_until, created_by=staff_user,
         created_at=clock.now(), comment=comment, **fields,
@@ -105,7 +106,7 @@ def make_offer(
 def withdraw_offer(offer: IndividualOffer, *, staff_user) -> IndividualOffer:
     offer = IndividualOffer.objects.select_for_update().get(pk=offer.pk)
     if offer.status != IndividualOffer.Status.OPEN:
-        raise CatalogError("Предложение уже не действует.")
+        raise CatalogError(_("Предложение уже не действует."))
     before = snapshot(offer)
     offer.status = IndividualOffer.Status.WITHDRAWN
     offer.save(update_fields=["status"])
@@ -117,7 +118,7 @@ def withdraw_offer(offer: IndividualOffer, *, staff_user) -> IndividualOffer:
 def archive_tariff(tariff: Tariff, *, successor: Tariff | None, staff_user) -> Tariff:
     """Stop selling a tariff; renewals of it go to the successor. Bought terms stay."""
     if successor is not None and (successor.pk == tariff.pk or not successor.on_sale):
-        raise CatalogError("Преемником может быть только другой тариф, который продаётся.")
+        raise CatalogError(_("Преемником может быть только другой тариф, который продаётся."))
     before = snapshot(tariff)
     tariff.is_archived = True
     tariff.successor = successor
@@ -136,17 +137,19 @@ def check_tariff_terms(tariff: Tariff, data: dict) -> None:
     """Raise CatalogError when `data` would make `tariff` unsellable; forms show it inline."""
     price = data.get("price", tariff.price)
     if price is None or price < 0:
-        raise CatalogError("Цена не может быть отрицательной.")
+        raise CatalogError(_("Цена не может быть отрицательной."))
     if price == 0 and not tariff.is_free:
-        raise CatalogError("Платный тариф не может стоить 0 ₽.")
+        raise CatalogError(_("Платный тариф не может стоить 0 ₽."))
     if not tariff.is_free and not data.get("export_limit", tariff.export_limit):
-        raise CatalogError("Лимит выгрузки платного тарифа должен быть больше нуля.")
+        raise CatalogError(_("Лимит выгрузки платного тарифа должен быть больше нуля."))
     check_term_months(data.get("term_months", tariff.term_months))
     if price > limits.MAX_AMOUNT:
-        raise CatalogError(f"Цена не больше {format_amount(limits.MAX_AMOUNT, ' ')} ₽.")
+        raise CatalogError(_("Цена не больше %(max)s ₽.") % {"max": format_amount(limits.MAX_AMOUNT, " ")})
     counts = (data.get("export_limit", tariff.export_limit), data.get("first_period_limit"))
     if any(count and count > limits.MAX_COUNT for count in counts):
-        raise CatalogError(f"Лимит выгрузки не больше {group_thousands(limits.MAX_COUNT, ' ')}.")
+        raise CatalogError(
+            _("Лимит выгрузки не больше %(max)s.") % {"max": group_thousands(limits.MAX_COUNT, " ")}
+        )
 
 
 @transaction.atomic

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CatalogConfig(AppConfig):
     name = "podpiska.catalog"
     label = "catalog"
-    verbose_name = "Каталог тарифов"
+    verbose_name = _("Каталог тарифов")

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from podpiska.core.money import group_thousands
@@ -156,5 +157,6 @@ class IndividualOffer(Terms):
 
     def __str__(self):
         if self.kind == self.Kind.ADDON:
-            return f"+{group_thousands(self.addon_exports)} выгрузок для {self.organization}"
-        return f"{self.tariff_name} для {self.organization}"
+            return gettext("+%(n)s выгрузок для %(org)s") % {
+                "n": group_thousands(self.addon_exports), "org": self.organization}
+        return gettext("%(name)s для %(org)s") % {"name": self.tariff_name, "org": self.organization}

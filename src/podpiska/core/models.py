@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,11 +9,12 @@ class ClockOffset(models.Model):
     seconds = models.BigIntegerField(_("сдвиг, секунд"), default=0)
 
     class Meta:
-        verbose_name = "сдвиг часов (демо)"
-        verbose_name_plural = "сдвиг часов (демо)"
+        verbose_name = _("сдвиг часов (демо)")
+        verbose_name_plural = _("сдвиг часов (демо)")
 
     def __str__(self):
-        return f"{self.seconds} с"
+        return gettext("%(n)s с") % {"n": self.seconds}
+
 
 
 class DemoDatabase(models.Model):
@@ -25,8 +27,8 @@ class DemoDatabase(models.Model):
     created_at = models.DateTimeField(_("создана командой podpiska demo"))
 
     class Meta:
-        verbose_name = "демо-база"
-        verbose_name_plural = "демо-база"
+        verbose_name = _("демо-база")
+        verbose_name_plural = _("демо-база")
 
     def __str__(self):
         return f"демо с {self.created_at:%Y-%m-%d}"

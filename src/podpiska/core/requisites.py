@@ -9,6 +9,9 @@ python-stdnum is not used for OGRNIP: it omits the final `mod 10` of the check d
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN12_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN12_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -16,12 +19,12 @@ ACCOUNT_WEIGHTS = (7, 1, 3)
 KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
 
 FIELD_LABELS = {
-    "inn": "ИНН",
-    "kpp": "КПП",
-    "ogrn": "ОГРН",
-    "bik": "БИК",
-    "account": "Расчётный счёт",
-    "corr_account": "Корреспондентский счёт",
+    "inn": gettext_lazy("ИНН"),
+    "kpp": gettext_lazy("КПП"),
+    "ogrn": gettext_lazy("ОГРН"),
+    "bik": gettext_lazy("БИК"),
+    "account": gettext_lazy("Расчётный счёт"),
+    "corr_account": gettext_lazy("Корреспондентский счёт"),
 }
 
 
@@ -38,13 +41,15 @@ def _digits(field: str, value: str, lengths: tuple[int, ...]) -> str:
     value = (value or "").strip()
     label = FIELD_LABELS[field]
     if not value:
-        raise RequisiteError(field, f"{label}: укажите значение")
+        raise RequisiteError(field, _("%(label)s: укажите значение") % {"label": label})
     if not value.isdigit() or not value.isascii():
-        raise RequisiteError(field, f"{label} должен состоять только из цифр")
+        raise RequisiteError(field, _("%(label)s должен состоять только из цифр") % {"label": label})
     if len(value) not in lengths:
-        expected = " или ".join(str(n) for n in lengths)
+        expected = _(" или ").join(str(n) for n in lengths)
         raise RequisiteError(
-            field, f"{label} должен содержать {expected} цифр, а не {len(value)}"
+            field,
+            _("%(label)s должен содержать %(expected)s цифр, а не %(actual)s")
+            % {"label": label, "expected": expected, "actual": len(value)},
         )
     return value
 
@@ -62,17 +67,17 @@ def validate_inn(value: str) -> str:
             inn[:11], INN12_WEIGHTS_12
         ) == int(inn[11])
     if not ok:
-        raise RequisiteError("inn", "ИНН: неверная контрольная цифра — проверьте, нет ли опечатки")
+        raise RequisiteError("inn", _("ИНН: неверная контрольная цифра — проверьте, нет ли опечатки"))
     return inn
 
 
 def validate_kpp(value: str) -> str:
     kpp = (value or "").strip().upper()
     if not kpp:
-        raise RequisiteError("kpp", "КПП: укажите значение")
+        raise RequisiteError("kpp", _("КПП: укажите значение"))
     if not KPP_RE.match(kpp):
         raise RequisiteError(
-            "kpp", "КПП должен состоять из 9 символов: 4 цифры, 2 цифры или латинские буквы A–Z, 3 цифры"
+            "kpp", _("КПП должен состоять из 9 символов: 4 цифры, 2 цифры или латинские буквы A–Z, 3 цифры")
         )
     return kpp
 
@@ -82,12 +87,14 @@ def validate_ogrn(value: str) -> str:
     ogrn = _digits("ogrn", value, (13, 15))
     if len(ogrn) == 13:
         check = int(ogrn[:12]) % 11 % 10
-        label = "ОГРН"
+        label = _("ОГРН")
     else:
         check = int(ogrn[:14]) % 13 % 10
-        label = "ОГРНИП"
+        label = _("ОГРНИП")
     if check != int(ogrn[-1]):
-        raise RequisiteError("ogrn", f"{label}: неверная контрольная цифра — проверьте, нет ли опечатки")
+        raise RequisiteError(
+            "ogrn", _("%(label)s: неверная контрольная цифра — проверьте, нет ли опечатки") % {"label": label}
+        )
     return ogrn
 
 
@@ -106,7 +113,7 @@ def validate_account(value: str, bik: str) -> str:
     account = _digits("account", value, (20,))
     if not _account_key_ok(bik[-3:], account):
         raise RequisiteError(
-            "account", "Расчётный счёт не соответствует БИК банка: неверный контрольный ключ"
+            "account", _("Расчётный счёт не соответствует БИК банка: неверный контрольный ключ")
         )
     return account
 
@@ -115,10 +122,10 @@ def validate_corr_account(value: str, bik: str) -> str:
     """Correspondent account of the bank with this BIK (key on "0" + BIK digits 5–6)."""
     account = _digits("corr_account", value, (20,))
     if not account.startswith("301"):
-        raise RequisiteError("corr_account", "Корреспондентский счёт должен начинаться с 301")
+        raise RequisiteError("corr_account", _("Корреспондентский счёт должен начинаться с 301"))
     if not _account_key_ok("0" + bik[4:6], account):
         raise RequisiteError(
-            "corr_account", "Корреспондентский счёт не соответствует БИК банка: неверный контрольный ключ"
+            "corr_account", _("Корреспондентский счёт не соответствует БИК банка: неверный контрольный ключ")
         )
     return account
 
@@ -127,7 +134,7 @@ def validate_kpp_for_inn(kpp: str, inn: str) -> str:
     """A legal entity (10-digit INN) has a KPP; an entrepreneur (12 digits) has none."""
     if len(inn) == 12:
         if kpp.strip():
-            raise RequisiteError("kpp", "КПП указывается только для юридических лиц, у ИП его нет")
+            raise RequisiteError("kpp", _("КПП указывается только для юридических лиц, у ИП его нет"))
         return ""
     return validate_kpp(kpp)
 
@@ -135,9 +142,9 @@ def validate_kpp_for_inn(kpp: str, inn: str) -> str:
 def validate_ogrn_for_inn(ogrn: str, inn: str) -> str:
     ogrn = validate_ogrn(ogrn)
     if len(inn) == 10 and len(ogrn) != 13:
-        raise RequisiteError("ogrn", "У юридического лица ОГРН из 13 цифр")
+        raise RequisiteError("ogrn", _("У юридического лица ОГРН из 13 цифр"))
     if len(inn) == 12 and len(ogrn) != 15:
-        raise RequisiteError("ogrn", "У индивидуального предпринимателя ОГРНИП из 15 цифр")
+        raise RequisiteError("ogrn", _("У индивидуального предпринимателя ОГРНИП из 15 цифр"))
     return ogrn
 
 
@@ -170,12 +177,12 @@ def check_requisites(
         run("bik", validate_bik, bik)
     if account is not None:
         if bik is None:
-            errors["account"] = "Расчётный счёт проверяется вместе с БИК: укажите БИК"
+            errors["account"] = _("Расчётный счёт проверяется вместе с БИК: укажите БИК")
         elif "bik" in clean:
             run("account", validate_account, account, clean["bik"])
     if corr_account is not None:
         if bik is None:
-            errors["corr_account"] = "Корреспондентский счёт проверяется вместе с БИК: укажите БИК"
+            errors["corr_account"] = _("Корреспондентский счёт проверяется вместе с БИК: укажите БИК")
         elif "bik" in clean:
             run("corr_account", validate_corr_account, corr_account, clean["bik"])
     return clean, errors

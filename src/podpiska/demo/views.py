@@ -15,9 +15,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from podpiska.core.money import group_thousands, ru_plural
+from podpiska.core.money import group_thousands
 from podpiska.demo.directory.api_client import ApiError
 from podpiska.demo.directory.credentials import client_for
 from podpiska.demo.directory.export import (
@@ -54,8 +55,8 @@ def _describe(filters: dict) -> str:
     if filters.get("region"):
         parts.append(REGION_BY_CODE[filters["region"]].name)
     if filters.get("okved"):
-        parts.append(f"ОКВЭД {filters['okved']} {OKVED[filters['okved']]}")
-    return ", ".join(parts) or "все компании"
+        parts.append(_("ОКВЭД %(code)s %(name)s") % {"code": filters["okved"], "name": OKVED[filters["okved"]]})
+    return ", ".join(parts) or _("все компании")
 
 
 @login_required
@@ -133,12 +134,12 @@ def export(request):
         return redirect(_directory_url(filters))
     messages.success(
         request,
-        _("Выгрузка готова: %(rows)s %(word)s, файл %(name)s. Скачивание начнётся автоматически.")
-        % {
-            "rows": group_thousands(done.rows),
-            "word": ru_plural(done.rows, "строка", "строки", "строк"),
-            "name": done.filename,
-        },
+        ngettext(
+            "Выгрузка готова: %(rows)s строка, файл %(name)s. Скачивание начнётся автоматически.",
+            "Выгрузка готова: %(rows)s строк, файл %(name)s. Скачивание начнётся автоматически.",
+            done.rows,
+        )
+        % {"rows": group_thousands(done.rows), "name": done.filename},
     )
     return redirect(_directory_url(filters, ready=done.pk))
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
     name = "podpiska.notifications"
     label = "notifications"
-    verbose_name = "Уведомления и вебхуки"
+    verbose_name = _("Уведомления и вебхуки")

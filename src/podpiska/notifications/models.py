@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,7 +27,8 @@ class ReminderSent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organization_id}: {self.kind} {self.subject_key} −{self.offset_days} дн."
+        return gettext("%(org)s: %(kind)s %(key)s −%(days)s дн.") % {
+            "org": self.organization_id, "kind": self.kind, "key": self.subject_key, "days": self.offset_days}
 
 
 class EmailMessage(models.Model):

@@ -57,10 +57,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "podpiska.core.locale.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a signed-in person's stored language comes first.
+    "podpiska.core.locale.ChosenLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "podpiska.core.middleware.TestClockMiddleware",
@@ -239,5 +240,6 @@ SUPPORT = {
     "PHONE": os.environ.get("SUPPORT_PHONE", "8 800 500-10-10"),
     "EMAIL": os.environ.get("SUPPORT_EMAIL", "support@podpiska.local"),
     "MESSENGER_URL": os.environ.get("SUPPORT_MESSENGER_URL", "https://t.me/podpiska_support"),
-    "HOURS": os.environ.get("SUPPORT_HOURS", "пн–пт, 9:00–18:00 (МСК)"),
+    # Empty: «пн–пт, 9:00–18:00 (МСК)» in the page's language (web.context_processors).
+    "HOURS": os.environ.get("SUPPORT_HOURS", ""),
 }

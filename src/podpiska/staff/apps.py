@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _setup_groups(sender, **kwargs):
@@ -32,7 +33,7 @@ class StaffAdminConfig(admin_apps.AdminConfig):
 class StaffConfig(AppConfig):
     name = "podpiska.staff"
     label = "staff"
-    verbose_name = "Бэк-офис"
+    verbose_name = _("Бэк-офис")
 
     def ready(self):
         # After every migrate (and test-database flush): the groups and their rights.

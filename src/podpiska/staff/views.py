@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from podpiska.accounts import staff_groups as groups
@@ -46,12 +47,13 @@ from podpiska.staff.forms import (
 from podpiska.support.actions import RequestRefused, answer_limit_request_with_offer
 from podpiska.support.models import LimitIncreaseRequest
 
+# Translated when shown (the request's language), not at import.
 OUTCOME_MESSAGES = {
-    "fulfilled": (messages.SUCCESS, "Платёж зачтён, заказ исполнен."),
-    "underpaid": (messages.WARNING, "Сумма меньше цены заказа: платёж остался в очереди разбора (недоплата)."),
-    "order_closed": (messages.WARNING, "Заказ отменён или истёк: платёж записан и остался в очереди разбора."),
-    "already_paid": (messages.WARNING, "Заказ уже оплачен: платёж записан и остался в очереди разбора."),
-    "no_subscription": (messages.WARNING, "Нет действующей подписки для докупки: платёж остался в очереди разбора."),
+    "fulfilled": (messages.SUCCESS, gettext_noop("Платёж зачтён, заказ исполнен.")),
+    "underpaid": (messages.WARNING, gettext_noop("Сумма меньше цены заказа: платёж остался в очереди разбора (недоплата).")),
+    "order_closed": (messages.WARNING, gettext_noop("Заказ отменён или истёк: платёж записан и остался в очереди разбора.")),
+    "already_paid": (messages.WARNING, gettext_noop("Заказ уже оплачен: платёж записан и остался в очереди разбора.")),
+    "no_subscription": (messages.WARNING, gettext_noop("Нет действующей подписки для докупки: платёж остался в очереди разбора.")),
 }
 
 

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from podpiska.accounts import admin as accounts_admin
 from podpiska.accounts.models import Organization
@@ -14,7 +15,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_select_related = ("organization",)
     readonly_fields = [f.name for f in Subscription._meta.fields]
 
-    @admin.display(description="статус")
+    @admin.display(description=_("статус"))
     def status(self, obj):
         return status_of(obj, clock.now()).label
 

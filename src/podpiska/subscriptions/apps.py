@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SubscriptionsConfig(AppConfig):
     name = "podpiska.subscriptions"
     label = "subscriptions"
-    verbose_name = "Подписки и лимиты"
+    verbose_name = _("Подписки и лимиты")

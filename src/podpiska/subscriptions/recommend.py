@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.utils.translation import gettext as _
+
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff
 from podpiska.catalog.tariffs import on_sale
 from podpiska.subscriptions.models import Subscription
@@ -53,13 +55,14 @@ def run_out_day(subscription: Subscription, used: int, at: datetime) -> date | N
 
 def _gains(tariff: Tariff, base: Tariff) -> str:
     """What `tariff` gives over `base`, said as a reason to take it."""
-    text = (
-        f"«{tariff.name}» даёт {_fmt(capacity_per_term(tariff))} выгрузок за срок "
-        f"вместо {_fmt(capacity_per_term(base))}"
-    )
+    words = {"tariff": tariff.name, "capacity": _fmt(capacity_per_term(tariff)),
+             "base": _fmt(capacity_per_term(base))}
     if tariff.field_set == FieldSet.EXTENDED and base.field_set != FieldSet.EXTENDED:
-        text += " и расширенный набор полей (телефоны, e-mail, сайты, выручка, руководитель)"
-    return text + "."
+        return _(
+            "«%(tariff)s» даёт %(capacity)s выгрузок за срок вместо %(base)s и расширенный "
+            "набор полей (телефоны, e-mail, сайты, выручка, руководитель)."
+        ) % words
+    return _("«%(tariff)s» даёт %(capacity)s выгрузок за срок вместо %(base)s.") % words
 
 
 def pick_upgrade(
@@ -79,7 +82,8 @@ def pick_upgrade(
     forecast = forecast_use(subscription, used, at)
     runs_out = run_out_day(subscription, used, at) if forecast is not None else None
     pace = (
-        f"При нынешнем темпе лимит закончится ~{runs_out:%d.%m.%Y}, раньше конца подписки. "
+        _("При нынешнем темпе лимит закончится ~%(day)s, раньше конца подписки. ")
+        % {"day": f"{runs_out:%d.%m.%Y}"}
         if runs_out
         else ""
     )
@@ -87,19 +91,18 @@ def pick_upgrade(
         for tariff in higher:
             if capacity_per_term(tariff) >= forecast:
                 if runs_out:
-                    reason = pace + (
-                        f"Лимита тарифа «{tariff.name}» ({_fmt(capacity_per_term(tariff))}) "
-                        f"хватит на весь срок при таком темпе."
-                    )
+                    reason = pace + _(
+                        "Лимита тарифа «%(tariff)s» (%(capacity)s) хватит на весь срок при "
+                        "таком темпе."
+                    ) % {"tariff": tariff.name, "capacity": _fmt(capacity_per_term(tariff))}
                 else:
                     reason = _gains(tariff, base)
                 return Upgrade(tariff, reason, forecast)
     tariff = higher[0]
     if forecast is None:
-        reason = "Подписка началась недавно, прогноз пока не построить. " + _gains(tariff, base)
+        reason = _("Подписка началась недавно, прогноз пока не построить. ") + _gains(tariff, base)
     else:
-        reason = pace + (
-            f"«{tariff.name}» — следующий по ёмкости тариф: "
-            f"{_fmt(capacity_per_term(tariff))} выгрузок за срок."
-        )
+        reason = pace + _(
+            "«%(tariff)s» — следующий по ёмкости тариф: %(capacity)s выгрузок за срок."
+        ) % {"tariff": tariff.name, "capacity": _fmt(capacity_per_term(tariff))}
     return Upgrade(tariff, reason, forecast)

@@ -5,6 +5,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from podpiska.audit.log import record, snapshot
 from podpiska.catalog.actions import addon_name, offer_bounds_problem
@@ -24,9 +25,9 @@ class RequestRefused(Exception):
 def file_support_request(*, user, organization, subject: str, message: str, contact: str = "") -> SupportRequest:
     subject, message = (subject or "").strip(), (message or "").strip()
     if not subject:
-        raise RequestRefused("Укажите тему обращения.")
+        raise RequestRefused(_("Укажите тему обращения."))
     if not message:
-        raise RequestRefused("Опишите вопрос: сообщение не может быть пустым.")
+        raise RequestRefused(_("Опишите вопрос: сообщение не может быть пустым."))
     request = SupportRequest.objects.create(
         organization=organization, user=user, subject=subject[:200], message=message,
         contact=contact.strip()[:200], created_at=clock.now(),
@@ -39,11 +40,11 @@ def file_support_request(*, user, organization, subject: str, message: str, cont
 def file_limit_increase_request(*, user, organization, extra_exports: int, comment: str = "") -> LimitIncreaseRequest:
     """Only on the maximum tariff (SPEC §4); one open request at a time."""
     if not isinstance(extra_exports, int) or extra_exports <= 0:
-        raise RequestRefused("Укажите, сколько выгрузок добавить: целое число больше нуля.")
+        raise RequestRefused(_("Укажите, сколько выгрузок добавить: целое число больше нуля."))
     if extra_exports > MAX_EXTRA_EXPORTS:
-        raise RequestRefused("Слишком большое число выгрузок: свяжитесь с поддержкой.")
+        raise RequestRefused(_("Слишком большое число выгрузок: свяжитесь с поддержкой."))
     if not available_actions(organization, clock.now()).can_request_limit_increase:
-        raise RequestRefused("Увеличить лимит можно на максимальном тарифе.")
+        raise RequestRefused(_("Увеличить лимит можно на максимальном тарифе."))
     existing = LimitIncreaseRequest.objects.select_for_update().filter(
         organization=organization, status__in=[RequestStatus.OPEN, RequestStatus.IN_PROGRESS]
     ).first()
@@ -65,12 +66,12 @@ def answer_limit_request_with_offer(
     """Staff answer: an add-on offer (+N exports for a price, valid until a date)."""
     request = LimitIncreaseRequest.objects.select_for_update().get(pk=request.pk)
     if request.status in (RequestStatus.ANSWERED, RequestStatus.CLOSED):
-        raise RequestRefused("На эту заявку уже ответили.")
+        raise RequestRefused(_("На эту заявку уже ответили."))
     if extra_exports <= 0 or price <= 0:
-        raise RequestRefused("Число выгрузок и цена должны быть больше нуля.")
+        raise RequestRefused(_("Число выгрузок и цена должны быть больше нуля."))
     today = clock.now().astimezone(request.organization.tz).date()
     if valid_until < today:
-        raise RequestRefused("Срок действия предложения уже прошёл.")
+        raise RequestRefused(_("Срок действия предложения уже прошёл."))
     problem = offer_bounds_problem(
         price=price, counts=(extra_exports,), valid_until=valid_until, today=today
     )
@@ -99,10 +100,10 @@ def answer_support_request(request: SupportRequest, *, staff_user, status: str, 
     A new answer is e-mailed to the requester; repeating the same answer changes nothing.
     """
     if status not in RequestStatus.values:
-        raise RequestRefused("Неизвестный статус обращения.")
+        raise RequestRefused(_("Неизвестный статус обращения."))
     answer = (answer or "").strip()
     if status == RequestStatus.ANSWERED and not answer:
-        raise RequestRefused("Чтобы отметить обращение отвеченным, напишите ответ.")
+        raise RequestRefused(_("Чтобы отметить обращение отвеченным, напишите ответ."))
     request = SupportRequest.objects.select_for_update().get(pk=request.pk)
     before = snapshot(request)
     if (request.status, request.answer) == (status, answer):

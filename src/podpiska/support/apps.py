@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SupportConfig(AppConfig):
     name = "podpiska.support"
     label = "support"
-    verbose_name = "Поддержка и заявки"
+    verbose_name = _("Поддержка и заявки")

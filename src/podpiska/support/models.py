@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -68,4 +69,4 @@ class LimitIncreaseRequest(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"+{self.extra_exports} для {self.organization}"
+        return gettext("+%(n)s для %(org)s") % {"n": self.extra_exports, "org": self.organization}

@@ -11,10 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as set_language_cookie
 
 from podpiska.accounts.actions import (
     RequisitesInvalid,
     hide_lapsed_notice,
+    set_language,
     set_reminders_enabled,
     update_requisites,
 )
@@ -35,6 +37,17 @@ from podpiska.support.models import LimitIncreaseRequest
 from podpiska.web.choices import FIELD_LABELS, find_choice
 from podpiska.web.forms import CheckoutForm, ReminderSettingsForm, RequisitesForm
 from podpiska.web.menu import menu_for
+
+
+@require_POST
+def choose_language(request):
+    """The footer's switcher: this browser's cookie, and for a signed-in person their own
+    setting, so the language follows them to another browser."""
+    response = set_language_cookie(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in {code for code, _name in settings.LANGUAGES}:
+        set_language(request.user, language, actor=request.user)
+    return response
 
 
 def healthz(request):

@@ -206,6 +206,7 @@ def test_the_edges_of_the_window_read_back_on_every_page(clock, day, django_user
 @pytest.mark.parametrize("bad", ["amount", "nul", "year_one"])
 def test_staff_upload_of_a_hostile_file_shows_the_message(good_file, paid_order, bad):
     from django.core.files.uploadedfile import SimpleUploadedFile
+
     from podpiska.accounts.staff_groups import setup_staff_groups
 
     amount = f"{paid_order.price // 100}.00"

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
 from podpiska.core import clock
@@ -34,27 +36,27 @@ MAX_ROWS = 10_000
 
 @dataclass(frozen=True)
 class Column:
-    header: str
+    header: str  # in the language of the person exporting
     model_fields: tuple[str, ...]
     value: Callable[[Company], object]
 
 
 # Keyed by the field names of the API's entitlements (`fields`).
 COLUMNS = {
-    "name": Column("Наименование", ("name",), lambda c: c.name),
-    "inn": Column("ИНН", ("inn",), lambda c: c.inn),
-    "ogrn": Column("ОГРН/ОГРНИП", ("ogrn",), lambda c: c.ogrn),
-    "kpp": Column("КПП", ("kpp",), lambda c: c.kpp),
-    "address": Column("Адрес", ("address",), lambda c: c.address),
-    "region": Column("Регион", ("region_code",), lambda c: f"{c.region_code} {c.region_name}"),
-    "okved": Column("ОКВЭД", ("okved_code",), lambda c: f"{c.okved_code} {c.okved_name}"),
-    "status": Column("Статус", ("status",), lambda c: c.get_status_display()),
-    "phones": Column("Телефоны", ("phones",), lambda c: c.phones),
+    "name": Column(gettext_lazy("Наименование"), ("name",), lambda c: c.name),
+    "inn": Column(gettext_lazy("ИНН"), ("inn",), lambda c: c.inn),
+    "ogrn": Column(gettext_lazy("ОГРН/ОГРНИП"), ("ogrn",), lambda c: c.ogrn),
+    "kpp": Column(gettext_lazy("КПП"), ("kpp",), lambda c: c.kpp),
+    "address": Column(gettext_lazy("Адрес"), ("address",), lambda c: c.address),
+    "region": Column(gettext_lazy("Регион"), ("region_code",), lambda c: f"{c.region_code} {c.region_name}"),
+    "okved": Column(gettext_lazy("ОКВЭД"), ("okved_code",), lambda c: f"{c.okved_code} {c.okved_name}"),
+    "status": Column(gettext_lazy("Статус"), ("status",), lambda c: c.get_status_display()),
+    "phones": Column(gettext_lazy("Телефоны"), ("phones",), lambda c: c.phones),
     "emails": Column("E-mail", ("emails",), lambda c: c.emails),
-    "sites": Column("Сайты", ("sites",), lambda c: c.sites),
-    "revenue": Column("Выручка, руб.", ("revenue",), lambda c: c.revenue),
-    "employees": Column("Численность сотрудников", ("employees",), lambda c: c.employees),
-    "director": Column("Руководитель", ("director",), lambda c: c.director),
+    "sites": Column(gettext_lazy("Сайты"), ("sites",), lambda c: c.sites),
+    "revenue": Column(gettext_lazy("Выручка, руб."), ("revenue",), lambda c: c.revenue),
+    "employees": Column(gettext_lazy("Численность сотрудников"), ("employees",), lambda c: c.employees),
+    "director": Column(gettext_lazy("Руководитель"), ("director",), lambda c: c.director),
 }
 
 CONTENT_TYPES = {
@@ -74,7 +76,7 @@ class ExportRefused(Exception):
 def build_xlsx(companies: Sequence[Company], fields: Sequence[str]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Компании")
-    sheet.append([COLUMNS[name].header for name in fields])
+    sheet.append([str(COLUMNS[name].header) for name in fields])
     for company in companies:
         # INN, OGRN and KPP stay text: leading zeros («0274…») are part of them.
         sheet.append([COLUMNS[name].value(company) for name in fields])
@@ -87,7 +89,7 @@ def build_csv(companies: Sequence[Company], fields: Sequence[str]) -> bytes:
     # UTF-8 with a BOM and «;» between fields: what Excel in a Russian locale opens as is.
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([COLUMNS[name].header for name in fields])
+    writer.writerow([str(COLUMNS[name].header) for name in fields])
     for company in companies:
         writer.writerow(["" if (v := COLUMNS[name].value(company)) is None else v for name in fields])
     return out.getvalue().encode("utf-8-sig")
@@ -104,12 +106,12 @@ def export_fields(entitlements: dict) -> list[str]:
 
 def limit_message(remaining: int) -> str:
     if remaining <= 0:
-        return "Лимит выгрузки исчерпан. Продлите или улучшите подписку."
+        return _("Лимит выгрузки исчерпан. Продлите или улучшите подписку.")
     left = group_thousands(remaining)
-    return (
-        f"Не хватает лимита выгрузки: осталось {left}. "
-        f"Выгрузите не больше {left} строк или продлите либо улучшите подписку."
-    )
+    return _(
+        "Не хватает лимита выгрузки: осталось %(left)s. "
+        "Выгрузите не больше %(left)s строк или продлите либо улучшите подписку."
+    ) % {"left": left}
 
 
 def _refund(client: PodpiskaClient, organization, export_id, rows: int) -> bool:
@@ -142,11 +144,11 @@ def export_selection(
     if existing is not None:
         if existing.state == DirectoryExport.State.READY:
             return existing
-        raise ExportRefused("Эта выгрузка уже не удалась, строки возвращены в лимит. Отправьте форму заново.")
+        raise ExportRefused(_("Эта выгрузка уже не удалась, строки возвращены в лимит. Отправьте форму заново."))
 
     rows = min(rows, MAX_ROWS, companies.count())
     if rows <= 0:
-        raise ExportRefused("По этим условиям компаний не найдено — выгружать нечего.")
+        raise ExportRefused(_("По этим условиям компаний не найдено — выгружать нечего."))
     try:
         entitlements = client.entitlements(organization.pk)
         fields = export_fields(entitlements)
@@ -157,11 +159,13 @@ def export_selection(
     except LimitExceeded as exc:
         raise ExportRefused(limit_message(exc.remaining)) from exc
     except FieldSetNotIncluded as exc:
-        raise ExportRefused(f"{exc.message} Улучшите подписку, чтобы выгружать эти поля.") from exc
+        raise ExportRefused(
+            _("%(reason)s Улучшите подписку, чтобы выгружать эти поля.") % {"reason": exc.message}
+        ) from exc
     except ApiError as exc:
         if exc.code == "idempotency_key_reused":
-            raise ExportRefused("Эта форма уже отправлена с другими условиями. Обновите страницу и выгрузите заново.") from exc
-        raise ExportRefused(f"Выгрузка не выполнена: {exc.message}") from exc
+            raise ExportRefused(_("Эта форма уже отправлена с другими условиями. Обновите страницу и выгрузите заново.")) from exc
+        raise ExportRefused(_("Выгрузка не выполнена: %(reason)s") % {"reason": exc.message}) from exc
 
     export_id = str(spent["export_id"])
     record = DirectoryExport(
@@ -179,9 +183,9 @@ def export_selection(
         record.state, record.rows = DirectoryExport.State.FAILED, 0
         _save(record)
         if refunded:
-            raise ExportRefused("Не удалось сформировать файл. Списанные строки возвращены в лимит.") from exc
+            raise ExportRefused(_("Не удалось сформировать файл. Списанные строки возвращены в лимит.")) from exc
         raise ExportRefused(
-            "Не удалось сформировать файл, и строки не удалось вернуть в лимит — обратитесь в поддержку."
+            _("Не удалось сформировать файл, и строки не удалось вернуть в лимит — обратитесь в поддержку.")
         ) from exc
 
     # Companies removed from the directory since counting are not paid for.
