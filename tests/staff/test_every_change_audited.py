@@ -32,7 +32,8 @@ from tests.conftest import NOW
 pytestmark = pytest.mark.django_db
 
 # Custom back-office pages that only show data (a POST to them changes nothing).
-READ_ONLY_PAGES = {"dashboard", "organization_overview", "payment_queue", "tariffs", "demo_statement"}
+READ_ONLY_PAGES = {"dashboard", "organization_overview", "payment_queue", "tariffs", "demo_statement",
+                   "closing_documents", "closing_documents_export"}
 
 
 @pytest.fixture
@@ -173,8 +174,22 @@ def _statement(w):
     return {"file": SimpleUploadedFile("kl_to_1c.txt", data)}
 
 
+def _closing_document(w):
+    """The УПД of the renewal, paid by hand."""
+    from podpiska.billing.actions import confirm_manual_payment
+    from podpiska.billing.models import ClosingDocument
+
+    renewal = w["renewal"]
+    confirm_manual_payment(order=renewal, amount=renewal.price, doc_number="77",
+                           doc_date=NOW.date(), actor=w["staff"])
+    return ClosingDocument.objects.get(order=renewal)
+
+
 PAGE_CASES = {
     # url name: (arguments, what is posted, the audit action)
+    "closing_document_annul": (
+        lambda w: [_closing_document(w).pk], lambda w: {"reason": "Возврат по письму покупателя"},
+        "closing_document.annulled"),
     "offer_create": (
         lambda w: [w["org"].pk],
         lambda w: {"kind": "tariff", "tariff": w["tariffs"]["400"].pk, "price": "250 000",

@@ -30,6 +30,7 @@ from podpiska.catalog.actions import (
 from podpiska.catalog.forms import TariffForm
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock
+from podpiska.core.http import safe_next
 from podpiska.core.money import format_rub
 from podpiska.staff import reports
 from podpiska.staff.forms import (
@@ -441,9 +442,7 @@ def closing_document_annul(request, document_id: int):
     from podpiska.billing.models import ClosingDocument
 
     document = get_object_or_404(ClosingDocument, pk=document_id)
-    back = request.POST.get("next", "")
-    if not back.startswith("/staff/") or "//" in back or "\\" in back:
-        back = reverse("staff:organization_overview", args=[document.organization_id])
+    back = safe_next(request, reverse("staff:organization_overview", args=[document.organization_id]))
     try:
         annul_closing_document(document, reason=request.POST.get("reason", ""), actor=request.user)
     except AnnulRefused as error:
