@@ -20,7 +20,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 from playwright.sync_api import expect
-from podpiska.demo.directory.reference import OKVED, REGIONS
+from podpiska.demo.reference import OKVED, REGIONS
 
 from podpiska.accounts.models import Organization, User
 from podpiska.billing.actions import place_order
