@@ -5,8 +5,9 @@ recorded first and applied second, so money is never lost: whatever cannot be ap
 (underpaid, order closed, no match) stays recorded and waits for staff.
 """
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -201,23 +202,51 @@ def cancel_order(order: Order, *, actor) -> Order:
 
 
 def expire_overdue_orders(at: datetime) -> int:
-    """Unpaid orders past their pay-by date expire (a later payment still gets recorded)."""
-    expired = 0
-    candidates = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT, pay_by__isnull=False)
-    for order in candidates.select_related("organization"):
-        if order.pay_by >= at.astimezone(order.organization.tz).date():
-            continue
-        with transaction.atomic():
-            locked = Order.objects.select_for_update().get(pk=order.pk)
-            if locked.status != OrderStatus.AWAITING_PAYMENT:
-                continue
-            before = snapshot(locked)
-            locked.status = OrderStatus.EXPIRED
-            locked.closed_at = at
-            locked.save(update_fields=["status", "closed_at"])
-            record("order.expired", locked, before=before, after=snapshot(locked))
-            expired += 1
-    return expired
+    """Unpaid orders past their pay-by date expire (a later payment still gets recorded).
+
+    One conditional UPDATE for all of them and their audit records in one statement:
+    the candidates are read from the index of unpaid orders up to the latest local
+    date anywhere, the exact local day of each organization is checked here, and the
+    UPDATE expires only what is still unpaid (a payment confirmed meanwhile wins).
+    """
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+
+    from podpiska.audit.log import record_many
+    from podpiska.core.lookups import array_literal
+
+    latest_local_today = (at + timedelta(days=1)).date()
+    overdue = sorted(
+        pk
+        for pk, pay_by, zone in Order.objects.filter(
+            status=OrderStatus.AWAITING_PAYMENT, pay_by__lt=latest_local_today
+        ).values_list("pk", "pay_by", "organization__timezone")
+        if pay_by < at.astimezone(ZoneInfo(zone)).date()
+    )
+    if not overdue:
+        return 0
+    table = connection.ops.quote_name(Order._meta.db_table)
+    if connection.vendor == "postgresql":
+        ids_sql, ids_param = "SELECT unnest(%s::bigint[])", array_literal(overdue)
+    else:
+        ids_sql, ids_param = "SELECT value FROM json_each(%s)", json.dumps(overdue)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET status = %s, closed_at = %s "
+                f"WHERE id IN ({ids_sql}) AND status = %s RETURNING id",
+                [
+                    OrderStatus.EXPIRED, connection.ops.adapt_datetimefield_value(at), ids_param,
+                    OrderStatus.AWAITING_PAYMENT,
+                ],
+            )
+            expired = sorted(pk for (pk,) in cursor.fetchall())
+        record_many(
+            "order.expired", Order, expired,
+            before_changes={"status": OrderStatus.AWAITING_PAYMENT, "closed_at": None},
+        )
+    return len(expired)
 
 
 def record_payment(

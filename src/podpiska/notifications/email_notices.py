@@ -79,9 +79,23 @@ def _order_paid_context(data: dict) -> dict:
     }
 
 
+def _expiry_reminder_context(data: dict) -> dict:
+    from podpiska.notifications.reminders import expiry_context
+
+    return expiry_context(data)
+
+
+def _invoice_due_context(data: dict) -> dict:
+    from podpiska.notifications.reminders import invoice_due_context
+
+    return invoice_due_context(data)
+
+
 CONTEXTS = {
     "invoice_issued": _invoice_issued_context,
     "order_paid": _order_paid_context,
+    "expiry_reminder": _expiry_reminder_context,
+    "invoice_due": _invoice_due_context,
 }
 
 

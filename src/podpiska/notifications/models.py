@@ -29,6 +29,35 @@ class ReminderSent(models.Model):
         return f"{self.organization_id}: {self.kind} {self.subject_key} −{self.offset_days} дн."
 
 
+class ReminderCheck(models.Model):
+    """When the tick next looks at an organization's paid coverage.
+
+    The tick reads only the rows whose `due_at` has come (a range of an index), so a
+    tick with nothing due costs the same at a thousand customers as at a hundred
+    thousand. The database keeps the rows current: triggers on the subscriptions table
+    (migration 0005) set `due_at` to the distant past and bump `version` whenever an
+    organization's timeline changes, whatever writes it; the tick then evaluates the
+    organization and stores the next instant something may fall due — unless `version`
+    moved meanwhile, so a change made during the tick is looked at by the next one.
+    """
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, primary_key=True,
+        related_name="+", verbose_name=_("организация"),
+    )
+    # None: nothing can fall due until the timeline changes again.
+    due_at = models.DateTimeField(_("проверить с"), null=True, blank=True)
+    version = models.BigIntegerField(_("версия"), default=0)
+
+    class Meta:
+        verbose_name = _("проверка напоминаний")
+        verbose_name_plural = _("проверки напоминаний")
+        indexes = [models.Index(fields=["due_at"], name="reminder_check_due")]
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.due_at}"
+
+
 class EmailMessage(models.Model):
     """An outgoing e-mail, stored before sending so a stopped worker loses nothing.
 
