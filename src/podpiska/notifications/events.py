@@ -44,7 +44,13 @@ def publish_many(event: str, items: list[tuple[int, dict]]) -> None:
         return
     from podpiska.accounts.models import Organization
 
-    organizations = Organization.objects.in_bulk(sorted({org_id for org_id, _ in items}))
+    # The payload names the organization by id and INN: nothing else is read.
+    organizations = {
+        org.pk: org
+        for org in Organization.objects.filter(
+            pk__any_of=sorted({org_id for org_id, _ in items})
+        ).only("pk", "inn")
+    }
     webhooks.enqueue_many(
         event, [(organizations[org_id], data) for org_id, data in items], endpoints
     )

@@ -5,9 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ReminderSent(models.Model):
     """A reminder already sent; the unique constraint makes sending it twice impossible."""
 
+    # Not a constraint the database checks at every commit (a tick claims thousands at
+    # once); Django still deletes the rows with their organization.
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="reminders",
-        verbose_name=_("организация"),
+        db_constraint=False, verbose_name=_("организация"),
     )
     kind = models.CharField(_("вид"), max_length=30)  # "expiry" or "invoice_due"
     # What the reminder is about: the end of coverage (an instant) or an invoice id.

@@ -134,5 +134,10 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['due_at'], name='reminder_check_due')],
             },
         ),
+        migrations.AlterField(
+            model_name='remindersent',
+            name='organization',
+            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='accounts.organization', verbose_name='организация'),
+        ),
         migrations.RunPython(add_triggers, drop_triggers),
     ]
