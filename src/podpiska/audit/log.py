@@ -80,12 +80,14 @@ def record_many(
     *,
     actor=None,
     before_changes: dict | None = None,
+    fields: list[str] | None = None,
 ) -> None:
     """An audit record of `action` for every row of `model` in `ids`, written at once.
 
     `before_changes`, when given, are the fields the change altered with their values
     before it (the same for every row): `before` holds them and `after` holds the same
-    fields as the change left them. Without it (a creation) `after` is the whole row.
+    fields as the change left them. Without it (a creation) `after` is the whole row,
+    or only `fields` when the row keeps the rest itself (a payment's bank document).
     A change of fifty thousand orders records what changed, not each order twice.
     On PostgreSQL the snapshots are built by the database from the rows just written,
     with the keys and value formats of `snapshot` (a test compares the two); elsewhere
@@ -104,7 +106,7 @@ def record_many(
     object_type = model._meta.label_lower
     if db.vendor != "postgresql":
         records = []
-        changed = list(before_changes) if before_changes is not None else None
+        changed = list(before_changes) if before_changes is not None else fields
         for obj in model.objects.filter(pk__any_of=sorted(ids)).order_by("pk"):
             after = snapshot(obj, changed)
             before = _jsonable(before_changes)
@@ -125,7 +127,8 @@ def record_many(
     pairs = ", ".join(
         f"'{field.name}', t.{quote(field.column)}"
         for field in meta.concrete_fields
-        if before_changes is None or field.name in before_changes
+        if (before_changes is None and fields is None)
+        or field.name in (before_changes if before_changes is not None else fields)
     )
     organization = (
         f"t.{quote('organization_id')}"
@@ -163,3 +166,10 @@ def _organization_of(obj):
     if organization_id is None and obj._meta.model_name == "organization":
         return obj.pk
     return organization_id
+
+
+# What «payment.recorded» keeps: how the payment entered the books (state, reason,
+# order, organization), which later changes alter. The bank document itself (payer,
+# account, purpose, …) never changes and stays on the payment row; staff pages read it
+# there. The record's own columns say who and when.
+PAYMENT_RECORDED_FIELDS = ["state", "queue_reason", "order", "organization"]
