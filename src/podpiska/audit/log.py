@@ -1,6 +1,6 @@
 """Write the audit record of a state change, inside the action's transaction."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -14,6 +14,10 @@ SYSTEM = "system"
 
 
 def _jsonable(value):
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # In UTC, as the database renders an instant: a record reads the same whichever
+        # path wrote it (`record_many` builds its snapshots in SQL).
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal | UUID):
@@ -70,6 +74,27 @@ def record(
         organization=organization,
         before=_jsonable(before),
         after=_jsonable(after),
+    )
+
+
+def pending(
+    action: str,
+    object_type: str,
+    object_id,
+    *,
+    organization_id: int | None,
+    actor=None,
+    before: dict | None = None,
+    after: dict | None = None,
+    at: datetime | None = None,
+) -> AuditRecord:
+    """An audit record not yet saved: an action that changes several objects writes
+    all of its records with one `AuditRecord.objects.bulk_create`."""
+    user, label = actor_of(actor)
+    return AuditRecord(
+        at=at or clock.now(), actor=user, actor_label=label, action=action,
+        object_type=object_type, object_id=str(object_id), organization_id=organization_id,
+        before=_jsonable(before), after=_jsonable(after),
     )
 
 

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 
 from podpiska.accounts.actions import update_requisites
 from podpiska.accounts.models import Membership, Organization
-from podpiska.audit.log import record, snapshot
+from podpiska.audit.log import PAYMENT_RECORDED_FIELDS, record, snapshot
 from podpiska.billing.models import (
     Order,
     OrderKind,
@@ -27,10 +27,12 @@ from podpiska.billing.models import (
 )
 from podpiska.billing.settlement import (
     FULFILLED,
-    Claim,
+    Single,
+    lock_order,
     order_event_data,
+    payment_changes,
     queued_event_data,
-    settle,
+    settle_single,
 )
 from podpiska.catalog.availability import available_actions
 from podpiska.catalog.models import IndividualOffer, Tariff
@@ -270,33 +272,46 @@ def record_payment(
     """
     if not isinstance(amount, int) or amount <= 0:
         raise ValueError("amount must be a positive number of kopecks")
+    row = dict(
+        source=source,
+        amount=amount,
+        received_at=received_at,
+        dedup_key=dedup_key,
+        statement_id=getattr(statement, "pk", None),
+        state=PaymentState.QUEUED,
+        queue_reason="" if order else queue_reason,
+        suggestions=list(suggestions),
+        created_by_id=actor.pk if getattr(actor, "pk", None) else None,
+        created_at=clock.now(),
+        **document_fields,
+    )
+    if order is not None:
+        # One transaction: the order locked, the payment written in its final state by
+        # `ON CONFLICT` on its key (a repeat writes nothing), the settlement's writes.
+        at = clock.now()
+        with transaction.atomic():
+            single = Single(lock_order(order.pk), amount, row=row)
+            payment_id, outcome = settle_single(single, actor=actor, at=at)
+        if payment_id is None:
+            return Payment.objects.get(dedup_key=dedup_key), False
+        final = {**row, **payment_changes(outcome, at),
+                 "order_id": order.pk, "organization_id": single.order.organization_id}
+        return Payment(pk=payment_id, **final), True
     existing = Payment.objects.filter(dedup_key=dedup_key).first()
     if existing is not None:
         return existing, False
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
-                source=source,
-                amount=amount,
-                received_at=received_at,
-                dedup_key=dedup_key,
-                organization=organization or (order.organization if order else None),
-                statement=statement,
-                state=PaymentState.QUEUED,
-                queue_reason="" if order else queue_reason,
-                suggestions=list(suggestions),
-                created_by=actor if getattr(actor, "pk", None) else None,
-                created_at=clock.now(),
-                **document_fields,
+                **row, organization=organization,
             )
-            record("payment.recorded", payment, actor=actor, after=snapshot(payment))
-            if order is None:
-                publish_queued(payment)
+            record(
+                "payment.recorded", payment, actor=actor,
+                after=snapshot(payment, PAYMENT_RECORDED_FIELDS),
+            )
+            publish_queued(payment)
     except IntegrityError:
         return Payment.objects.get(dedup_key=dedup_key), False
-    if order is not None:
-        apply_payment(payment, order, actor=actor)
-        payment.refresh_from_db()
     return payment, True
 
 
@@ -358,10 +373,11 @@ def publish_queued(payment: Payment) -> None:
 def apply_payment(payment: Payment, order: Order, *, actor=None) -> str:
     """Apply a recorded payment to an order, fulfilling it when it is paid in full.
 
-    Locks the order, then the payment (the order first, as `settle` and the import do),
-    so concurrent confirmations fulfil once; the rule and the writes are `settle`'s.
+    Locks the order (with its organization), then the payment — the order first, as
+    `settle` and the import do — so concurrent confirmations fulfil once; the rule and
+    the writes are the settlement's.
     """
-    order = Order.objects.select_for_update().only("pk", "organization_id").get(pk=order.pk)
+    order = lock_order(order.pk)
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.state == PaymentState.APPLIED:
         return Outcome.FULFILLED if payment.order_id == order.pk else Outcome.ALREADY_PAID
@@ -372,11 +388,8 @@ def apply_payment(payment: Payment, order: Order, *, actor=None) -> str:
     previous = {"queue_reason": payment.queue_reason}
     if (payment.order_id, payment.organization_id) != (order.pk, order.organization_id):
         previous.update(order=payment.order_id, organization=payment.organization_id)
-        Payment.objects.filter(pk=payment.pk).update(
-            order_id=order.pk, organization_id=order.organization_id
-        )
-    claim = Claim(payment.pk, payment.amount, order.pk, tuple(sorted(previous.items())))
-    return settle([claim], actor=actor)[payment.pk]
+    single = Single(order, payment.amount, payment_id=payment.pk, previous=previous)
+    return settle_single(single, actor=actor)[1]
 
 
 class PaymentRefused(Exception):

@@ -24,12 +24,17 @@ logger = logging.getLogger(__name__)
 
 
 def endpoints_for(event: str) -> list[WebhookEndpoint]:
-    """Active endpoints that take `event` (an empty list of events means all)."""
-    return [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(is_active=True).order_by("pk")
-        if not endpoint.events or event in endpoint.events
-    ]
+    """Active endpoints that take `event`."""
+    return [endpoint for endpoint in active_endpoints() if takes(endpoint, event)]
+
+
+def active_endpoints() -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.filter(is_active=True).order_by("pk"))
+
+
+def takes(endpoint: WebhookEndpoint, event: str) -> bool:
+    """Whether the endpoint wants `event` (an empty list of events means all)."""
+    return not endpoint.events or event in endpoint.events
 
 
 def enqueue(event: str, *, organization, data: dict) -> list[WebhookDelivery]:
