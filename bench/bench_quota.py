@@ -7,6 +7,10 @@ demand. The baseline is a bare Django view returning JsonResponse, served by the
 server through the same middleware in the same run, so the report gives the ratio
 (what the quota costs over Django's floor), not an absolute rate of a shared machine.
 It also counts what must be zero: rows spent beyond the limit and 5xx answers.
+
+Two figures: `ratio_to_bare_django`, all 32 clients on one organization (a hot row:
+the UPDATEs of its period queue behind each other), and `spread_ratio_to_bare_django`,
+each client on an organization of its own.
 """
 
 import logging
@@ -71,13 +75,13 @@ class Server:
         self.thread.join()
 
 
-def _organization() -> Organization:
+def _organization(n: int = 0, limit: int = LIMIT) -> Organization:
     tariff = load_catalog()["200"]
     org, _ = Organization.objects.get_or_create(
-        inn=inn_check_digits("779954321"),
+        inn=inn_check_digits(f"7799{n:05d}"),
         defaults=dict(
-            name="Общество с ограниченной ответственностью «Нагрузка»",
-            short_name="ООО «Нагрузка»",
+            name=f"Общество с ограниченной ответственностью «Нагрузка {n}»",
+            short_name=f"ООО «Нагрузка {n}»",
             kpp="770101001",
             legal_address="125009, г. Москва, ул. Тверская, д. 1",
         ),
@@ -87,7 +91,7 @@ def _organization() -> Organization:
     Subscription.objects.create(
         organization=org, tariff=tariff, starts_at=starts,
         ends_at=period_end(starts, 12, org.tz), created_at=now,
-        **{**tariff.terms(), "export_limit": LIMIT},
+        **{**tariff.terms(), "export_limit": limit},
     )
     return org
 
@@ -164,6 +168,16 @@ def run(report: dict) -> None:
             headers={**headers, "Idempotency-Key": f"bench-{stamp}-{n}-{key_index}"},
         )
 
+    # The second figure: each client spends for an organization of its own (no hot row).
+    spread = [_organization(n, limit=10 * LIMIT) for n in range(1, CLIENTS + 1)]
+
+    def export_spread(http, n, i):
+        return http.post(
+            f"/api/v1/organizations/{spread[n].pk}/exports",
+            json={"rows": 1, "field_set": "basic"},
+            headers={**headers, "Idempotency-Key": f"spread-{stamp}-{n}-{i}"},
+        )
+
     def bare(http, n, i):
         return http.post(BARE_PATH, json={"rows": 1, "field_set": "basic"}, headers=headers)
 
@@ -180,11 +194,12 @@ def run(report: dict) -> None:
     try:
         with override_settings(ROOT_URLCONF=BenchUrls, ALLOWED_HOSTS=["127.0.0.1"]), Server() as server:
             api = _load(server.base_url, export)
+            spread_load = _load(server.base_url, export_spread)
             baseline = _load(server.base_url, bare)
     finally:
         db_settings["CONN_MAX_AGE"] = conn_max_age
 
-    period = QuotaPeriod.objects.get(organization=org)
+    period = QuotaPeriod.objects.get(organization=org)  # the hot row
     overspent = max(0, period.used - period.limit, api["accepted_rows"] - period.limit)
     mismatch = abs(api["accepted_rows"] - period.used)
     report.update(
@@ -195,7 +210,7 @@ def run(report: dict) -> None:
         accepted_rows=api["accepted_rows"],
         overspent_rows=overspent,
         accepted_vs_used_mismatch=mismatch,
-        server_errors=api["server_errors"] + baseline["server_errors"],
+        server_errors=api["server_errors"] + spread_load["server_errors"] + baseline["server_errors"],
         status_counts=api["status_counts"],
         consume_rps=round(api["rps"], 1),
         consume_p50_ms=api["p50_ms"],
@@ -203,10 +218,16 @@ def run(report: dict) -> None:
         bare_django_rps=round(baseline["rps"], 1),
         bare_django_p50_ms=baseline["p50_ms"],
         ratio_to_bare_django=round(api["rps"] / baseline["rps"], 3) if baseline["rps"] else None,
-        client_errors=api["errors"] + baseline["errors"],
+        spread_consume_rps=round(spread_load["rps"], 1),
+        spread_ratio_to_bare_django=(
+            round(spread_load["rps"] / baseline["rps"], 3) if baseline["rps"] else None
+        ),
+        spread_status_counts=spread_load["status_counts"],
+        client_errors=api["errors"] + spread_load["errors"] + baseline["errors"],
     )
     assert not report["client_errors"], report["client_errors"]
     assert api["requests"] == CLIENTS * REQUESTS_PER_CLIENT
     assert overspent == 0 and mismatch == 0, f"overspent {overspent}, mismatch {mismatch}"
     assert report["server_errors"] == 0, f"{report['server_errors']} answers 5xx"
     assert period.used == LIMIT, "demand exceeded the limit, so all of it was spent"
+    assert spread_load["status_counts"] == {201: CLIENTS * REQUESTS_PER_CLIENT}

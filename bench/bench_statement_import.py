@@ -222,6 +222,13 @@ def run(report: dict) -> None:
         report["write_floor_to_floor"] = round(write_floor / floor, 1)
         # How far the import is from the least any import writing these rows can take.
         report["import_to_parse_and_write_floor"] = round(elapsed / (parse + write_floor), 1)
+        # What one audit record of each kind weighs as stored (row, JSON included).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT action, round(avg(pg_column_size(a.*))) FROM audit_auditrecord a "
+                "GROUP BY action ORDER BY action"
+            )
+            report["audit_bytes_per_record"] = {action: int(size) for action, size in cursor.fetchall()}
         report["write_floor_by_table_to_floor"] = {
             table: round(seconds / floor, 2) for table, (_, _, seconds) in written.items()
         }
