@@ -79,13 +79,20 @@ def next_check(periods, now: datetime, tz: ZoneInfo, offsets: list[int]) -> date
     """The next instant something may fall due for a timeline of (starts_at, ends_at),
     ordered by start: the day of the next offset, the end of coverage (its
     `subscription.ended`), or the start of a later subscription; None for nothing."""
-    end = chain_end(periods, now)
+    return _next_check(chain_end(periods, now), periods, now, tz, offsets, {})
+
+
+def _next_check(end, periods, now, tz, offsets, days: dict) -> datetime | None:
+    """`next_check` given the end of coverage; `days` keeps the offsets' instants of
+    each last day, shared by the many organizations whose coverage ends the same day."""
     if end is None:
         later = [starts_at for starts_at, _ in periods if starts_at > now]
         return min(later) if later else None
     final_day = last_day(end, tz)
-    moments = [local_midnight(final_day - timedelta(days=days), tz) for days in offsets]
-    return min([moment for moment in moments if moment > now] + [end])
+    key = (final_day, tz.key)
+    if key not in days:
+        days[key] = [local_midnight(final_day - timedelta(days=n), tz) for n in offsets]
+    return min([moment for moment in days[key] if moment > now] + [end])
 
 
 def recipients(organization) -> list[str]:
@@ -211,14 +218,15 @@ def _check_coverage(checks: list[tuple[int, int]], now: datetime, offsets: list[
     expiring: dict[int, tuple[datetime, str, int, str]] = {}
     ended: dict[int, list[tuple]] = {}
     schedule: list[tuple[int, int, datetime | None]] = []
+    moments: dict = {}
     for org_id, version in checks:
         if org_id not in zones:
             continue
         tz = ZoneInfo(zones[org_id])
         subscriptions = timelines.get(org_id, [])
         periods = [(starts_at, ends_at) for _, starts_at, ends_at, _ in subscriptions]
-        schedule.append((org_id, version, next_check(periods, now, tz, offsets)))
         end = chain_end(periods, now)
+        schedule.append((org_id, version, _next_check(end, periods, now, tz, offsets, moments)))
         if end is not None:
             offset = due_offset(last_day(end, tz), now.astimezone(tz).date(), offsets)
             if offset is not None:
