@@ -7,7 +7,7 @@ recorded first and applied second, so money is never lost: whatever cannot be ap
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -218,7 +218,8 @@ def expire_overdue_orders(at: datetime) -> int:
     from podpiska.audit.log import record_many
     from podpiska.core.lookups import array_literal
 
-    latest_local_today = (at + timedelta(days=1)).date()
+    # No time zone is more than a day ahead of UTC.
+    latest_local_today = at.astimezone(UTC).date() + timedelta(days=1)
     overdue = sorted(
         pk
         for pk, pay_by, zone in Order.objects.filter(

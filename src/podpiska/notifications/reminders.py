@@ -21,7 +21,7 @@ reads an empty range of an index, whatever the number of customers.
 
 import logging
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -371,7 +371,8 @@ def _send_invoice_reminders(now: datetime) -> int:
     days = invoice_reminder_business_days()
     # Local dates: a day either side of UTC's covers every time zone; the exact day of
     # each organization is checked below.
-    first, last = now.date() - timedelta(days=1), _latest_due_pay_by(now.date() + timedelta(days=1), days)
+    utc_today = now.astimezone(UTC).date()
+    first, last = utc_today - timedelta(days=1), _latest_due_pay_by(utc_today + timedelta(days=1), days)
     already = ReminderSent.objects.filter(
         organization_id=OuterRef("organization_id"), kind=KIND_INVOICE_DUE,
         subject_key=Cast(OuterRef("pk"), CharField()), offset_days=days,
