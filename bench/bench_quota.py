@@ -7,6 +7,12 @@ demand. The baseline is a bare Django view returning JsonResponse, served by the
 server through the same middleware in the same run, so the report gives the ratio
 (what the quota costs over Django's floor), not an absolute rate of a shared machine.
 It also counts what must be zero: rows spent beyond the limit and 5xx answers.
+
+Two figures: `ratio_to_bare_django`, all 32 clients on one organization (a hot row:
+the UPDATEs of its period queue behind each other), and `spread_ratio_to_bare_django`,
+each client on an organization of its own. `gunicorn` gives both again with the app
+served as in production (gunicorn, production settings, `quota_wsgi.py`), beside the
+bare view served the same way.
 """
 
 import logging
@@ -71,13 +77,13 @@ class Server:
         self.thread.join()
 
 
-def _organization() -> Organization:
+def _organization(n: int = 0, limit: int = LIMIT) -> Organization:
     tariff = load_catalog()["200"]
     org, _ = Organization.objects.get_or_create(
-        inn=inn_check_digits("779954321"),
+        inn=inn_check_digits(f"7799{n:05d}"),
         defaults=dict(
-            name="Общество с ограниченной ответственностью «Нагрузка»",
-            short_name="ООО «Нагрузка»",
+            name=f"Общество с ограниченной ответственностью «Нагрузка {n}»",
+            short_name=f"ООО «Нагрузка {n}»",
             kpp="770101001",
             legal_address="125009, г. Москва, ул. Тверская, д. 1",
         ),
@@ -87,7 +93,7 @@ def _organization() -> Organization:
     Subscription.objects.create(
         organization=org, tariff=tariff, starts_at=starts,
         ends_at=period_end(starts, 12, org.tz), created_at=now,
-        **{**tariff.terms(), "export_limit": LIMIT},
+        **{**tariff.terms(), "export_limit": limit},
     )
     return org
 
@@ -164,6 +170,16 @@ def run(report: dict) -> None:
             headers={**headers, "Idempotency-Key": f"bench-{stamp}-{n}-{key_index}"},
         )
 
+    # The second figure: each client spends for an organization of its own (no hot row).
+    spread = [_organization(n, limit=10 * LIMIT) for n in range(1, CLIENTS + 1)]
+
+    def export_spread(http, n, i):
+        return http.post(
+            f"/api/v1/organizations/{spread[n].pk}/exports",
+            json={"rows": 1, "field_set": "basic"},
+            headers={**headers, "Idempotency-Key": f"spread-{stamp}-{n}-{i}"},
+        )
+
     def bare(http, n, i):
         return http.post(BARE_PATH, json={"rows": 1, "field_set": "basic"}, headers=headers)
 
@@ -180,11 +196,19 @@ def run(report: dict) -> None:
     try:
         with override_settings(ROOT_URLCONF=BenchUrls, ALLOWED_HOSTS=["127.0.0.1"]), Server() as server:
             api = _load(server.base_url, export)
+            spread_load = _load(server.base_url, export_spread)
             baseline = _load(server.base_url, bare)
     finally:
         db_settings["CONN_MAX_AGE"] = conn_max_age
 
-    period = QuotaPeriod.objects.get(organization=org)
+    gunicorn = _gunicorn_figures(headers, stamp)
+    if gunicorn:
+        report["gunicorn"] = gunicorn
+        assert not gunicorn.get("error"), gunicorn
+        assert gunicorn["server_errors"] == 0 and not gunicorn["client_errors"], gunicorn
+        assert gunicorn["hot_accepted_vs_used_mismatch"] == 0, gunicorn
+
+    period = QuotaPeriod.objects.get(organization=org)  # the hot row
     overspent = max(0, period.used - period.limit, api["accepted_rows"] - period.limit)
     mismatch = abs(api["accepted_rows"] - period.used)
     report.update(
@@ -195,7 +219,7 @@ def run(report: dict) -> None:
         accepted_rows=api["accepted_rows"],
         overspent_rows=overspent,
         accepted_vs_used_mismatch=mismatch,
-        server_errors=api["server_errors"] + baseline["server_errors"],
+        server_errors=api["server_errors"] + spread_load["server_errors"] + baseline["server_errors"],
         status_counts=api["status_counts"],
         consume_rps=round(api["rps"], 1),
         consume_p50_ms=api["p50_ms"],
@@ -203,10 +227,103 @@ def run(report: dict) -> None:
         bare_django_rps=round(baseline["rps"], 1),
         bare_django_p50_ms=baseline["p50_ms"],
         ratio_to_bare_django=round(api["rps"] / baseline["rps"], 3) if baseline["rps"] else None,
-        client_errors=api["errors"] + baseline["errors"],
+        spread_consume_rps=round(spread_load["rps"], 1),
+        spread_ratio_to_bare_django=(
+            round(spread_load["rps"] / baseline["rps"], 3) if baseline["rps"] else None
+        ),
+        spread_status_counts=spread_load["status_counts"],
+        client_errors=api["errors"] + spread_load["errors"] + baseline["errors"],
     )
     assert not report["client_errors"], report["client_errors"]
     assert api["requests"] == CLIENTS * REQUESTS_PER_CLIENT
     assert overspent == 0 and mismatch == 0, f"overspent {overspent}, mismatch {mismatch}"
     assert report["server_errors"] == 0, f"{report['server_errors']} answers 5xx"
     assert period.used == LIMIT, "demand exceeded the limit, so all of it was spent"
+    assert spread_load["status_counts"] == {201: CLIENTS * REQUESTS_PER_CLIENT}
+
+
+GUNICORN_WORKERS = 4
+GUNICORN_THREADS = 8
+
+
+def _gunicorn_figures(headers: dict, stamp: int) -> dict | None:
+    """The same loads served by gunicorn with production settings (`quota_wsgi.py`),
+    the bare view beside the API in the same server: the ratios as deployed. Each client
+    spends 1 row on an organization of its own; the hot row is the first one's."""
+    import importlib.util
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec("gunicorn") is None:
+        return None
+    db = connection.settings_dict
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:"
+                        f"{db['PORT'] or 5432}/{db['NAME']}",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DB_CONN_MAX_AGE": "300",
+        "DJANGO_SETTINGS_MODULE": "podpiska.settings.production",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "quota_wsgi:application",
+         "--chdir", str(Path(__file__).parent), "--bind", f"127.0.0.1:{port}",
+         "--worker-class", "gthread", "--workers", str(GUNICORN_WORKERS),
+         "--threads", str(GUNICORN_THREADS), "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base_url}/bench/bare-json", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    return {"error": "gunicorn did not start"}
+                time.sleep(0.3)
+        hot = _organization(CLIENTS + 1, limit=10 * LIMIT)
+        spread = [_organization(CLIENTS + 2 + n, limit=10 * LIMIT) for n in range(CLIENTS)]
+
+        def spend(targets):
+            def request(http, n, i):
+                return http.post(
+                    f"/api/v1/organizations/{targets[n % len(targets)].pk}/exports",
+                    json={"rows": 1, "field_set": "basic"},
+                    headers={**headers, "Idempotency-Key": f"g-{stamp}-{n}-{i}"},
+                )
+            return request
+
+        hot_load = _load(base_url, spend([hot]))
+        spread_load = _load(base_url, spend(spread))
+        bare = _load(
+            base_url,
+            lambda http, n, i: http.post("/bench/bare-json", json={"rows": 1}, headers=headers),
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    errors = hot_load["server_errors"] + spread_load["server_errors"] + bare["server_errors"]
+    spent = QuotaPeriod.objects.get(organization=hot).used
+    return {
+        # Every row the hot organization's answers accepted is spent, no more.
+        "hot_accepted_vs_used_mismatch": abs(spent - hot_load["accepted_rows"]),
+        "workers": f"{GUNICORN_WORKERS} × {GUNICORN_THREADS} threads",
+        "hot_rps": round(hot_load["rps"], 1),
+        "spread_rps": round(spread_load["rps"], 1),
+        "bare_django_rps": round(bare["rps"], 1),
+        "hot_ratio_to_bare_django": round(hot_load["rps"] / bare["rps"], 3),
+        "spread_ratio_to_bare_django": round(spread_load["rps"] / bare["rps"], 3),
+        "server_errors": errors,
+        "status_counts": {**hot_load["status_counts"]},
+        "client_errors": hot_load["errors"] + spread_load["errors"] + bare["errors"],
+    }

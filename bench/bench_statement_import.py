@@ -10,15 +10,16 @@ N is 100 000 unless BENCH_STATEMENT_DOCS says otherwise. The organizations, orde
 invoices are set up with bulk inserts: setup, not the thing measured.
 """
 
-import io
+import importlib.util
 import os
 import random
 import time
 import tracemalloc
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from podpiska.accounts.models import Membership, Organization, User
 from podpiska.audit.models import AuditRecord
@@ -224,6 +225,13 @@ def run(report: dict) -> None:
         report["write_floor_to_floor"] = round(write_floor / floor, 1)
         # How far the import is from the least any import writing these rows can take.
         report["import_to_parse_and_write_floor"] = round(elapsed / (parse + write_floor), 1)
+        # What one audit record of each kind weighs as stored (row, JSON included).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT action, round(avg(pg_column_size(a.*))) FROM audit_auditrecord a "
+                "GROUP BY action ORDER BY action"
+            )
+            report["audit_bytes_per_record"] = {action: int(size) for action, size in cursor.fetchall()}
         report["write_floor_by_table_to_floor"] = {
             table: round(seconds / floor, 2) for table, (_, _, seconds) in written.items()
         }
@@ -234,28 +242,11 @@ _WRITTEN = (Payment, Subscription, ClosingDocument, AuditRecord, EmailMessage)
 
 
 def _write_floor() -> dict[str, tuple[int, float, float]]:
-    """The least the database needs to store the rows the import wrote.
-
-    Each table's rows, read out as COPY text, are copied into an empty table with the
-    same columns and indexes, in one transaction: no Python, no lookups, no checks.
-    No import can write its rows faster than this; the orders' UPDATE is not counted.
-    """
-    found = {}
-    with connection.cursor() as cursor:
-        for model in _WRITTEN:
-            table = model._meta.db_table
-            with io.BytesIO() as buffer:
-                with cursor.cursor.copy(f'COPY "{table}" TO STDOUT') as copy:
-                    for chunk in copy:
-                        buffer.write(chunk)
-                text = buffer.getvalue()
-            # A real table, not a temporary one: those skip the write-ahead log.
-            cursor.execute(f'CREATE TABLE "scratch_{table}" (LIKE "{table}" INCLUDING ALL)')
-            started = time.perf_counter()
-            with transaction.atomic(), cursor.cursor.copy(f'COPY "scratch_{table}" FROM STDIN') as copy:
-                copy.write(text)
-            seconds = time.perf_counter() - started
-            cursor.execute(f'SELECT count(*) FROM "{table}"')
-            found[table] = (cursor.fetchone()[0], round(len(text) / 2**20, 1), seconds)
-            cursor.execute(f'DROP TABLE "scratch_{table}"')
-    return found
+    """The least the database needs to store the rows the import wrote (see
+    write_floor.py). No import can write its rows faster; the orders' UPDATE is not
+    counted."""
+    path = Path(__file__).with_name("write_floor.py")
+    spec = importlib.util.spec_from_file_location("write_floor", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_floor(_WRITTEN)

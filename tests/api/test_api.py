@@ -75,6 +75,17 @@ def test_consume_spends_and_answers_remaining(api, paid_org):
     assert export.actor_label.startswith("api:ppk_") and export.idempotency_key == "k-1"
 
 
+def test_a_paid_terms_export_reads_key_organization_and_period_with_two_queries(
+    api, paid_org, django_assert_num_queries
+):
+    consume(api, paid_org, rows=1)  # the key's last use is written once a minute
+    # The key; the organization with its period in force; the spending and its record.
+    with django_assert_num_queries(4 + 2) as queries:  # + the savepoint and its release
+        response = consume(api, paid_org, rows=2, idem="k-2")
+    assert response.status_code == 201 and response.json()["used"] == 9_993
+    assert sum("quota" in q["sql"] and q["sql"].startswith("SELECT") for q in queries) == 1
+
+
 def test_over_the_limit_is_refused_whole_with_what_remains(api, paid_org):
     response = consume(api, paid_org, rows=11)
     assert response.status_code == 409

@@ -26,16 +26,17 @@ def _row(key: str, **values) -> dict:
     }
 
 
-def test_insert_writes_every_value_as_given_and_returns_the_ids_in_order():
+@pytest.mark.parametrize("padding", [0, bulk.FEW], ids=["few rows: INSERT", "many: COPY"])
+def test_insert_writes_every_value_as_given_and_returns_the_ids_in_order(padding):
     org = factories.make_org()
     rows = [
         _row("a", purpose=AWKWARD, payer_name=AWKWARD, organization_id=org.pk,
              doc_date=date(2026, 11, 26), suggestions=[3, 1, 2]),
         _row("b", suggestions=[], note="", resolved_at=None),
-    ]
+    ] + [_row(f"pad{i}") for i in range(padding)]
     ids = bulk.insert(Payment, rows)
-    assert len(ids) == 2 and ids[0] < ids[1]
-    first, second = (Payment.objects.get(pk=pk) for pk in ids)
+    assert len(ids) == 2 + padding and ids == sorted(ids)
+    first, second = (Payment.objects.get(pk=pk) for pk in ids[:2])
     assert (first.purpose, first.payer_name) == (AWKWARD, AWKWARD)
     assert first.received_at == rows[0]["received_at"]
     assert (first.doc_date, first.suggestions, first.organization_id) == (

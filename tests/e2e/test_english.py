@@ -20,10 +20,10 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 from playwright.sync_api import expect
-from podpiska.demo.reference import OKVED, REGIONS
 
 from podpiska.accounts.models import Organization, User
 from podpiska.billing.actions import place_order
+from podpiska.demo.reference import OKVED, REGIONS
 from podpiska.staff.site import staff_site
 from podpiska.support.actions import file_limit_increase_request, file_support_request
 from tests.e2e.conftest import PHONE, shot, staff_page

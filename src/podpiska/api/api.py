@@ -192,14 +192,22 @@ def consume_exports(
         pattern=IDEMPOTENCY_KEY_PATTERN,
     ),
 ):
-    organization = _organization(request, organization_id)
+    at = clock.now()
+    # One query for the organization and its period in the common case (a paid term).
+    period = quota.term_period_in_force(organization_id, at)
+    if period is not None:
+        organization = period.organization
+        check_scope(request, organization)
+    else:
+        organization = _organization(request, organization_id)
     result = quota.consume(
         organization,
         rows=payload.rows,
         field_set=payload.field_set,
         idempotency_key=idempotency_key,
         actor_label=actor_label(request),
-        at=clock.now(),
+        at=at,
+        period=period,
     )
     return Status(result.status, result.body)
 

@@ -1,6 +1,6 @@
 """Write the audit record of a state change, inside the action's transaction."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -14,6 +14,10 @@ SYSTEM = "system"
 
 
 def _jsonable(value):
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # In UTC, as the database renders an instant: a record reads the same whichever
+        # path wrote it (`record_many` builds its snapshots in SQL).
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal | UUID):
@@ -73,6 +77,27 @@ def record(
     )
 
 
+def pending(
+    action: str,
+    object_type: str,
+    object_id,
+    *,
+    organization_id: int | None,
+    actor=None,
+    before: dict | None = None,
+    after: dict | None = None,
+    at: datetime | None = None,
+) -> AuditRecord:
+    """An audit record not yet saved: an action that changes several objects writes
+    all of its records with one `AuditRecord.objects.bulk_create`."""
+    user, label = actor_of(actor)
+    return AuditRecord(
+        at=at or clock.now(), actor=user, actor_label=label, action=action,
+        object_type=object_type, object_id=str(object_id), organization_id=organization_id,
+        before=_jsonable(before), after=_jsonable(after),
+    )
+
+
 def record_many(
     action: str,
     model: type[models.Model],
@@ -80,12 +105,14 @@ def record_many(
     *,
     actor=None,
     before_changes: dict | None = None,
+    fields: list[str] | None = None,
 ) -> None:
     """An audit record of `action` for every row of `model` in `ids`, written at once.
 
     `before_changes`, when given, are the fields the change altered with their values
     before it (the same for every row): `before` holds them and `after` holds the same
-    fields as the change left them. Without it (a creation) `after` is the whole row.
+    fields as the change left them. Without it (a creation) `after` is the whole row,
+    or only `fields` when the row keeps the rest itself (a payment's bank document).
     A change of fifty thousand orders records what changed, not each order twice.
     On PostgreSQL the snapshots are built by the database from the rows just written,
     with the keys and value formats of `snapshot` (a test compares the two); elsewhere
@@ -104,7 +131,7 @@ def record_many(
     object_type = model._meta.label_lower
     if db.vendor != "postgresql":
         records = []
-        changed = list(before_changes) if before_changes is not None else None
+        changed = list(before_changes) if before_changes is not None else fields
         for obj in model.objects.filter(pk__any_of=sorted(ids)).order_by("pk"):
             after = snapshot(obj, changed)
             before = _jsonable(before_changes)
@@ -125,7 +152,8 @@ def record_many(
     pairs = ", ".join(
         f"'{field.name}', t.{quote(field.column)}"
         for field in meta.concrete_fields
-        if before_changes is None or field.name in before_changes
+        if (before_changes is None and fields is None)
+        or field.name in (before_changes if before_changes is not None else fields)
     )
     organization = (
         f"t.{quote('organization_id')}"
@@ -163,3 +191,10 @@ def _organization_of(obj):
     if organization_id is None and obj._meta.model_name == "organization":
         return obj.pk
     return organization_id
+
+
+# What «payment.recorded» keeps: how the payment entered the books (state, reason,
+# order, organization), which later changes alter. The bank document itself (payer,
+# account, purpose, …) never changes and stays on the payment row; staff pages read it
+# there. The record's own columns say who and when.
+PAYMENT_RECORDED_FIELDS = ["state", "queue_reason", "order", "organization"]

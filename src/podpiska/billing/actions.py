@@ -5,8 +5,9 @@ recorded first and applied second, so money is never lost: whatever cannot be ap
 (underpaid, order closed, no match) stays recorded and waits for staff.
 """
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,7 +15,9 @@ from django.utils.translation import gettext as _
 
 from podpiska.accounts.actions import update_requisites
 from podpiska.accounts.models import Membership, Organization
-from podpiska.audit.log import record, snapshot
+from podpiska.audit.log import PAYMENT_RECORDED_FIELDS, record, snapshot
+from podpiska.billing.closing_documents import payment_document
+from podpiska.billing.invoices import seller_tz
 from podpiska.billing.models import (
     Order,
     OrderKind,
@@ -27,10 +30,12 @@ from podpiska.billing.models import (
 )
 from podpiska.billing.settlement import (
     FULFILLED,
-    Claim,
+    Single,
+    lock_order,
     order_event_data,
+    payment_changes,
     queued_event_data,
-    settle,
+    settle_single,
 )
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock, limits
@@ -275,23 +280,52 @@ def _notify_cancelled(order: Order, *, replaced_by: Order | None = None) -> None
 
 
 def expire_overdue_orders(at: datetime) -> int:
-    """Unpaid orders past their pay-by date expire (a later payment still gets recorded)."""
-    expired = 0
-    candidates = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT, pay_by__isnull=False)
-    for order in candidates.select_related("organization"):
-        if order.pay_by >= at.astimezone(order.organization.tz).date():
-            continue
-        with transaction.atomic():
-            locked = Order.objects.select_for_update().get(pk=order.pk)
-            if locked.status != OrderStatus.AWAITING_PAYMENT:
-                continue
-            before = snapshot(locked)
-            locked.status = OrderStatus.EXPIRED
-            locked.closed_at = at
-            locked.save(update_fields=["status", "closed_at"])
-            record("order.expired", locked, before=before, after=snapshot(locked))
-            expired += 1
-    return expired
+    """Unpaid orders past their pay-by date expire (a later payment still gets recorded).
+
+    One conditional UPDATE for all of them and their audit records in one statement:
+    the candidates are read from the index of unpaid orders up to the latest local
+    date anywhere, the exact local day of each organization is checked here, and the
+    UPDATE expires only what is still unpaid (a payment confirmed meanwhile wins).
+    """
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+
+    from podpiska.audit.log import record_many
+    from podpiska.core.lookups import array_literal
+
+    # No time zone is more than a day ahead of UTC.
+    latest_local_today = at.astimezone(UTC).date() + timedelta(days=1)
+    overdue = sorted(
+        pk
+        for pk, pay_by, zone in Order.objects.filter(
+            status=OrderStatus.AWAITING_PAYMENT, pay_by__lt=latest_local_today
+        ).values_list("pk", "pay_by", "organization__timezone")
+        if pay_by < at.astimezone(ZoneInfo(zone)).date()
+    )
+    if not overdue:
+        return 0
+    table = connection.ops.quote_name(Order._meta.db_table)
+    if connection.vendor == "postgresql":
+        ids_sql, ids_param = "SELECT unnest(%s::bigint[])", array_literal(overdue)
+    else:
+        ids_sql, ids_param = "SELECT value FROM json_each(%s)", json.dumps(overdue)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET status = %s, closed_at = %s "
+                f"WHERE id IN ({ids_sql}) AND status = %s RETURNING id",
+                [
+                    OrderStatus.EXPIRED, connection.ops.adapt_datetimefield_value(at), ids_param,
+                    OrderStatus.AWAITING_PAYMENT,
+                ],
+            )
+            expired = sorted(pk for (pk,) in cursor.fetchall())
+        record_many(
+            "order.expired", Order, expired,
+            before_changes={"status": OrderStatus.AWAITING_PAYMENT, "closed_at": None},
+        )
+    return len(expired)
 
 
 def record_payment(
@@ -306,42 +340,62 @@ def record_payment(
     statement=None,
     queue_reason: str = QueueReason.NO_MATCH,
     suggestions=(),
+    same_document=None,
     **document_fields,
 ) -> tuple[Payment, bool]:
     """Record money received, once per `dedup_key`; apply it when the order is known.
 
     Returns (payment, created). A repeat (same bank document, same provider payment)
     returns the payment recorded the first time and credits nothing again.
+    `same_document(order)`, asked once the order is locked, may name a payment that is
+    this one under another key (the same bank document brought by a statement).
     """
     if not isinstance(amount, int) or amount <= 0:
         raise ValueError("amount must be a positive number of kopecks")
+    row = dict(
+        source=source,
+        amount=amount,
+        received_at=received_at,
+        dedup_key=dedup_key,
+        statement_id=getattr(statement, "pk", None),
+        state=PaymentState.QUEUED,
+        queue_reason="" if order else queue_reason,
+        suggestions=list(suggestions),
+        created_by_id=actor.pk if getattr(actor, "pk", None) else None,
+        created_at=clock.now(),
+        **document_fields,
+    )
+    if order is not None:
+        # One transaction: the order locked, the payment written in its final state by
+        # `ON CONFLICT` on its key (a repeat writes nothing), the settlement's writes.
+        at = clock.now()
+        with transaction.atomic():
+            locked = lock_order(order.pk)
+            same = same_document(locked) if same_document else None
+            if same is not None:
+                return same, False
+            single = Single(locked, amount, row=row)
+            payment_id, outcome = settle_single(single, actor=actor, at=at)
+        if payment_id is None:
+            return Payment.objects.get(dedup_key=dedup_key), False
+        final = {**row, **payment_changes(outcome, at),
+                 "order_id": order.pk, "organization_id": single.order.organization_id}
+        return Payment(pk=payment_id, **final), True
     existing = Payment.objects.filter(dedup_key=dedup_key).first()
     if existing is not None:
         return existing, False
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
-                source=source,
-                amount=amount,
-                received_at=received_at,
-                dedup_key=dedup_key,
-                organization=organization or (order.organization if order else None),
-                statement=statement,
-                state=PaymentState.QUEUED,
-                queue_reason="" if order else queue_reason,
-                suggestions=list(suggestions),
-                created_by=actor if getattr(actor, "pk", None) else None,
-                created_at=clock.now(),
-                **document_fields,
+                **row, organization=organization,
             )
-            record("payment.recorded", payment, actor=actor, after=snapshot(payment))
-            if order is None:
-                publish_queued(payment)
+            record(
+                "payment.recorded", payment, actor=actor,
+                after=snapshot(payment, PAYMENT_RECORDED_FIELDS),
+            )
+            publish_queued(payment)
     except IntegrityError:
         return Payment.objects.get(dedup_key=dedup_key), False
-    if order is not None:
-        apply_payment(payment, order, actor=actor)
-        payment.refresh_from_db()
     return payment, True
 
 
@@ -388,26 +442,22 @@ def confirm_manual_payment(
     from podpiska.billing.bank_documents import recorded_for_order
     from podpiska.subscriptions.timeline import local_midnight
 
-    with transaction.atomic():
-        # The order's lock orders this check after any import or entry paying the same
-        # order (they lock it too), so a document arriving both ways at once is seen.
-        Order.objects.select_for_update().filter(pk=order.pk).first()
-        same = recorded_for_order(order, doc_date, doc_number, amount)
-        if same is not None:
-            return same, False
-        return record_payment(
-            source=PaymentSource.MANUAL,
-            amount=amount,
-            received_at=now if doc_date == today else local_midnight(doc_date, tz),
-            dedup_key=f"manual:{order.pk}:{doc_date:%Y%m%d}:{doc_number}:{amount}",
-            order=order,
-            actor=actor,
-            doc_number=doc_number,
-            doc_date=doc_date,
-            payer_inn=(payer_inn or "").strip(),
-            payer_name=order.requisites.get("name", ""),
-            note=note,
-        )
+    # Asked under the order's lock, which orders this check after any import or entry
+    # paying the same order (they lock it too): a document arriving both ways is seen.
+    return record_payment(
+        source=PaymentSource.MANUAL,
+        amount=amount,
+        received_at=now if doc_date == today else local_midnight(doc_date, tz),
+        dedup_key=f"manual:{order.pk}:{doc_date:%Y%m%d}:{doc_number}:{amount}",
+        order=order,
+        actor=actor,
+        same_document=lambda locked: recorded_for_order(locked, doc_date, doc_number, amount),
+        doc_number=doc_number,
+        doc_date=doc_date,
+        payer_inn=(payer_inn or "").strip(),
+        payer_name=order.requisites.get("name", ""),
+        note=note,
+    )
 
 
 def publish_queued(payment: Payment) -> None:
@@ -423,10 +473,11 @@ def publish_queued(payment: Payment) -> None:
 def apply_payment(payment: Payment, order: Order, *, actor=None) -> str:
     """Apply a recorded payment to an order, fulfilling it when it is paid in full.
 
-    Locks the order, then the payment (the order first, as `settle` and the import do),
-    so concurrent confirmations fulfil once; the rule and the writes are `settle`'s.
+    Locks the order (with its organization), then the payment — the order first, as
+    `settle` and the import do — so concurrent confirmations fulfil once; the rule and
+    the writes are the settlement's.
     """
-    order = Order.objects.select_for_update().only("pk", "organization_id").get(pk=order.pk)
+    order = lock_order(order.pk)
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.state == PaymentState.APPLIED:
         return Outcome.FULFILLED if payment.order_id == order.pk else Outcome.ALREADY_PAID
@@ -437,11 +488,11 @@ def apply_payment(payment: Payment, order: Order, *, actor=None) -> str:
     previous = {"queue_reason": payment.queue_reason}
     if (payment.order_id, payment.organization_id) != (order.pk, order.organization_id):
         previous.update(order=payment.order_id, organization=payment.organization_id)
-        Payment.objects.filter(pk=payment.pk).update(
-            order_id=order.pk, organization_id=order.organization_id
-        )
-    claim = Claim(payment.pk, payment.amount, order.pk, tuple(sorted(previous.items())))
-    return settle([claim], actor=actor)[payment.pk]
+    document = payment_document(payment.pk, payment.doc_number, payment.doc_date,
+                                payment.provider_payment_id, payment.received_at, seller_tz())
+    single = Single(order, payment.amount, payment_id=payment.pk, previous=previous,
+                    document=document)
+    return settle_single(single, actor=actor)[1]
 
 
 class PaymentRefused(Exception):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from podpiska.audit.log import record, record_many, snapshot
 from podpiska.billing.invoices import seller_tz
@@ -90,9 +90,69 @@ def payment_documents(payment_ids: list[int], tz: ZoneInfo) -> dict[int, tuple[s
             "pk", "doc_number", "doc_date", "provider_payment_id", "received_at"
         )
         for pk, doc_number, doc_date, provider_id, received_at in rows:
-            number = doc_number or provider_id or str(pk)
-            found[pk] = (number[:100], doc_date or received_at.astimezone(tz).date())
+            found[pk] = payment_document(pk, doc_number, doc_date, provider_id, received_at, tz)
     return found
+
+
+def payment_document(pk, doc_number, doc_date, provider_id, received_at, tz) -> tuple[str, date]:
+    """(number, date) of the document a payment is: the bank's payment order, or the
+    provider's payment id and the day a card payment was received."""
+    number = doc_number or provider_id or str(pk)
+    return number[:100], doc_date or received_at.astimezone(tz).date()
+
+
+def _row(item: Fulfilment, document: tuple[str, date], seller: dict, at: datetime) -> dict:
+    """The УПД row of one fulfilment (everything it prints, frozen), without its number."""
+    price = item.terms["price"]
+    doc_number, doc_date = document
+    vat_rate = seller.get("vat_rate")
+    status = upd_status(vat_rate)
+    return {
+        "order_id": item.order_id,
+        "organization_id": item.organization_id,
+        "payment_id": item.payment_id,
+        "year": item.period_start.year,
+        "issued_on": item.period_start,
+        "status": status,
+        "seller": seller,
+        "buyer": item.requisites,
+        "line": document_line(item),
+        "period_start": item.period_start,
+        "period_end": item.period_end,
+        "total": price,
+        "vat_rate": vat_rate,
+        "vat_amount": vat_inside(price, vat_rate),
+        "payment_doc_number": doc_number,
+        "payment_doc_date": doc_date,
+        "created_at": at,
+    }
+
+
+def issue_closing_document(
+    item: Fulfilment, *, document: tuple[str, date], seller: dict, at: datetime
+) -> ClosingDocument:
+    """One payment's УПД, for the single settlement path: the number taken by one
+    UPDATE … RETURNING on the year's counter (same counter, same order of locks as the
+    batch) and the row inserted by one statement. The caller writes its audit record
+    with its others."""
+    row = _row(item, document, seller, at)
+    row["number"] = _take_number(row["year"])
+    return ClosingDocument.objects.create(**row)
+
+
+def _take_number(year: int) -> int:
+    table = connection.ops.quote_name(ClosingDocumentCounter._meta.db_table)
+    sql = f"UPDATE {table} SET last_number = last_number + 1 WHERE year = %s RETURNING last_number"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        found = cursor.fetchone()
+    if found is not None:
+        return found[0]
+    # The year's first document: the counter row is made once (under its lock).
+    counter, _ = ClosingDocumentCounter.objects.select_for_update().get_or_create(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
 
 
 def issue_closing_documents(
@@ -108,36 +168,12 @@ def issue_closing_documents(
         return []
     at = at or clock.now()
     documents = payment_documents([item.payment_id for item in fulfilments], seller_tz())
-    vat_rate = seller.get("vat_rate")
-    status = upd_status(vat_rate)
     ordered = sorted(fulfilments, key=lambda item: item.order_id)
     rows = []
     years: dict[int, int] = {}
     for item in ordered:
-        price = item.terms["price"]
-        doc_number, doc_date = documents[item.payment_id]
         years[item.period_start.year] = years.get(item.period_start.year, 0) + 1
-        rows.append(
-            {
-                "order_id": item.order_id,
-                "organization_id": item.organization_id,
-                "payment_id": item.payment_id,
-                "year": item.period_start.year,
-                "issued_on": item.period_start,
-                "status": status,
-                "seller": seller,
-                "buyer": item.requisites,
-                "line": document_line(item),
-                "period_start": item.period_start,
-                "period_end": item.period_end,
-                "total": price,
-                "vat_rate": vat_rate,
-                "vat_amount": vat_inside(price, vat_rate),
-                "payment_doc_number": doc_number,
-                "payment_doc_date": doc_date,
-                "created_at": at,
-            }
-        )
+        rows.append(_row(item, documents[item.payment_id], seller, at))
     with transaction.atomic():
         next_number = {}
         for year in sorted(years):

@@ -72,3 +72,17 @@ def _order_cancelled_context(data: dict) -> dict:
         "replaced_by": Order.objects.filter(pk=data.get("replaced_by")).first(),
         "total": format_rub(order.price),
     }
+
+
+@register_letter("expiry_reminder")
+def _expiry_reminder_context(data: dict) -> dict:
+    from podpiska.billing.reminders import expiry_context
+
+    return expiry_context(data)
+
+
+@register_letter("invoice_due")
+def _invoice_due_context(data: dict) -> dict:
+    from podpiska.billing.reminders import invoice_due_context
+
+    return invoice_due_context(data)

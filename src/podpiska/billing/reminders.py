@@ -1,32 +1,47 @@
 """Reminder e-mails before paid coverage ends, and before an invoice's pay-by date.
 
 Each reminder is sent once per (organization, what it is about, offset). The
-`ReminderSent` row is inserted first, in the same transaction as the e-mails and the
-event: the unique constraint lets exactly one of two concurrent workers insert it, the
-other gets an IntegrityError and skips. So a reminder is never sent twice, and never
-recorded as sent without its e-mails.
+`ReminderSent` rows are inserted first, in the same transaction as the e-mails and the
+events, by one `INSERT … ON CONFLICT DO NOTHING RETURNING`: the unique constraint lets
+exactly one of two concurrent workers insert a row, and only what this worker inserted
+is sent. So a reminder is never sent twice, and never recorded as sent without its
+e-mails.
 
 A reminder is due from its day (in the organization's time zone) until the end. A
 worker that was down catches up with only the most recent due offset: two days before
 the end it sends the 7-day reminder, never the stale 30-day one too.
+
+The tick works on sets, and only on what may be due: `ReminderCheck` says when each
+organization is next worth a look (the next offset's day, the end of its coverage), the
+database marks an organization due at once when its timeline changes, and one tick
+reads the timelines of all due organizations with one query, claims with one
+statement and writes the letters and webhook rows in bulk. A tick with nothing due
+reads an empty range of an index, whatever the number of customers.
 """
 
 import logging
-from datetime import date, datetime, timedelta
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
 
-from podpiska.accounts.models import Membership
-from podpiska.billing.warnings import has_pending_renewal, last_day_to_pay_by_transfer
-from podpiska.core import clock
+from podpiska.accounts.models import Membership, Organization
+from podpiska.billing.warnings import (
+    last_day_to_pay_by_transfer,
+    organizations_with_pending_renewal,
+)
+from podpiska.core import bulk, clock
 from podpiska.core.business_days import subtract_business_days
 from podpiska.core.money import format_rub
-from podpiska.notifications.email import queue_email
-from podpiska.notifications.events import publish
-from podpiska.notifications.models import ReminderSent
+from podpiska.notifications.email import queue_emails_later
+from podpiska.notifications.events import publish_many
+from podpiska.notifications.models import ReminderCheck, ReminderSent
 from podpiska.subscriptions.models import Subscription
-from podpiska.subscriptions.timeline import coverage_end, current_subscription, last_day
+from podpiska.subscriptions.timeline import chain_end, last_day, local_midnight
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +53,9 @@ KIND_INVOICE_DUE = "invoice_due"
 # How far back an ended coverage still gets its `subscription.ended` event, so a worker
 # that was down for a while catches up but a first run does not replay history.
 ENDED_EVENT_LOOKBACK = timedelta(days=7)
+# Organizations evaluated per transaction: a first run over a big customer base
+# commits as it goes instead of holding one huge transaction.
+CHECK_BATCH = 20_000
 
 
 def reminder_offsets() -> list[int]:
@@ -57,124 +75,292 @@ def due_offset(final_day: date, today: date, offsets: list[int]) -> int | None:
     return min(due) if due else None
 
 
+def next_check(periods, now: datetime, tz: ZoneInfo, offsets: list[int]) -> datetime | None:
+    """The next instant something may fall due for a timeline of (starts_at, ends_at),
+    ordered by start: the day of the next offset, the end of coverage (its
+    `subscription.ended`), or the start of a later subscription; None for nothing."""
+    return _next_check(chain_end(periods, now), periods, now, tz, offsets, {})
+
+
+def _next_check(end, periods, now, tz, offsets, days: dict) -> datetime | None:
+    """`next_check` given the end of coverage; `days` keeps the offsets' instants of
+    each last day, shared by the many organizations whose coverage ends the same day."""
+    if end is None:
+        later = [starts_at for starts_at, _ in periods if starts_at > now]
+        return min(later) if later else None
+    final_day = last_day(end, tz)
+    key = (final_day, tz.key)
+    if key not in days:
+        days[key] = [local_midnight(final_day - timedelta(days=n), tz) for n in offsets]
+    return min([moment for moment in days[key] if moment > now] + [end])
+
+
 def recipients(organization) -> list[str]:
     """Owners and admins who have not turned reminders off."""
-    return sorted(
-        Membership.objects.managers().filter(
-            organization=organization,
-            user__is_active=True,
-            user__reminders_enabled=True,
-        ).values_list("user__email", flat=True)
+    return recipients_by_organization([organization.pk])[organization.pk]
+
+
+def recipients_by_organization(organization_ids) -> dict[int, list[str]]:
+    """`recipients` of many organizations with one query."""
+    found: dict[int, list[str]] = {org_id: [] for org_id in organization_ids}
+    rows = Membership.objects.managers().filter(
+        organization_id__any_of=sorted(found),
+        user__is_active=True,
+        user__reminders_enabled=True,
+    ).values_list("organization_id", "user__email")
+    for org_id, email in rows:
+        found[org_id].append(email)
+    return {org_id: sorted(emails) for org_id, emails in found.items()}
+
+
+def claim(claims: list[tuple[int, str, str, int]], now: datetime) -> set[tuple[int, str, str, int]]:
+    """Insert the ReminderSent rows (organization, kind, subject key, offset); returns
+    those this call inserted. The others were sent before, or are being sent by
+    another worker right now: the unique constraint decides, and only once."""
+    if not claims:
+        return set()
+    table = connection.ops.quote_name(ReminderSent._meta.db_table)
+    sent_at = connection.ops.adapt_datetimefield_value(now)
+    claimed: set[tuple[int, str, str, int]] = set()
+    # Sorted: two workers inserting the same rows wait for each other in one order.
+    rows = sorted(set(claims))
+    returning = (
+        "ON CONFLICT (organization_id, kind, subject_key, offset_days) DO NOTHING "
+        "RETURNING organization_id, kind, subject_key, offset_days"
     )
+    columns = f"INSERT INTO {table} (organization_id, kind, subject_key, offset_days, sent_at)"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from podpiska.core.lookups import array_literal
 
-
-def _claim(organization, kind: str, subject_key: str, offset_days: int, now: datetime) -> bool:
-    """Insert the ReminderSent row; False when it exists (sent before or by another worker)."""
-    try:
-        with transaction.atomic():
-            ReminderSent.objects.create(
-                organization=organization, kind=kind, subject_key=subject_key,
-                offset_days=offset_days, sent_at=now,
+            # Four arrays, each bound as one string: not four values a row adapted one by one.
+            for chunk in bulk.chunks(rows, 50_000):
+                cursor.execute(
+                    f"{columns} SELECT o, k, s, d, %s FROM unnest(%s::bigint[], %s::text[], "
+                    f"%s::text[], %s::smallint[]) AS c(o, k, s, d) ORDER BY o, k, s, d {returning}",
+                    [sent_at, *(array_literal([row[i] for row in chunk]) for i in range(4))],
+                )
+                claimed.update(tuple(row) for row in cursor.fetchall())
+            return claimed
+        for chunk in bulk.chunks(rows, 1000):
+            cursor.execute(
+                f"{columns} VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(chunk))} {returning}",
+                [value for row in chunk for value in (*row, sent_at)],
             )
-    except IntegrityError:
-        return False
-    return True
+            claimed.update(tuple(row) for row in cursor.fetchall())
+    return claimed
 
 
 def _renew_url() -> str:
     return settings.SITE_URL.rstrip("/") + "/settings/"
 
 
-def _expiry_context(organization, end: datetime, offset_days: int, now: datetime) -> dict:
-    tz = organization.tz
-    final_day = last_day(end, tz)
-    subscription = current_subscription(organization, now)
+def expiry_context(data: dict) -> dict:
+    """The expiry letter's template context, from what the tick stored with the row."""
+    organization = Organization.objects.get(pk=data["organization_id"])
+    end = datetime.fromisoformat(data["ends_at"])
+    final_day = last_day(end, organization.tz)
     return {
         "organization": organization,
-        "tariff_name": subscription.tariff_name if subscription else "",
+        "tariff_name": data["tariff_name"],
         "ends_at": end,
         "last_day": final_day,
-        "days_left": (final_day - now.astimezone(tz).date()).days,
-        "offset_days": offset_days,
+        "days_left": data["days_left"],
+        "offset_days": data["offset_days"],
         "pay_by_bank_transfer": last_day_to_pay_by_transfer(final_day),
-        "awaiting_payment": has_pending_renewal(organization),
+        "awaiting_payment": data["awaiting_payment"],
         "renew_url": _renew_url(),
-        "today": now.astimezone(tz).date(),
+        "today": date.fromisoformat(data["today"]),
     }
 
 
-def _expiry_candidates(now: datetime, horizon: timedelta) -> list[int]:
-    """Organizations whose current subscription ends within the horizon.
+def invoice_due_context(data: dict) -> dict:
+    from podpiska.billing.models import Invoice
 
-    Coverage can only end later than the current subscription, so this cheap filter
-    keeps every organization whose coverage might end in time.
-    """
-    return list(
-        Subscription.objects.filter(starts_at__lte=now, ends_at__gt=now, ends_at__lte=now + horizon)
-        .values_list("organization_id", flat=True)
-        .distinct()
+    invoice = Invoice.objects.select_related("order", "organization").get(pk=data["invoice_id"])
+    return {
+        "organization": invoice.organization,
+        "invoice": invoice,
+        "total": format_rub(invoice.total),
+        "invoice_url": invoice_url(invoice),
+        "today": date.fromisoformat(data["today"]),
+    }
+
+
+# --- coverage: expiry reminders, `subscription.expiring`, `subscription.ended` ---------
+
+
+def _due_checks(now: datetime) -> list[tuple[int, int]]:
+    """(organization, version) of every check that has come: a range of the `due_at`
+    index, in no particular order (ordering by organization would walk every row)."""
+    return sorted(
+        ReminderCheck.objects.filter(due_at__lte=now).values_list("organization_id", "version")
     )
 
 
-def _send_expiry_reminder(organization, now: datetime, offsets: list[int]) -> bool:
-    end = coverage_end(organization, now)
-    if end is None:
-        return False
-    tz = organization.tz
-    final_day = last_day(end, tz)
-    offset = due_offset(final_day, now.astimezone(tz).date(), offsets)
-    if offset is None:
-        return False
-    subject_key = end.isoformat()
-    with transaction.atomic():
-        if not _claim(organization, KIND_EXPIRY, subject_key, offset, now):
-            return False
-        context = _expiry_context(organization, end, offset, now)
-        for address in recipients(organization):
-            queue_email([address], "expiry_reminder", context)
-        if _claim(organization, KIND_EXPIRING_EVENT, subject_key, 0, now):
-            publish(
-                "subscription.expiring",
-                organization=organization,
-                data={
-                    "ends_at": end.isoformat(),
-                    "last_day": final_day.isoformat(),
-                    "pay_by_bank_transfer": context["pay_by_bank_transfer"].isoformat(),
-                    "days_left": context["days_left"],
-                },
-            )
-    return True
+def _check_coverage(checks: list[tuple[int, int]], now: datetime, offsets: list[int]) -> int:
+    """Evaluate the organizations whose check is due; returns the reminders sent."""
+    ids = [org_id for org_id, _ in checks]
+    zones = dict(Organization.objects.filter(pk__any_of=ids).values_list("pk", "timezone"))
+    timelines: dict[int, list[tuple]] = defaultdict(list)
+    for row in (
+        Subscription.objects.filter(
+            organization_id__any_of=ids, ends_at__gt=now - ENDED_EVENT_LOOKBACK
+        )
+        .order_by("organization_id", "starts_at")
+        .values_list("organization_id", "pk", "starts_at", "ends_at", "tariff_name")
+    ):
+        timelines[row[0]].append(row[1:])
 
-
-def _publish_ended(now: datetime) -> int:
-    """`subscription.ended` once per coverage that ended without a paid continuation."""
-    published = 0
-    ended = Subscription.objects.filter(
-        ends_at__lte=now, ends_at__gt=now - ENDED_EVENT_LOOKBACK
-    ).select_related("organization")
-    for subscription in ended:
-        organization = subscription.organization
-        # A subscription that continues the coverage means it did not end here.
-        if Subscription.objects.filter(
-            organization=organization,
-            starts_at__lte=subscription.ends_at,
-            ends_at__gt=subscription.ends_at,
-        ).exists():
+    # By organization: the end of coverage, its key (the instant as text), the offset
+    # due and the tariff in force.
+    expiring: dict[int, tuple[datetime, str, int, str]] = {}
+    ended: dict[int, list[tuple]] = {}
+    schedule: list[tuple[int, int, datetime | None]] = []
+    moments: dict = {}
+    for org_id, version in checks:
+        if org_id not in zones:
             continue
-        with transaction.atomic():
-            if not _claim(organization, KIND_ENDED_EVENT, subscription.ends_at.isoformat(), 0, now):
-                continue
-            publish(
-                "subscription.ended",
-                organization=organization,
-                data={
-                    "subscription_id": subscription.pk,
-                    "tariff_name": subscription.tariff_name,
-                    "ended_at": subscription.ends_at.isoformat(),
+        tz = ZoneInfo(zones[org_id])
+        subscriptions = timelines.get(org_id, [])
+        periods = [(starts_at, ends_at) for _, starts_at, ends_at, _ in subscriptions]
+        end = chain_end(periods, now)
+        schedule.append((org_id, version, _next_check(end, periods, now, tz, offsets, moments)))
+        if end is not None:
+            offset = due_offset(last_day(end, tz), now.astimezone(tz).date(), offsets)
+            if offset is not None:
+                current = next(
+                    (name for _, s, e, name in subscriptions if s <= now < e), ""
+                )
+                expiring[org_id] = (end, end.isoformat(), offset, current)
+        # A coverage that ended, with nothing continuing it, gets `subscription.ended`.
+        ended[org_id] = [
+            subscription
+            for subscription in subscriptions
+            if subscription[2] <= now
+            and not any(s <= subscription[2] < e for s, e in periods)
+        ]
+
+    claims = []
+    for org_id, (_, key, offset, _) in expiring.items():
+        claims.append((org_id, KIND_EXPIRY, key, offset))
+        claims.append((org_id, KIND_EXPIRING_EVENT, key, 0))
+    for org_id, subscriptions in ended.items():
+        claims.extend((org_id, KIND_ENDED_EVENT, s[2].isoformat(), 0) for s in subscriptions)
+
+    with transaction.atomic():
+        claimed = claim(claims, now)
+        reminded = [
+            org_id for org_id, (_, key, offset, _) in expiring.items()
+            if (org_id, KIND_EXPIRY, key, offset) in claimed
+        ]
+        _queue_expiry(reminded, expiring, zones, now)
+        _publish_expiring(
+            [org_id for org_id, (_, key, _, _) in expiring.items()
+             if (org_id, KIND_EXPIRING_EVENT, key, 0) in claimed],
+            expiring, zones, now,
+        )
+        publish_many(
+            "subscription.ended",
+            [
+                (org_id, {"subscription_id": pk, "tariff_name": name, "ended_at": e.isoformat()})
+                for org_id, subscriptions in ended.items()
+                for pk, _, e, name in subscriptions
+                if (org_id, KIND_ENDED_EVENT, e.isoformat(), 0) in claimed
+            ],
+        )
+    _reschedule(schedule)
+    return len(reminded)
+
+
+def _queue_expiry(org_ids: list[int], expiring: dict, zones: dict, now: datetime) -> None:
+    if not org_ids:
+        return
+    pending = organizations_with_pending_renewal(org_ids)
+    people = recipients_by_organization(org_ids)
+    letters = []
+    for org_id in org_ids:
+        end, key, offset, tariff_name = expiring[org_id]
+        tz = ZoneInfo(zones[org_id])
+        today = now.astimezone(tz).date()
+        data = {
+            "organization_id": org_id,
+            "ends_at": key,
+            "offset_days": offset,
+            "days_left": (last_day(end, tz) - today).days,
+            "tariff_name": tariff_name,
+            "awaiting_payment": org_id in pending,
+            "today": today.isoformat(),
+        }
+        letters.extend(([address], data) for address in people[org_id])
+    if letters:
+        queue_emails_later("expiry_reminder", letters)
+
+
+def _publish_expiring(org_ids: list[int], expiring: dict, zones: dict, now: datetime) -> None:
+    items = []
+    # Many organizations share a last day: the production calendar is asked once a day.
+    pay_by: dict[date, str] = {}
+    for org_id in org_ids:
+        end, key, _, _ = expiring[org_id]
+        tz = ZoneInfo(zones[org_id])
+        final_day = last_day(end, tz)
+        if final_day not in pay_by:
+            pay_by[final_day] = last_day_to_pay_by_transfer(final_day).isoformat()
+        items.append(
+            (
+                org_id,
+                {
+                    "ends_at": key,
+                    "last_day": final_day.isoformat(),
+                    "pay_by_bank_transfer": pay_by[final_day],
+                    "days_left": (final_day - now.astimezone(tz).date()).days,
                 },
             )
-            published += 1
-    return published
+        )
+    publish_many("subscription.expiring", items)
+
+
+def _reschedule(schedule: list[tuple[int, int, datetime | None]]) -> None:
+    """Store each organization's next check, unless its timeline changed since it was
+    read (the version moved): then it stays due and the next tick looks again."""
+    if not schedule:
+        return
+    table = connection.ops.quote_name(ReminderCheck._meta.db_table)
+    if connection.vendor != "postgresql":
+        for org_id, version, due_at in schedule:
+            ReminderCheck.objects.filter(organization_id=org_id, version=version).update(
+                due_at=due_at
+            )
+        return
+    from podpiska.core.lookups import array_literal
+
+    for chunk in bulk.chunks(schedule, 10_000):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS c SET due_at = v.due_at FROM ("
+                "SELECT unnest(%s::bigint[]) AS organization_id, unnest(%s::bigint[]) AS version,"
+                " unnest(%s::timestamptz[]) AS due_at) AS v "
+                "WHERE c.organization_id = v.organization_id AND c.version = v.version",
+                [
+                    array_literal([org_id for org_id, _, _ in chunk]),
+                    array_literal([version for _, version, _ in chunk]),
+                    array_literal([due.isoformat() if due else None for _, _, due in chunk]),
+                ],
+            )
+
+
+# --- invoices: a reminder a few business days before the pay-by date --------------------
+
+
+def _latest_due_pay_by(today: date, days: int) -> date:
+    """The last pay-by date whose reminder day has come by `today`."""
+    latest = today
+    for ahead in range(1, days * 3 + 30):
+        candidate = today + timedelta(days=ahead)
+        if subtract_business_days(candidate, days) <= today:
+            latest = candidate
+    return latest
 
 
 def _send_invoice_reminders(now: datetime) -> int:
@@ -182,34 +368,42 @@ def _send_invoice_reminders(now: datetime) -> int:
     from podpiska.billing.models import Invoice, OrderStatus
 
     days = invoice_reminder_business_days()
-    sent = 0
-    # Pay-by dates are local dates; a day's margin either side covers every time zone.
-    window = (now + timedelta(days=-1)).date(), (now + timedelta(days=days * 2 + 10)).date()
-    invoices = Invoice.objects.filter(
-        order__status=OrderStatus.AWAITING_PAYMENT, pay_by__range=window
-    ).select_related("order", "organization")
-    for invoice in invoices:
-        organization = invoice.organization
-        today = now.astimezone(organization.tz).date()
-        if not subtract_business_days(invoice.pay_by, days) <= today <= invoice.pay_by:
-            continue
-        with transaction.atomic():
-            if not _claim(organization, KIND_INVOICE_DUE, str(invoice.pk), days, now):
-                continue
-            context = {
-                "organization": organization,
-                "invoice": invoice,
-                "total": format_rub(invoice.total),
-                "invoice_url": invoice_url(invoice),
-                "today": today,
-            }
-            addresses = recipients(organization)
-            if organization.email:
-                addresses.append(organization.email)
-            for address in sorted(set(addresses)):
-                queue_email([address], "invoice_due", context)
-        sent += 1
-    return sent
+    # Local dates: a day either side of UTC's covers every time zone; the exact day of
+    # each organization is checked below.
+    utc_today = now.astimezone(UTC).date()
+    first, last = utc_today - timedelta(days=1), _latest_due_pay_by(utc_today + timedelta(days=1), days)
+    already = ReminderSent.objects.filter(
+        organization_id=OuterRef("organization_id"), kind=KIND_INVOICE_DUE,
+        subject_key=Cast(OuterRef("pk"), CharField()), offset_days=days,
+    )
+    candidates = (
+        Invoice.objects.filter(order__status=OrderStatus.AWAITING_PAYMENT, pay_by__range=(first, last))
+        .exclude(Exists(already))
+        .values_list("pk", "organization_id", "pay_by", "organization__timezone", "organization__email")
+    )
+    due = {}
+    for invoice_id, org_id, pay_by, zone, email in candidates:
+        today = now.astimezone(ZoneInfo(zone)).date()
+        if subtract_business_days(pay_by, days) <= today <= pay_by:
+            due[invoice_id] = (org_id, today, email)
+    if not due:
+        return 0
+    with transaction.atomic():
+        claimed = claim(
+            [(org_id, KIND_INVOICE_DUE, str(pk), days) for pk, (org_id, _, _) in due.items()], now
+        )
+        sent = [pk for pk, (org_id, _, _) in due.items()
+                if (org_id, KIND_INVOICE_DUE, str(pk), days) in claimed]
+        people = recipients_by_organization({due[pk][0] for pk in sent})
+        letters = []
+        for pk in sorted(sent):
+            org_id, today, email = due[pk]
+            addresses = set(people[org_id]) | ({email.lower()} if email else set())
+            data = {"organization_id": org_id, "invoice_id": pk, "today": today.isoformat()}
+            letters.extend(([address], data) for address in sorted(addresses))
+        if letters:
+            queue_emails_later("invoice_due", letters)
+    return len(sent)
 
 
 def invoice_url(invoice) -> str:
@@ -223,16 +417,6 @@ def send_due_reminders(now: datetime | None = None) -> int:
     now = now or clock.now()
     offsets = reminder_offsets()
     sent = 0
-    if offsets:
-        from podpiska.accounts.models import Organization
-
-        horizon = timedelta(days=max(offsets) + 2)
-        for organization in Organization.objects.filter(pk__in=_expiry_candidates(now, horizon)):
-            try:
-                if _send_expiry_reminder(organization, now, offsets):
-                    sent += 1
-            except Exception:
-                logger.exception("expiry reminder for organization %s failed", organization.pk)
-    sent += _send_invoice_reminders(now)
-    _publish_ended(now)
-    return sent
+    for checks in bulk.chunks(_due_checks(now), CHECK_BATCH):
+        sent += _check_coverage(checks, now, offsets)
+    return sent + _send_invoice_reminders(now)

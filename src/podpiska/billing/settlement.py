@@ -25,8 +25,13 @@ from django.db import transaction
 
 from podpiska.accounts.models import Organization
 from podpiska.audit.log import record_many
-from podpiska.billing.closing_documents import Fulfilment, issue_closing_documents
-from podpiska.billing.invoices import seller
+from podpiska.billing.closing_documents import (
+    Fulfilment,
+    issue_closing_document,
+    issue_closing_documents,
+    payment_document,
+)
+from podpiska.billing.invoices import seller, seller_tz
 from podpiska.billing.models import (
     Order,
     OrderKind,
@@ -358,3 +363,171 @@ def _notify(claims, orders, outcomes, fulfilled, subscriptions) -> None:
             if outcomes[claim.payment_id] != FULFILLED
         ],
     )
+
+
+# --- one payment -------------------------------------------------------------------------
+#
+# A payment confirmed by staff, by a card notification or matched from the queue is
+# settled by the same rule (`refusal`) with the same writes as a batch, but without the
+# batch's machinery (COPY, snapshots built by the database, lookups by arrays): one
+# transaction of about ten statements — the order and its organization locked together,
+# the payment written or updated, the subscription, the order, one INSERT for every
+# audit record, the letters and the webhook rows.
+
+
+def lock_order(order_id: int) -> Order:
+    """The order and its organization, locked (the order's tariff read along)."""
+    return (
+        Order.objects.select_for_update(of=("self", "organization"))
+        .select_related("organization", "tariff")
+        .get(pk=order_id)
+    )
+
+
+@dataclass(slots=True)
+class Single:
+    """One payment to settle against a locked order.
+
+    `payment_id` is None for a payment not written yet: `row` holds its fields and it
+    is inserted in its final state (`ON CONFLICT` on the bank document's key: None
+    comes back when the same document is already recorded). `previous` holds, for the
+    audit record, the fields of an existing payment as they were before it was linked
+    to this order."""
+
+    order: Order
+    amount: int
+    payment_id: int | None = None
+    row: dict | None = None
+    previous: dict = field(default_factory=dict)
+    # An existing payment's (number, date) for the УПД (`closing_documents.payment_document`).
+    document: tuple | None = None
+
+
+def settle_single(single: Single, *, actor=None, at: datetime | None = None) -> tuple[int | None, str]:
+    """Settle one payment; returns (payment id, outcome) — (None, "") for a bank
+    document recorded before. Runs in the caller's transaction, which locked the order
+    with `lock_order` (and an existing payment after it)."""
+    from podpiska.audit.log import PAYMENT_RECORDED_FIELDS, pending
+    from podpiska.audit.models import AuditRecord
+    from podpiska.core.bulk import insert_or_nothing
+    from podpiska.notifications.events import publish_all
+
+    at = at or clock.now()
+    order = single.order
+    reason = refusal(
+        order.status, order.price, order.kind, single.amount,
+        lambda: current_subscription(order.organization_id, at) is not None,
+    )
+    outcome = reason or FULFILLED
+    changes = payment_changes(outcome, at)
+    links = {"order": order.pk, "organization": order.organization_id}
+    before = {"state": PaymentState.QUEUED, "queue_reason": "", "resolved_at": None}
+    before.update(single.previous)
+    after = {"resolved_at": None, **changes, **links}
+    audit: list[tuple[str, str, int, dict | None, dict]] = []
+    if single.payment_id is None:
+        row = {**single.row, **changes, "order_id": order.pk, "organization_id": order.organization_id}
+        payment_id = insert_or_nothing(Payment, row, conflict=["dedup_key"])
+        if payment_id is None:
+            return None, ""
+        # Recorded, then applied or queued: the trail a payment always has, written at once.
+        recorded = {"state": PaymentState.QUEUED, "queue_reason": "", **links}
+        audit.append(("payment.recorded", "billing.payment", payment_id, None,
+                      {name: recorded[name] for name in PAYMENT_RECORDED_FIELDS}))
+    else:
+        payment_id = single.payment_id
+        relinked = {f"{name}_id": links[name] for name in links if name in single.previous}
+        Payment.objects.filter(pk=payment_id).update(**changes, **relinked)
+    audit.append((
+        "payment.applied" if outcome == FULFILLED else "payment.queued", "billing.payment",
+        payment_id, before, {name: after[name] for name in before},
+    ))
+    if outcome == FULFILLED:
+        if single.document is None:
+            row = single.row
+            single.document = payment_document(
+                payment_id, row.get("doc_number"), row.get("doc_date"),
+                row.get("provider_payment_id"), row["received_at"], seller_tz(),
+            )
+        events = _fulfil_single(order, single.amount, at, audit, actor, payment_id, single.document)
+    else:
+        events = [("payment.queued", queued_event_data(payment_id, single.amount, outcome))]
+    AuditRecord.objects.bulk_create(
+        pending(action, object_type, object_id, organization_id=order.organization_id,
+                actor=actor, before=before_values, after=after_values)
+        for action, object_type, object_id, before_values, after_values in audit
+    )
+    publish_all(order.organization, events)
+    return payment_id, outcome
+
+
+def _fulfil_single(
+    order: Order, amount: int, at: datetime, audit: list, actor, payment_id: int, document: tuple
+) -> list:
+    """What fulfilling one order writes (the batch's `carry_out` for one); returns the
+    events to publish and adds the audit records to `audit`."""
+    from zoneinfo import ZoneInfo
+
+    from podpiska.audit.log import snapshot
+    from podpiska.subscriptions.models import Subscription
+    from podpiska.subscriptions.timeline import latest_paid_end, period_end, start_after
+
+    events = []
+    terms = order.terms()
+    if order.kind == OrderKind.ADDON:
+        # Rare, and raising a limit is its own careful step, as in the batch.
+        subscription = current_subscription(order.organization_id, at)
+        add_extra_exports(subscription, order.addon_exports, actor=actor, at=at)
+        start, end = at, subscription.ends_at
+    else:
+        # The organization is locked (`lock_order`): the latest end read now stays the latest.
+        starts_at = start_after(latest_paid_end(order.organization), at)
+        subscription = Subscription.objects.create(
+            organization_id=order.organization_id, tariff_id=order.tariff_id, order_id=order.pk,
+            starts_at=starts_at,
+            ends_at=period_end(starts_at, terms["term_months"], ZoneInfo(order.organization.timezone)),
+            created_at=clock.now(), **terms,
+        )
+        audit.append(("subscription.created", "subscriptions.subscription", subscription.pk,
+                      None, snapshot(subscription)))
+        start, end = subscription.starts_at, subscription.ends_at
+        events.append((
+            "subscription.activated",
+            {"subscription_id": subscription.pk, "tariff": order.tariff.code,
+             "starts_at": subscription.starts_at.isoformat(),
+             "ends_at": subscription.ends_at.isoformat()},
+        ))
+    overpaid = amount > order.price
+    Order.objects.filter(pk=order.pk).update(
+        status=OrderStatus.FULFILLED, paid_at=at, fulfilled_at=at, overpaid=overpaid
+    )
+    if order.offer_id:
+        IndividualOffer.objects.filter(pk=order.offer_id).update(
+            status=IndividualOffer.Status.ACCEPTED
+        )
+    audit.append((
+        "order.fulfilled", "billing.order", order.pk,
+        {"status": OrderStatus.AWAITING_PAYMENT, "paid_at": None, "fulfilled_at": None,
+         "overpaid": False},
+        {"status": OrderStatus.FULFILLED, "paid_at": at, "fulfilled_at": at, "overpaid": overpaid},
+    ))
+    # Its closing document (УПД), dated the day the paid term starts (an add-on: today).
+    tz = ZoneInfo(order.organization.timezone)
+    closing = issue_closing_document(
+        Fulfilment(
+            order_id=order.pk, organization_id=order.organization_id, kind=order.kind,
+            terms=terms, requisites=order.requisites, addon_exports=order.addon_exports,
+            payment_id=payment_id, period_start=start.astimezone(tz).date(),
+            period_end=last_day(end, tz) if end else None,
+        ),
+        document=document, seller=seller(), at=at,
+    )
+    audit.append(("closing_document.issued", "billing.closingdocument", closing.pk, None,
+                  snapshot(closing)))
+    order.status = OrderStatus.FULFILLED
+    events.append((
+        "order.paid",
+        {**order_event_data(order, order.tariff.code if order.tariff_id else None),
+         "overpaid": overpaid},
+    ))
+    return events

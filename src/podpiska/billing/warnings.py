@@ -38,11 +38,22 @@ def last_day_to_pay_by_transfer(last_covered_day: date) -> date:
 
 
 def has_pending_renewal(organization) -> bool:
-    from podpiska.billing.models import OrderKind, OrderStatus
+    return organization.pk in organizations_with_pending_renewal([organization.pk])
 
-    return organization.orders.filter(status=OrderStatus.AWAITING_PAYMENT).exclude(
-        kind=OrderKind.ADDON
-    ).exists()
+
+def organizations_with_pending_renewal(organization_ids) -> set[int]:
+    """Which of these organizations have ordered, but not paid, more time (not an add-on)."""
+    from podpiska.billing.models import Order, OrderKind, OrderStatus
+
+    return set(
+        Order.objects.filter(
+            organization_id__any_of=sorted(organization_ids),
+            status=OrderStatus.AWAITING_PAYMENT,
+        )
+        .exclude(kind=OrderKind.ADDON)
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
 
 
 def expiry_warning(organization, at: datetime) -> ExpiryWarning:

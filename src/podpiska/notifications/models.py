@@ -6,9 +6,11 @@ from django.utils.translation import gettext_lazy as _
 class ReminderSent(models.Model):
     """A reminder already sent; the unique constraint makes sending it twice impossible."""
 
+    # Not a constraint the database checks at every commit (a tick claims thousands at
+    # once); Django still deletes the rows with their organization.
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="reminders",
-        verbose_name=_("организация"),
+        db_constraint=False, verbose_name=_("организация"),
     )
     kind = models.CharField(_("вид"), max_length=30)  # "expiry" or "invoice_due"
     # What the reminder is about: the end of coverage (an instant) or an invoice id.
@@ -29,6 +31,35 @@ class ReminderSent(models.Model):
     def __str__(self):
         return gettext("%(org)s: %(kind)s %(key)s −%(days)s дн.") % {
             "org": self.organization_id, "kind": self.kind, "key": self.subject_key, "days": self.offset_days}
+
+
+class ReminderCheck(models.Model):
+    """When the tick next looks at an organization's paid coverage.
+
+    The tick reads only the rows whose `due_at` has come (a range of an index), so a
+    tick with nothing due costs the same at a thousand customers as at a hundred
+    thousand. The database keeps the rows current: triggers on the subscriptions table
+    (migration 0005) set `due_at` to the distant past and bump `version` whenever an
+    organization's timeline changes, whatever writes it; the tick then evaluates the
+    organization and stores the next instant something may fall due — unless `version`
+    moved meanwhile, so a change made during the tick is looked at by the next one.
+    """
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, primary_key=True,
+        related_name="+", verbose_name=_("организация"),
+    )
+    # None: nothing can fall due until the timeline changes again.
+    due_at = models.DateTimeField(_("проверить с"), null=True, blank=True)
+    version = models.BigIntegerField(_("версия"), default=0)
+
+    class Meta:
+        verbose_name = _("проверка напоминаний")
+        verbose_name_plural = _("проверки напоминаний")
+        indexes = [models.Index(fields=["due_at"], name="reminder_check_due")]
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.due_at}"
 
 
 class EmailMessage(models.Model):

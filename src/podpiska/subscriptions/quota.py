@@ -103,6 +103,28 @@ def has_ever_exported(organization, before: datetime) -> bool:
     ).exists()
 
 
+def term_period_in_force(organization_id: int, at: datetime) -> QuotaPeriod | None:
+    """The common case read with one query: the period row of a paid subscription in
+    force at `at` that counts per term, with its organization. None otherwise (the
+    free tariff, monthly limits, a period not created yet): `current_period` decides.
+
+    The row is the one `period_spec` names — it starts when its subscription starts
+    and belongs to it — so no rule is computed here, only looked up.
+    """
+    return (
+        QuotaPeriod.objects.select_related("organization")
+        .filter(
+            organization_id=organization_id,
+            subscription__starts_at__lte=at,
+            subscription__ends_at__gt=at,
+            subscription__limit_reset=LimitReset.TERM,
+            starts_at=F("subscription__starts_at"),
+            ends_at=F("subscription__ends_at"),
+        )
+        .first()
+    )
+
+
 def current_period(organization, at: datetime) -> QuotaPeriod:
     """The period row for `at`, created on first use (safe under concurrency)."""
     spec = period_spec(organization, at)
@@ -257,7 +279,8 @@ def _rows_phrase(n: int) -> str:
 
 
 def consume(
-    organization, *, rows: int, field_set: str, idempotency_key: str, actor_label: str, at: datetime
+    organization, *, rows: int, field_set: str, idempotency_key: str, actor_label: str, at: datetime,
+    period: QuotaPeriod | None = None,
 ) -> ConsumeResult:
     """Spend `rows` of the organization's current limit, whole or not at all.
 
@@ -269,7 +292,9 @@ def consume(
     _check_request(rows, field_set, idempotency_key)
     try:
         with transaction.atomic():
-            return _consume_once(organization, rows, field_set, idempotency_key, actor_label, at)
+            return _consume_once(
+                organization, rows, field_set, idempotency_key, actor_label, at, period
+            )
     except IntegrityError:
         # The key was used before (or by a concurrent request that committed first):
         # the unique constraint refused our record and rolled back our spending with
@@ -283,8 +308,11 @@ def consume(
         return _replay(existing, rows, field_set)
 
 
-def _consume_once(organization, rows, field_set, idempotency_key, actor_label, at) -> ConsumeResult:
-    period = current_period(organization, at)
+def _consume_once(
+    organization, rows, field_set, idempotency_key, actor_label, at, period=None
+) -> ConsumeResult:
+    # `period`: the caller already found it with `term_period_in_force`.
+    period = period or current_period(organization, at)
     accepted = False
     if not field_set_covers(period.field_set, field_set):
         status = 403

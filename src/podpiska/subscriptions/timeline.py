@@ -115,16 +115,25 @@ def coverage_end(organization, at: datetime) -> datetime | None:
 
     None when no paid subscription is in force at `at`.
     """
+    periods = Subscription.objects.filter(organization=organization, ends_at__gt=at).order_by(
+        "starts_at"
+    ).values_list("starts_at", "ends_at")
+    return chain_end(periods, at)
+
+
+def chain_end(periods, at: datetime) -> datetime | None:
+    """The rule of `coverage_end` over one organization's (starts_at, ends_at) periods,
+    ordered by start: the tick applies it to many organizations read at once."""
     end = None
-    for subscription in Subscription.objects.filter(
-        organization=organization, ends_at__gt=at
-    ).order_by("starts_at"):
+    for starts_at, ends_at in periods:
+        if ends_at <= at:
+            continue
         if end is None:
-            if subscription.starts_at > at:
+            if starts_at > at:
                 return None
-            end = subscription.ends_at
-        elif subscription.starts_at <= end:
-            end = max(end, subscription.ends_at)
+            end = ends_at
+        elif starts_at <= end:
+            end = max(end, ends_at)
         else:
             break
     return end

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 
-from podpiska.audit.log import snapshot
+from podpiska.audit.log import PAYMENT_RECORDED_FIELDS, snapshot
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import cancel_order
 from podpiska.billing.invoices import payment_purpose
@@ -358,11 +358,18 @@ def test_every_payment_is_audited_once_as_recorded_in_its_final_state(
     applied = Payment.objects.get(order=order)
     queued = Payment.objects.get(order__isnull=True)
     recorded = AuditRecord.objects.get(action="payment.recorded", object_id=str(queued.pk))
-    assert recorded.after == snapshot(queued)
-    assert recorded.after["suggestions"] == [stranger.invoice.pk]
+    # The record keeps how the payment entered the books; the bank document stays on
+    # the payment row, not copied into the log.
+    assert recorded.after == snapshot(queued, PAYMENT_RECORDED_FIELDS)
+    assert recorded.after == {
+        "state": "queued", "queue_reason": queued.queue_reason, "order": None,
+        "organization": queued.organization_id,
+    }
+    assert queued.suggestions == [stranger.invoice.pk]
     trail = AuditRecord.objects.filter(object_type="billing.payment", object_id=str(applied.pk))
     assert list(trail.values_list("action", flat=True)) == ["payment.recorded"]
-    assert trail.get().after == snapshot(applied)
+    assert trail.get().after == snapshot(applied, PAYMENT_RECORDED_FIELDS)
+    assert trail.get().after["state"] == PaymentState.APPLIED
     assert (applied.state, applied.order_id) == (PaymentState.APPLIED, order.pk)
     order.refresh_from_db()
     fulfilled = AuditRecord.objects.get(action="order.fulfilled", object_id=str(order.pk))

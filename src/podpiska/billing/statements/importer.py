@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.fields.json import KT
 
 from podpiska.accounts.models import Organization
-from podpiska.audit.log import record, record_many, snapshot
+from podpiska.audit.log import PAYMENT_RECORDED_FIELDS, record, record_many, snapshot
 from podpiska.billing.bank_documents import document_number, identity
 from podpiska.billing.invoices import seller_today, seller_tz
 from podpiska.billing.models import (
@@ -394,7 +394,10 @@ def _import_batch(
             rows[index].update(payment_changes(outcome, at))
         written = _record(rows, statement_import)
         report.duplicates += len(rows) - len(written)
-        record_many("payment.recorded", Payment, sorted(written.values()), actor=actor)
+        record_many(
+            "payment.recorded", Payment, sorted(written.values()), actor=actor,
+            fields=PAYMENT_RECORDED_FIELDS,
+        )
         decision = decision.recorded(written)
         carry_out(decision, actor=actor, at=at)
         unmatched = [
