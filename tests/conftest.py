@@ -11,6 +11,19 @@ MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=MSK)
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request served by the test client
+    leaves its language active in the thread, and domain code called directly after it
+    (letters, messages) would speak that language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def clock():
     """The project's clock frozen at NOW; move it with clock.shift(timedelta)."""

@@ -25,7 +25,11 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-MAX_STATEMENTS = 12
+# Ten for the settlement itself, its audit records, letter and webhook rows; one for the
+# check that the same bank document was not recorded already under another key (by a
+# statement); two for the closing document (its number from the year's counter, its row);
+# one for the task that sends the letter after commit.
+MAX_STATEMENTS = 14
 # What `django_assert_max_num_queries` sees besides them: the transaction's BEGIN and COMMIT.
 TRANSACTION_CONTROL = 2
 
@@ -38,6 +42,10 @@ def renewal(clock, tariffs, order_for, settings):
     make_subscription(org, tariffs["200"], NOW - timedelta(days=300))
     WebhookEndpoint.objects.create(url="http://127.0.0.1:9/hook", secret="s", created_at=NOW)
     order = order_for(org, owner, tariff=tariffs["200"])
+    # The year's УПД counter exists, as after the year's first document (made once a year).
+    from podpiska.billing.models import ClosingDocumentCounter
+
+    ClosingDocumentCounter.objects.create(year=2027, last_number=0)
     # As the staff view has it: the order with its organization.
     return Order.objects.select_related("organization").get(pk=order.pk)
 
@@ -73,11 +81,18 @@ def test_staff_confirmation_is_one_transaction_of_few_statements(renewal, django
     assert Order.objects.get(pk=renewal.pk).status == OrderStatus.FULFILLED
     renewed = Subscription.objects.get(order=renewal)
     assert renewed.starts_at == Subscription.objects.exclude(pk=renewed.pk).get().ends_at
-    # The trail: recorded, applied, the subscription, the order — all by the staff user.
+    # The trail: recorded, applied, the subscription, the order, its УПД — all by the staff user.
     trail = AuditRecord.objects.filter(actor=staff).order_by("pk")
     assert list(trail.values_list("action", flat=True)) == [
         "payment.recorded", "payment.applied", "subscription.created", "order.fulfilled",
+        "closing_document.issued",
     ]
+    from podpiska.billing.models import ClosingDocument
+
+    document = ClosingDocument.objects.get(order=renewal)
+    assert (document.number, document.payment_doc_number, document.issued_on) == (
+        1, "512", renewed.starts_at.astimezone(renewal.organization.tz).date()
+    )
     assert trail[0].after == {
         "state": "queued", "queue_reason": "", "order": renewal.pk,
         "organization": renewal.organization_id,
@@ -99,7 +114,7 @@ def test_staff_confirmation_is_one_transaction_of_few_statements(renewal, django
         )
     assert not created and again.pk == payment.pk
     assert Payment.objects.count() == 1 and Subscription.objects.count() == 2
-    assert AuditRecord.objects.filter(actor=staff).count() == 4
+    assert AuditRecord.objects.filter(actor=staff).count() == 5
 
 
 def test_card_notification_is_one_transaction_of_few_statements(renewal, django_assert_max_num_queries):

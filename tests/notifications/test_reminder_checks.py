@@ -150,9 +150,10 @@ def test_overdue_orders_expire_in_one_update_with_their_audit(clock, tariffs, or
             created_at=NOW, pay_by=pay_by, **tariffs["200"].terms(),
         )
 
+    # One open order for a term per organization: each case has an organization of its own.
     overdue = order("a", NOW.date() - timedelta(days=1))
-    today = order("b", NOW.date())
-    paid = order("c", NOW.date() - timedelta(days=3))
+    today = order("b", NOW.date(), organization=make_org())
+    paid = order("c", NOW.date() - timedelta(days=3), organization=make_org())
     Order.objects.filter(pk=paid.pk).update(status=OrderStatus.FULFILLED)
     # 23:30 in Moscow is already tomorrow in Vladivostok: its order of «today» is overdue there.
     far_east = make_org(timezone="Asia/Vladivostok")

@@ -51,9 +51,10 @@ def test_two_workers_ticking_at_once_send_everything_once(clock):
                 pay_by=order.pay_by, seller={}, buyer={}, line="Доступ", total=order.price,
                 created_at=NOW,
             )
-        if n % 7 == 0:  # overdue: expires in the same tick
+        if n % 7 == 0:  # overdue: expires in the same tick (one open order an organization)
+            late = make_org()
             Order.objects.create(
-                organization=org, kind="renew", tariff=tariffs["200"], requisites=org.requisites(),
+                organization=late, kind="renew", tariff=tariffs["200"], requisites=late.requisites(),
                 payment_method="invoice", idempotency_key=f"late{n}", created_at=NOW,
                 pay_by=NOW.date() - timedelta(days=2), **tariffs["200"].terms(),
             )

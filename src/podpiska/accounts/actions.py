@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from podpiska.accounts.models import Organization, User
 from podpiska.audit.log import record, snapshot
@@ -18,7 +18,7 @@ from podpiska.core.requisites import (
     validate_ogrn_for_inn,
 )
 
-INN_TAKEN = gettext_lazy("Организация с таким ИНН уже зарегистрирована")
+INN_TAKEN = gettext_noop("Организация с таким ИНН уже зарегистрирована")
 
 REQUIRED_TEXT = {
     "name": gettext_lazy("Полное наименование"),
@@ -58,7 +58,7 @@ def clean_requisites(data: dict, *, organization: Organization | None = None) ->
         if organization is not None:
             taken = taken.exclude(pk=organization.pk)
         if taken.exists():
-            errors["inn"] = str(INN_TAKEN)
+            errors["inn"] = _(INN_TAKEN)
     email = str(data.get("email") or "").strip()
     if email:
         try:
@@ -93,7 +93,7 @@ def update_requisites(organization: Organization, data: dict, *, actor) -> Organ
             # Another organization took this INN between the check above and this save
             # (two owners saving at once): the unique constraint decides, with the same
             # message as the check.
-            raise RequisitesInvalid({"inn": INN_TAKEN}) from None
+            raise RequisitesInvalid({"inn": _(INN_TAKEN)}) from None
         record("organization.requisites_updated", organization, actor=actor, before=before, after=after_values)
     return organization
 
