@@ -1,4 +1,7 @@
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 
 from podpiska.demo.data import PASSWORD, load_all
 
@@ -13,10 +16,20 @@ LOGINS = [
 ]
 
 
+def unapplied_migrations(database: str = DEFAULT_DB_ALIAS) -> list:
+    executor = MigrationExecutor(connections[database])
+    return executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
 class Command(BaseCommand):
-    help = "Загружает демо-данные (повторный запуск ничего не дублирует)."
+    help = "Загружает демо-данные (повторный запуск ничего не дублирует); сначала применяет миграции."
 
     def handle(self, *args, **options):
+        # A fresh database has no tables: loading into it would end in a traceback, so the
+        # command brings the schema up first, as `./dev demo` does.
+        if unapplied_migrations():
+            self.stdout.write("Применяю миграции базы данных…")
+            call_command("migrate", interactive=False, verbosity=0)
         load_all()
         self.stdout.write(self.style.SUCCESS("Демо-данные загружены."))
         self.stdout.write(f"Пароль для всех входов: {PASSWORD}")
