@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    # django-ninja's own Swagger UI files, so /api/v1/docs works without internet.
+    "ninja",
     "podpiska.core",
     "podpiska.audit",
     "podpiska.accounts",
