@@ -8,6 +8,17 @@
   document.body.addEventListener("htmx:beforeRequest", function (e) {
     if (e.detail.target === body && !dialog.open) opener = document.activeElement;
   });
+  // Where focus goes back when the window closes: the opener if it can still take focus;
+  // an opener inside the organization menu (closed, or redrawn by the window) gives way
+  // to the menu's button, so focus never falls to <body>.
+  function returnFocus() {
+    var target = opener;
+    opener = null;
+    if (!target) return;
+    var visible = document.contains(target) && target.getClientRects().length > 0;
+    if (!visible && target.closest("#org-menu")) target = document.querySelector("#org-menu > summary");
+    if (target && document.contains(target)) target.focus();
+  }
   document.body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target !== body) return;
     // htmx wires the new content only when it settles (20 ms later); a quick click on
@@ -16,7 +27,14 @@
     var menu = document.getElementById("org-menu");
     if (menu && menu.open && !menu.contains(body)) menu.open = false;
     if (!dialog.open) dialog.showModal();
-    var focus = body.querySelector("[autofocus], input:not([type=hidden]):not([readonly]), .btn.primary, button");
+    // The first thing to read or fill, never «×»: a field asked for, the first field,
+    // else the heading (a screen reader then starts at the window's title).
+    var focus = body.querySelector("[autofocus]") ||
+      body.querySelector(".window-content input:not([type=hidden]):not([readonly]):not([disabled]), .window-content select, .window-content textarea");
+    if (!focus) {
+      focus = body.querySelector("#window-title, h2");
+      if (focus) focus.setAttribute("tabindex", "-1");
+    }
     if (focus) focus.focus();
   });
   // Server-side field errors come back as 422: show them in the window anyway.
@@ -36,7 +54,7 @@
   });
   dialog.addEventListener("close", function () {
     body.innerHTML = "";
-    if (opener && document.contains(opener)) opener.focus();
+    returnFocus();
   });
   dialog.addEventListener("click", function (e) {
     if (e.target === dialog || e.target.closest("[data-close-window]")) dialog.close();
