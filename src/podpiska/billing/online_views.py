@@ -69,7 +69,8 @@ def online_return(request, online_payment_id: int):
             )
         return redirect(safe_next(request))
     if attempt.status == OnlinePaymentStatus.CANCELED:
-        messages.warning(
+        # A failure, not a notice: the customer must act (pay again or by invoice).
+        messages.error(
             request,
             _(
                 "Оплата не прошла. Заказ № %(n)s ждёт оплаты: попробуйте ещё раз или оплатите по счёту."

@@ -81,6 +81,20 @@
     if (menu && menu.open && !menu.contains(e.target) && !dialog.contains(e.target)) menu.open = false;
   });
 
+  // An export form says, as the number changes, what it will spend and what will remain.
+  document.body.addEventListener("input", function (e) {
+    var input = e.target.closest("input[data-remaining]");
+    if (!input) return;
+    var out = document.getElementById(input.getAttribute("aria-describedby"));
+    var remaining = parseInt(input.getAttribute("data-remaining"), 10);
+    var rows = parseInt(input.value, 10);
+    if (!out || !(rows > 0)) return;
+    var format = function (n) { return n.toLocaleString(document.documentElement.lang || "ru"); };
+    var text = rows > remaining ? out.getAttribute("data-over") : out.getAttribute("data-template");
+    out.textContent = text.replace("__ROWS__", format(rows)).replace("__AFTER__", format(remaining - rows))
+      .replace("__REMAINING__", format(remaining));
+  });
+
   document.body.addEventListener("click", function (e) {
     var button = e.target.closest("[data-copy]");
     if (!button) return;
