@@ -8,16 +8,17 @@
   document.body.addEventListener("htmx:beforeRequest", function (e) {
     if (e.detail.target === body && !dialog.open) opener = document.activeElement;
   });
-  // Where focus goes back when the window closes: the opener if it can still take focus;
-  // an opener inside the organization menu (closed, or redrawn by the window) gives way
-  // to the menu's button, so focus never falls to <body>.
+  // Where focus goes back when the window closes: to the opener if it still takes focus;
+  // an opener inside the organization menu (closed, or redrawn by the window) cannot, so
+  // the menu's button takes it — focus never falls to <body>.
   function returnFocus() {
     var target = opener;
     opener = null;
     if (!target) return;
-    var visible = document.contains(target) && target.getClientRects().length > 0;
-    if (!visible && target.closest("#org-menu")) target = document.querySelector("#org-menu > summary");
-    if (target && document.contains(target)) target.focus();
+    if (document.contains(target)) target.focus();
+    if (document.activeElement === target || !target.closest("#org-menu")) return;
+    var summary = document.querySelector("#org-menu > summary");
+    if (summary) summary.focus();
   }
   document.body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target !== body) return;
