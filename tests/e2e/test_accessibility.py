@@ -104,6 +104,8 @@ def test_every_customer_page_and_window_is_accessible_and_fits(
     walk.goto(f"/billing/invoices/{invoice_of_romashka.pk}/", "invoice")
     walk.goto("/directory/", "directory")
     walk.goto("/directory/?q=%D0%BE%D0%BE%D0%BE", "directory_search")
+    walk.goto("/directory/?confirm_rows=500&file_format=xlsx&key=a11y-confirm-key", "directory_confirm_export")
+    expect(page.get_by_test_id("export-confirm")).to_be_visible()
     page.get_by_test_id("help-button").click()
     expect(page.get_by_test_id("support-panel")).to_be_visible()
     walk.check("support_panel")

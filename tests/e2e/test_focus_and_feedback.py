@@ -110,6 +110,9 @@ def test_staff_offer_form_shows_the_chosen_kinds_fields(browser, live_server, de
     expect(form.locator("#id_export_limit")).to_be_visible()
     expect(form.locator("#id_addon_exports")).to_be_hidden()
     shot(staff, "staff_offer_form_custom")
+    place_order(organization=organization, user=User.objects.get(email="paid@demo.local"), kind="renew",
+                payment_method="invoice", idempotency_key="e2e-staff", tariff=organization.subscriptions.first().tariff)
     staff.goto(f"{live_server.url}/staff/")
+    expect(staff.get_by_text("счёт № 2026-")).to_be_visible()
     shot(staff, "staff_dashboard")
     context.close()
