@@ -106,6 +106,8 @@ def test_every_customer_page_and_window_is_accessible_and_fits(
     walk.goto("/directory/?q=%D0%BE%D0%BE%D0%BE", "directory_search")
     walk.goto("/directory/?confirm_rows=500&file_format=xlsx&key=a11y-confirm-key", "directory_confirm_export")
     expect(page.get_by_test_id("export-confirm")).to_be_visible()
+    page.locator("section[aria-labelledby=export-title]").screenshot(
+        path=str(ARTIFACTS / f"a11y_{language}_{viewport}_export_section.png"))
     page.get_by_test_id("help-button").click()
     expect(page.get_by_test_id("support-panel")).to_be_visible()
     walk.check("support_panel")
