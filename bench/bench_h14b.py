@@ -23,12 +23,15 @@ from podpiska.demo.data import PASSWORD, load_accounts, load_catalog
 
 USER = "paid@demo.local"
 
+# A web process: Django set up; "warm" also ran the start-up warm-up before the request.
 CHILD = """
 import sys, time
+import django
+django.setup()
 html = open(sys.argv[1], encoding="utf-8").read()
 if sys.argv[2] == "warm":
-    from podpiska.billing.invoice_render import warm_up_pdf
-    warm_up_pdf()
+    from podpiska.web.warmup import warm_up
+    warm_up()
 start = time.perf_counter()
 from weasyprint import HTML
 HTML(string=html).write_pdf()
