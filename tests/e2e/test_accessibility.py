@@ -112,9 +112,19 @@ def test_every_customer_page_and_window_is_accessible_and_fits(
     expect(page.get_by_test_id("support-panel")).to_be_visible()
     walk.check("support_panel")
 
+    # A long organization name in the header: it gives way (ellipsis), nothing scrolls.
+    Organization.objects.filter(memberships__user__email="free@demo.local").update(
+        short_name="ООО «Научно-производственное объединение «Северо-Западный региональный центр»»")
     free = open_page("free@demo.local", viewport=size)
     choose_language(free, language)
     walk.page = free
     walk.goto("/", "free_home")
     walk.goto("/settings/", "free_settings")
+    # The largest limit in the header (150 000) and an organization that had paid before.
+    walk.page = open_page("max@demo.local", viewport=size)
+    choose_language(walk.page, language)
+    walk.goto("/", "max_home")
+    walk.page = open_page("expired@demo.local", viewport=size)
+    choose_language(walk.page, language)
+    walk.goto("/settings/", "expired_settings")
     assert not walk.problems, "\n".join(walk.problems)
