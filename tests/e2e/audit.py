@@ -31,3 +31,23 @@ def axe_violations(page, context: str = "document") -> list[str]:
 def sideways_overflow(page) -> int:
     """How many CSS pixels the page scrolls sideways (0 when it fits the window)."""
     return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+
+
+def overflowing_elements(page, limit: int = 3) -> list[str]:
+    """The deepest elements reaching past the window's right edge, to say what to fix."""
+    return page.evaluate(
+        """(limit) => {
+          const out = [];
+          for (const el of document.querySelectorAll("body *")) {
+            const r = el.getBoundingClientRect();
+            if (r.width && r.right > window.innerWidth + 0.5 &&
+                ![...el.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 0.5)) {
+              out.push(el.tagName.toLowerCase() + (el.className && typeof el.className === "string" ?
+                "." + el.className.trim().split(/\\s+/).join(".") : "") + " → " + Math.round(r.right) + "px");
+              if (out.length >= limit) break;
+            }
+          }
+          return out;
+        }""",
+        limit,
+    )

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from podpiska.accounts.models import Organization, User
 from podpiska.billing.actions import place_order
-from tests.e2e.audit import axe_violations, sideways_overflow
+from tests.e2e.audit import axe_violations, overflowing_elements, sideways_overflow
 from tests.e2e.conftest import ARTIFACTS, DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,8 @@ class Walk:
         if self.viewport == "phone":
             over = sideways_overflow(self.page)
             if over > 0:
-                self.problems.append(f"{name}: scrolls sideways by {over}px at 390 px")
+                culprits = ", ".join(overflowing_elements(self.page))
+                self.problems.append(f"{name}: scrolls sideways by {over}px at 390 px ({culprits})")
         shot(self.page, f"a11y_{self.language}_{self.viewport}_{name}")
         if self.viewport == "phone":
             self.page.screenshot(path=str(ARTIFACTS / f"a11y_{self.language}_{self.viewport}_{name}_full.png"),
