@@ -2,11 +2,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from podpiska.staff.site import staff_site
+from podpiska.web import errors
 from podpiska.web import views as web_views
 from podpiska.web.forms import LoginForm
 
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
+    path("favicon.ico", errors.favicon),
     path(
         "login/",
         auth_views.LoginView.as_view(
@@ -23,3 +25,7 @@ urlpatterns = [
     path("directory/", include("podpiska.demo.urls")),
     path("", include("podpiska.web.urls")),
 ]
+
+handler404 = errors.not_found
+handler403 = errors.forbidden
+handler500 = errors.server_error

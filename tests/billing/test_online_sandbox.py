@@ -1,5 +1,6 @@
 """The sandbox provider: the local «Оплатить» / «Отказаться» page, and where it may run."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -82,7 +83,9 @@ def test_pay_fulfils_the_order_once_through_the_refresh_path(order, owner, clien
 def test_refuse_cancels_the_attempt_and_the_order_keeps_waiting(order, client):
     url = start_online_payment(order, return_url=RETURN_TO)
     response = client.post(url, {"action": "refuse"}, follow=True)
-    assert "Оплата не прошла" in response.content.decode()
+    html = response.content.decode()
+    # Shown as an error (its own colour, icon and role), not as information.
+    assert re.search(r'<li class="msg msg-error" role="alert"[^>]*>.*Ошибка:.*Оплата не прошла', html, re.S)
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_PAYMENT and not Payment.objects.exists()
 

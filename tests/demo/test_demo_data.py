@@ -54,3 +54,23 @@ def test_demo_staff_logins_are_in_their_groups_and_listed(db, clock, client):
     assert client.get("/staff/payments/confirm/").status_code == 403
     assert client.login(email="billing@demo.local", password="demo")
     assert client.get("/staff/payments/confirm/").status_code == 200
+
+
+def test_demo_on_a_database_without_tables_migrates_first(tmp_path):
+    """`podpiska demo` on a fresh SQLite file creates the tables itself instead of failing."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db_file = tmp_path / "fresh.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY")}
+    env["DATABASE_URL"] = f"sqlite:///{db_file}"
+    cli = Path(sys.executable).with_name("podpiska")
+    done = subprocess.run([str(cli), "demo"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert "Демо-данные загружены." in done.stdout
+    with sqlite3.connect(db_file) as connection:
+        assert connection.execute("select count(*) from catalog_tariff").fetchone()[0] > 0

@@ -170,8 +170,9 @@ def companies(db):
 
 
 def _export(client, org, companies, **over):
+    # 40 of the fake's 100 is more than a tenth: the page would have asked, and been told yes.
     args = dict(organization=org, user=None, companies=companies, rows=40, file_format="csv",
-                idempotency_key="form-key-1")
+                idempotency_key="form-key-1", confirmed=True)
     return export_selection(client, **{**args, **over})
 
 
@@ -234,3 +235,13 @@ def test_limit_message_when_nothing_is_left():
 
     assert limit_message(0) == "Лимит выгрузки исчерпан. Продлите или улучшите подписку."
     assert "осталось 1\u00a0260" in limit_message(1260)
+
+
+def test_an_unconfirmed_large_export_spends_nothing(client_of, companies, org, clock):
+    from podpiska.demo.directory.export import ConfirmationNeeded
+
+    api, client = client_of
+    with pytest.raises(ConfirmationNeeded) as asked:
+        _export(client, org, companies, confirmed=False)
+    assert (asked.value.rows, asked.value.remaining) == (40, 100)
+    assert api.used == 0 and not DirectoryExport.objects.exists()

@@ -143,6 +143,7 @@ def test_another_organizations_user_cannot_export_for_yours(directory, client, t
     # A hand-added organization in the form is ignored: the session decides.
     response = client.post("/directory/export/", {
         "rows": 10, "file_format": "csv", "key": key, "organization": org_a.pk, "organization_id": org_a.pk,
+        "confirmed": "true",  # 10 of the free 50 is more than a tenth: confirmed, as the page asks
     })
     done_b, _ = download(client, response)
 
@@ -216,3 +217,77 @@ def test_a_form_submitted_many_times_at_once_spends_once(directory, client, tari
     assert used(org) == 60
     assert ExportRecord.objects.filter(organization=org).count() == 1
     assert DirectoryExport.objects.count() == 1
+
+
+# Spending on purpose: the form offers the rows on screen, says what the export spends and
+# what remains, and an export of more than 10 % of what remains is confirmed first.
+
+
+def test_needs_confirmation_above_a_tenth_of_what_remains():
+    assert not export_module.needs_confirmation(100, 1000)
+    assert export_module.needs_confirmation(101, 1000)
+    assert export_module.needs_confirmation(1, 5)
+    assert not export_module.needs_confirmation(2000, 760)  # refused anyway: not asked about
+    assert not export_module.needs_confirmation(0, 1000)
+
+
+def test_the_form_offers_the_rows_on_screen_and_says_what_remains(directory, client, tariffs):
+    user, org = customer(tariffs["200"], used=100)
+    client.force_login(user)
+    page = client.get("/directory/")
+    assert page.context["export_form"].initial["rows"] == 50  # one page of 50, not the whole 9 900
+    html = page.content.decode()
+    assert "Спишется: 50 строк, останется: 9\xa0850 из 9\xa0900." in html
+    few = search_companies(q="1").count()
+    assert page.context["page"].paginator.count > few
+    narrow = client.get("/directory/", {"region": "77"})
+    found = narrow.context["page"].paginator.count
+    assert narrow.context["export_form"].initial["rows"] == min(50, found)
+
+
+def test_the_offer_never_exceeds_what_remains(directory, client, tariffs):
+    user, org = customer(tariffs["200"], used=10_000 - 7)
+    client.force_login(user)
+    assert client.get("/directory/").context["export_form"].initial["rows"] == 7
+
+
+def test_a_large_export_is_confirmed_first_and_spends_once(directory, client, tariffs):
+    user, org = customer(tariffs["200"], used=9_000)  # 1 000 remain: 100 rows is the most unasked
+    client.force_login(user)
+    key = form_key(client)
+    asked = submit(client, key, rows=101)
+    assert asked.status_code == 302 and "confirm_rows=101" in asked["Location"]
+    assert used(org) == 9_000 and not DirectoryExport.objects.exists()  # nothing spent yet
+
+    page = client.get(asked["Location"])
+    html = page.content.decode()
+    assert 'data-testid="export-confirm"' in html
+    assert "Эта выгрузка спишет 101 строк — больше 10 % остатка лимита. После неё останется 899." in html
+    assert page.context["export_form"].initial["key"] == key  # the same form: confirming spends once
+
+    confirmed = {"rows": 101, "file_format": "xlsx", "key": key, "confirmed": "true"}
+    done, _ = download(client, client.post("/directory/export/", confirmed))
+    again = client.post("/directory/export/", confirmed)
+    assert again.status_code == 302 and f"ready={done.pk}" in again["Location"]
+    assert used(org) == 9_101 and done.rows == 101
+
+
+def test_a_small_export_is_not_asked_about(directory, client, tariffs):
+    user, org = customer(tariffs["200"], used=9_000)
+    client.force_login(user)
+    done, _ = download(client, submit(client, form_key(client), rows=100))
+    assert done.rows == 100 and used(org) == 9_100
+
+
+def test_a_hand_made_confirmation_address_asks_nothing_and_breaks_nothing(directory, client, tariffs):
+    user, org = customer(tariffs["200"], used=9_000)
+    client.force_login(user)
+    for params in ({"confirm_rows": "abc", "file_format": "xlsx", "key": "k" * 10},
+                   {"confirm_rows": "9" * 30, "file_format": "xlsx", "key": "k" * 10},
+                   {"confirm_rows": "200", "file_format": "exe", "key": "k" * 10},
+                   {"confirm_rows": "200", "file_format": "xlsx", "key": "\x00bad"},
+                   {"confirm_rows": "5", "file_format": "xlsx", "key": "k" * 10}):  # small: no question
+        page = client.get("/directory/", params)
+        assert page.status_code == 200
+        assert 'data-testid="export-confirm"' not in page.content.decode()
+    assert used(org) == 9_000

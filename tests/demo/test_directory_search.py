@@ -94,7 +94,9 @@ def test_the_page_shows_the_organizations_entitlements_from_the_api(page, fake_a
     text = response.content.decode()
     assert "Компас 200" in text and "осталось 60 из 100" in text
     assert "Наименование, ИНН, ОГРН/ОГРНИП, КПП, Адрес, Регион, ОКВЭД, Статус" in text
-    assert response.context["export_form"].initial["rows"] == 60
+    # The rows on screen (a page of 50), not the whole remaining 60: one click spends on purpose.
+    assert response.context["export_form"].initial["rows"] == 50
+    assert "Спишется: 50 строк, останется: 10 из 60." in text
     # A fresh idempotency key on every drawing of the form.
     assert page().context["export_form"].initial["key"] != response.context["export_form"].initial["key"]
 

@@ -20,11 +20,15 @@ from tests.e2e.test_customer_screens import open_menu, paid_user
 pytestmark = pytest.mark.e2e
 
 
-def export_rows(page, rows: int):
+def export_rows(page, rows: int, *, confirm: bool = False):
+    """Export `rows`; `confirm` when it takes more than 10 % of what remains (asked first)."""
     form = page.locator("form.dir-export")
     form.locator("input[name=rows]").fill(str(rows))
     form.locator("select[name=file_format]").select_option("xlsx")
-    form.get_by_role("button", name="Выгрузить").click()
+    form.get_by_test_id("export-button").click()
+    if confirm:
+        expect(page.get_by_test_id("export-confirm")).to_contain_text(f"спишет {rows:,}".replace(",", " "))
+        page.get_by_test_id("export-confirm-button").click()
 
 
 def test_export_renew_online_and_the_limit_comes_back(open_page, live_server):
@@ -41,8 +45,9 @@ def test_export_renew_online_and_the_limit_comes_back(open_page, live_server):
     expect(page.locator("section[aria-labelledby=export-title]")).to_contain_text(
         "осталось 1 260 из 10 000"
     )
+    expect(page.get_by_test_id("export-spend")).to_contain_text("Спишется: 50 строк, останется: 1 210")
     with page.expect_download() as download_info:
-        export_rows(page, 500)
+        export_rows(page, 500, confirm=True)
     download = download_info.value
     assert download.suggested_filename == "kompanii-2026-11-27-500.xlsx"
     assert download.path().read_bytes()[:2] == b"PK"  # an XLSX is a zip
@@ -93,7 +98,7 @@ def test_export_renew_online_and_the_limit_comes_back(open_page, live_server):
     expect(gauge).to_have_text("0 / 10 000")
     shot(page, "loop_4_new_term")
     with page.expect_download() as download_info:
-        export_rows(page, 2000)
+        export_rows(page, 2000, confirm=True)
     assert download_info.value.suggested_filename == "kompanii-2026-12-07-2000.xlsx"
     expect(page.locator(".messages")).to_contain_text("Выгрузка готова: 2 000 строк")
     expect(gauge).to_have_text("2 000 / 10 000")

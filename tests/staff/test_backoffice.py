@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from podpiska.accounts.staff_groups import setup_staff_groups
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import place_order, record_payment
-from podpiska.billing.models import OrderStatus, Payment, PaymentState
+from podpiska.billing.models import OnlinePaymentStatus, OrderStatus, Payment, PaymentState
 from podpiska.catalog.models import IndividualOffer
 from podpiska.core.models import ClockOffset
 from podpiska.subscriptions.models import Subscription
@@ -256,9 +256,22 @@ def test_statement_upload_report_then_the_queue_fulfils_the_rest(client, staff_g
     second.refresh_from_db()
     assert second.status == OrderStatus.FULFILLED
 
+    # The report lists which invoices were credited and which payments were queued, with links.
+    credited = page[page.index('data-testid="statement-credited"'):]
+    credited = credited[:credited.index("</table>")]
+    assert f"№ {renewal.invoice.display_number}" in credited
+    assert f'href="/staff/billing/invoice/{renewal.invoice.pk}/change/"' in credited
+    assert f'href="/staff/organizations/{renewal.organization_id}/overview/"' in credited
+    listed = page[page.index('data-testid="statement-queued"'):]
+    listed = listed[:listed.index("</table>")]
+    assert f'href="/staff/payments/queue/#payment-{queued.pk}"' in listed
+    assert "№ 102" in listed and "счёт не найден" in listed and other.inn in listed
+    assert second.invoice.display_number not in credited
+
     # The same file again credits nothing.
     response = client.post("/staff/statements/upload/", {"file": SimpleUploadedFile("kl_to_1c.txt", data)})
     assert response.context["report"].duplicates == 2
+    assert 'data-testid="statement-credited"' not in response.content.decode()  # nothing new credited
     assert Payment.objects.count() == 2
 
 
@@ -273,6 +286,9 @@ def test_dashboard_shows_what_needs_attention(client, staff_groups, renewal, org
     assert "Заканчиваются в ближайшие 30 дней" in page
     assert str(org) in page and "ожидает оплаты" in page
     assert renewal.tariff_name in page
+    # Orders awaiting payment go by their invoice number, as staff and customers speak of them.
+    assert f"счёт № {renewal.invoice.display_number}" in page
+    assert f"№ {renewal.pk} " not in page
     assert "платежей в очереди разбора" in page
 
     client.post("/staff/payments/confirm/", {"reference": renewal.invoice.display_number,
@@ -286,8 +302,9 @@ def test_organization_overview_has_everything(client, staff_groups, renewal, org
     _staff(client, "billing", staff_groups)
     page = client.get(f"/staff/organizations/{org.pk}/overview/").content.decode()
     for text in [org.inn, "Компас 200", "действует", renewal.invoice.display_number, "ожидает оплаты",
-                 "order.placed", "Журнал изменений", "Платежей нет"]:
+                 "Оформлен заказ", "Выставлен счёт", "Журнал изменений", "Платежей нет"]:
         assert text in page, text
+    assert "order.placed" not in page  # the audit log speaks Russian, not codes
     assert client.get("/staff/organizations/999999/overview/").status_code == 404
 
 
@@ -577,3 +594,54 @@ def test_staff_cancel_action_annuls_the_invoice_with_the_staff_reason(client, st
     assert (renewal.status, renewal.cancel_reason) == ("cancelled", "Отменён сотрудником продавца")
     assert renewal.invoice.annulled_at is not None
     assert renewal.invoice.annulment_reason == "Отменён сотрудником продавца"
+
+
+def test_audit_log_names_every_action_in_russian(client, staff_groups, renewal, org):
+    import ast
+    from pathlib import Path
+
+    import podpiska
+    from podpiska.audit.names import ACTION_NAMES, action_name
+
+    # Every literal action code the code records has a name (f-strings: the online statuses).
+    codes = set()
+    for path in Path(podpiska.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
+                "record", "record_many"
+            ) and node.args:
+                codes |= {n.value for n in ast.walk(node.args[0])
+                          if isinstance(n, ast.Constant) and isinstance(n.value, str) and "." in n.value.strip(".")}
+    codes |= {"payment.applied", "payment.queued"}  # chosen at run time in settlement
+    codes |= {f"online_payment.{status}" for status in OnlinePaymentStatus.values}
+    assert codes and codes <= set(ACTION_NAMES), codes - set(ACTION_NAMES)
+    assert action_name("order.fulfilled") == "Заказ исполнен"
+    assert action_name("something.new") == "something.new"  # unknown: shown as is, not hidden
+
+    _staff(client, "billing", staff_groups)
+    listing = client.get("/staff/audit/auditrecord/").content.decode()
+    assert "Оформлен заказ" in listing and ">order.placed<" not in listing
+    filtered = client.get("/staff/audit/auditrecord/", {"action": "invoice.issued"})
+    assert filtered.status_code == 200 and "Выставлен счёт" in filtered.content.decode()
+    assert str(AuditRecord.objects.filter(action="order.placed").first()).endswith("Оформлен заказ")
+
+
+def test_offer_form_marks_each_field_with_its_kind(client, staff_groups, org, tariffs):
+    _staff(client, "billing", staff_groups)
+    page = client.get(f"/staff/organizations/{org.pk}/overview/").content.decode()
+    form = page[page.index('data-testid="offer-form"'):]
+    form = form[:form.index("</form>")]
+    assert 'data-offer-kinds="addon"><th><label for="id_addon_exports"' in form
+    assert 'data-offer-kinds="custom"><th><label for="id_export_limit"' in form
+    assert 'data-offer-kinds="tariff custom addon"><th><label for="id_price"' in form
+    assert '<tr><th><label for="id_valid_until"' in form  # common to every kind: always shown
+
+
+def test_payment_queue_field_has_a_label_and_an_example_not_a_fake_value(client, staff_groups, renewal):
+    _staff(client, "billing", staff_groups)
+    payment, _ = record_payment(source="statement", amount=500, received_at=NOW, dedup_key="q-label")
+    page = client.get("/staff/payments/queue/").content.decode()
+    assert 'placeholder="2026-00017"' not in page
+    assert f'<label for="reference-{payment.pk}">Номер счёта или заказа</label>' in page
+    assert f'<tr id="payment-{payment.pk}">' in page  # the statement report links here
+    assert "Например, 2026-00017" in page

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from podpiska.audit.names import action_name
+
 
 class AuditRecord(models.Model):
     """One state change: who, when, what, and the object before and after.
@@ -56,4 +58,8 @@ class AuditRecord(models.Model):
         ]
 
     def __str__(self):
-        return f"{localtime(self.at):%d.%m.%Y %H:%M} {self.actor_label} {self.action}"
+        return f"{localtime(self.at):%d.%m.%Y %H:%M} {self.actor_label} {self.action_name}"
+
+    @property
+    def action_name(self) -> str:
+        return action_name(self.action)

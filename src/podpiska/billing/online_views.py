@@ -60,7 +60,8 @@ def online_return(request, online_payment_id: int):
             )
         return redirect(safe_next(request, reverse("web:settings")))
     if attempt.status == OnlinePaymentStatus.CANCELED:
-        messages.warning(
+        # A failure, not a notice: the customer must act (pay again or by invoice).
+        messages.error(
             request,
             _(
                 "Оплата не прошла. Заказ № %(n)s ждёт оплаты: попробуйте ещё раз или оплатите по счёту."

@@ -23,11 +23,15 @@ from podpiska.demo.directory.api_client import ApiError
 from podpiska.demo.directory.credentials import client_for
 from podpiska.demo.directory.export import (
     COLUMNS,
+    CONFIRM_SHARE_PERCENT,
     CONTENT_TYPES,
     MAX_ROWS,
+    ConfirmationNeeded,
     ExportRefused,
+    default_rows,
     export_fields,
     export_selection,
+    needs_confirmation,
 )
 from podpiska.demo.directory.search import PAGE_SIZE, SEARCH_FIELDS, SearchForm, search_companies
 from podpiska.demo.models import DirectoryExport, ExportFormat
@@ -41,6 +45,8 @@ class ExportForm(SearchForm):
     key = forms.RegexField(
         label=_("Форма устарела, обновите страницу"), regex=r"^[A-Za-z0-9-]{8,64}$", widget=forms.HiddenInput
     )
+    # Set by the «Да, выгрузить» button of the confirmation a large export asks for.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 def _directory_url(filters: dict, **extra) -> str:
@@ -59,6 +65,14 @@ def _describe(filters: dict) -> str:
     return ", ".join(parts) or _("все компании")
 
 
+class ConfirmExportForm(forms.Form):
+    """The export waiting for «Да, выгрузить», carried in the page's address."""
+
+    confirm_rows = forms.IntegerField(min_value=1, max_value=MAX_ROWS)
+    file_format = forms.ChoiceField(choices=ExportFormat.choices)
+    key = ExportForm.base_fields["key"]
+
+
 @login_required
 @require_GET
 def directory(request):
@@ -75,16 +89,28 @@ def directory(request):
                 entitlements = client.entitlements(organization.pk)
         except ApiError as exc:
             api_error = exc.message
-        total = page.paginator.count
-        rows = min(total, MAX_ROWS, entitlements["remaining"] if entitlements else MAX_ROWS)
+        remaining = entitlements["remaining"] if entitlements else None
+        rows = default_rows(on_screen=len(page.object_list), found=page.paginator.count, remaining=remaining)
+        initial = {**filters, "rows": rows, "file_format": ExportFormat.XLSX, "key": uuid.uuid4().hex}
+        asked = None
+        confirm = ConfirmExportForm(request.GET) if "confirm_rows" in request.GET else None
+        if confirm is not None and confirm.is_valid():
+            # The same form again with its key: confirming it spends once, however often sent.
+            data = confirm.cleaned_data
+            initial.update(rows=data["confirm_rows"], file_format=data["file_format"], key=data["key"])
+            if remaining is not None and needs_confirmation(data["confirm_rows"], remaining):
+                asked = {"rows": data["confirm_rows"], "after": remaining - data["confirm_rows"]}
         context.update(
             entitlements=entitlements,
             api_error=api_error,
             columns=[COLUMNS[name].header for name in export_fields(entitlements)] if entitlements else [],
             max_rows=MAX_ROWS,
-            export_form=ExportForm(initial={
-                **filters, "rows": max(rows, 1), "file_format": ExportFormat.XLSX, "key": uuid.uuid4().hex,
-            }),
+            export_form=ExportForm(initial=initial),
+            remaining=remaining,
+            remaining_after=None if remaining is None else remaining - initial["rows"],
+            cancel_url=_directory_url(filters),
+            confirm_share=CONFIRM_SHARE_PERCENT,
+            asked=asked,
             recent=DirectoryExport.objects.filter(organization=organization).defer("content")[:5],
             ready=_ready_export(request, organization),
         )
@@ -125,7 +151,12 @@ def export(request):
                 file_format=form.cleaned_data["file_format"],
                 idempotency_key=form.cleaned_data["key"],
                 description=_describe(filters),
+                confirmed=form.cleaned_data["confirmed"],
             )
+    except ConfirmationNeeded as asked:
+        return redirect(_directory_url(
+            filters, confirm_rows=asked.rows, file_format=form.cleaned_data["file_format"], key=form.cleaned_data["key"]
+        ))
     except ExportRefused as exc:
         messages.error(request, exc.message)
         return redirect(_directory_url(filters))

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    # django-ninja's own Swagger UI files, so /api/v1/docs works without internet.
+    "ninja",
     "podpiska.core",
     "podpiska.audit",
     "podpiska.accounts",
@@ -157,6 +159,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint narrates every PDF («Step 1 - Fetching and parsing HTML» …) at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # --- Podpiska: the business configuration -------------------------------------------

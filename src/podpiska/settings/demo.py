@@ -1,10 +1,13 @@
-"""The demo: SQLite, debug pages, a movable clock, e-mail to the console."""
+"""The demo: SQLite, a movable clock, e-mail to the console.
+
+The customer-styled error pages show unless DEBUG=true asks for Django's debug pages.
+"""
 
 import os
 
 from .base import *  # noqa: F403
 
-DEBUG = env_bool("DEBUG", True)  # noqa: F405
+DEBUG = env_bool("DEBUG", False)  # noqa: F405
 SECRET_KEY = SECRET_KEY or "demo-only-insecure-key-not-for-production"  # noqa: F405
 ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]  # noqa: F405
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -152,13 +152,26 @@ class OfferForm(forms.Form):
     valid_until = forms.DateField(label=_("Действует до (включительно)"), widget=DATE_INPUT, input_formats=DATE_FORMATS)
     comment = NoteField(label=_("Комментарий для клиента"))
 
+    # The fields each kind uses; the page shows only those of the chosen kind.
+    KIND_FIELDS = {
+        "tariff": ["tariff", "price"],
+        "custom": ["tariff_name", "export_limit", "term_months", "field_set", "limit_reset", "price"],
+        "addon": ["addon_exports", "price"],
+    }
+
+    def rows(self):
+        """(bound field, the kinds it belongs to: "" for every kind) in the form's order."""
+        for field in self:
+            kinds = [kind for kind, names in self.KIND_FIELDS.items() if field.name in names]
+            yield field, " ".join(kinds)
+
     def clean(self):
         data = super().clean()
         kind = data.get("kind")
         required = {
             "tariff": ["tariff"],
-            "custom": ["tariff_name", "export_limit", "term_months", "field_set", "limit_reset", "price"],
-            "addon": ["addon_exports", "price"],
+            "custom": self.KIND_FIELDS["custom"],
+            "addon": self.KIND_FIELDS["addon"],
         }.get(kind, [])
         for name in required:
             if data.get(name) in (None, ""):

@@ -77,7 +77,8 @@ def revenue_by_month(months: int = 12) -> list[dict]:
 
 
 def dashboard(at: datetime) -> dict:
-    awaiting = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT).select_related("organization")
+    # With the invoice: staff and customers speak of an order by its invoice number.
+    awaiting = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT).select_related("organization", "invoice")
     return {
         "ending_soon": ending_soon(at, settings.PODPISKA["WARNING_DAYS"]),
         "awaiting_orders": awaiting.order_by("pay_by", "created_at")[:20],
@@ -125,4 +126,26 @@ def organization_overview(organization: Organization, at: datetime) -> dict:
         "support_requests": organization.support_requests.order_by("-created_at")[:20],
         "limit_requests": organization.limit_requests.order_by("-created_at")[:20],
         "audit": AuditRecord.objects.filter(organization=organization).order_by("-at", "-id")[:100],
+    }
+
+
+# A statement's report lists this many credited invoices and queued payments each; a
+# year's statement (100 000 payments) is summed up in counts, the rest is in the admin.
+STATEMENT_LIST_LIMIT = 200
+
+
+def statement_outcome(statement_import_id: int | None) -> dict:
+    """Which invoices a statement import credited and which of its payments wait in the queue."""
+    if statement_import_id is None:
+        return {"credited": [], "credited_more": 0, "queued": [], "queued_more": 0}
+    payments = Payment.objects.filter(statement_id=statement_import_id).order_by("id")
+    credited = payments.filter(state=PaymentState.APPLIED).select_related("organization", "order__invoice")
+    queued = payments.filter(state=PaymentState.QUEUED).select_related("organization")
+    credited_rows = list(credited[:STATEMENT_LIST_LIMIT])
+    queued_rows = list(queued[:STATEMENT_LIST_LIMIT])
+    return {
+        "credited": credited_rows,
+        "credited_more": credited.count() - len(credited_rows) if len(credited_rows) == STATEMENT_LIST_LIMIT else 0,
+        "queued": queued_rows,
+        "queued_more": queued.count() - len(queued_rows) if len(queued_rows) == STATEMENT_LIST_LIMIT else 0,
     }

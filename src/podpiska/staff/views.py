@@ -178,7 +178,10 @@ def statement_upload(request):
         demo = {"open_invoices": open_invoices().count()}
     return _render(
         request, "staff/statement_upload.html",
-        {"form": form, "report": report, "reasons": reasons, "demo": demo},
+        {
+            "form": form, "report": report, "reasons": reasons, "demo": demo,
+            "outcome": reports.statement_outcome(report.statement_import_id) if report and not report.error else None,
+        },
         _("Загрузить банковскую выписку"),
     )
 

@@ -65,6 +65,34 @@ CONTENT_TYPES = {
 }
 
 
+# An export that spends more than this share of what remains is confirmed first.
+CONFIRM_SHARE_PERCENT = 10
+
+
+def needs_confirmation(rows: int, remaining: int) -> bool:
+    """Rows spent do not come back, so a large bite of the limit is asked about first.
+
+    An export the limit cannot cover is not asked about: the API refuses it anyway.
+    """
+    return 0 < rows <= remaining and rows * 100 > remaining * CONFIRM_SHARE_PERCENT
+
+
+def default_rows(*, on_screen: int, found: int, remaining: int | None) -> int:
+    """What the export form offers: the rows on screen (or fewer found), within the limit."""
+    rows = min(on_screen, found, MAX_ROWS)
+    if remaining is not None:
+        rows = min(rows, remaining)
+    return max(rows, 1)
+
+
+class ConfirmationNeeded(Exception):
+    """The export would spend more than CONFIRM_SHARE_PERCENT of what remains."""
+
+    def __init__(self, rows: int, remaining: int):
+        super().__init__(rows, remaining)
+        self.rows, self.remaining = rows, remaining
+
+
 class ExportRefused(Exception):
     """The export did not happen; `message` says why, in Russian, for the user."""
 
@@ -133,11 +161,14 @@ def export_selection(
     file_format: str,
     idempotency_key: str,
     description: str = "",
+    confirmed: bool = False,
 ) -> DirectoryExport:
     """Export the first `rows` companies of `companies` for `organization`.
 
     Repeating the same `idempotency_key` returns the first export and spends nothing
-    again. Raises `ExportRefused` with the reason when nothing was exported.
+    again. Raises `ExportRefused` with the reason when nothing was exported, and
+    `ConfirmationNeeded` (nothing spent) when the export would take more than
+    CONFIRM_SHARE_PERCENT of what remains and `confirmed` is false.
     """
     done = DirectoryExport.objects.filter(organization=organization, idempotency_key=idempotency_key)
     existing = done.defer("content").first()
@@ -152,6 +183,8 @@ def export_selection(
     try:
         entitlements = client.entitlements(organization.pk)
         fields = export_fields(entitlements)
+        if not confirmed and needs_confirmation(rows, entitlements["remaining"]):
+            raise ConfirmationNeeded(rows, entitlements["remaining"])
         spent = client.consume(
             organization.pk, rows=rows, field_set=entitlements["field_set"],
             idempotency_key=idempotency_key,

@@ -8,6 +8,18 @@
   document.body.addEventListener("htmx:beforeRequest", function (e) {
     if (e.detail.target === body && !dialog.open) opener = document.activeElement;
   });
+  // Where focus goes back when the window closes: to the opener if it still takes focus;
+  // an opener inside the organization menu (closed, or redrawn by the window) cannot, so
+  // the menu's button takes it — focus never falls to <body>.
+  function returnFocus() {
+    var target = opener;
+    opener = null;
+    if (!target) return;
+    if (document.contains(target)) target.focus();
+    if (document.activeElement === target || !target.closest("#org-menu")) return;
+    var summary = document.querySelector("#org-menu > summary");
+    if (summary) summary.focus();
+  }
   document.body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target !== body) return;
     // htmx wires the new content only when it settles (20 ms later); a quick click on
@@ -16,7 +28,14 @@
     var menu = document.getElementById("org-menu");
     if (menu && menu.open && !menu.contains(body)) menu.open = false;
     if (!dialog.open) dialog.showModal();
-    var focus = body.querySelector("[autofocus], input:not([type=hidden]):not([readonly]), .btn.primary, button");
+    // The first thing to read or fill, never «×»: a field asked for, the first field,
+    // else the heading (a screen reader then starts at the window's title).
+    var focus = body.querySelector("[autofocus]") ||
+      body.querySelector(".window-content input:not([type=hidden]):not([readonly]):not([disabled]), .window-content select, .window-content textarea");
+    if (!focus) {
+      focus = body.querySelector("#window-title, h2");
+      if (focus) focus.setAttribute("tabindex", "-1");
+    }
     if (focus) focus.focus();
   });
   // Server-side field errors come back as 422: show them in the window anyway.
@@ -36,7 +55,7 @@
   });
   dialog.addEventListener("close", function () {
     body.innerHTML = "";
-    if (opener && document.contains(opener)) opener.focus();
+    returnFocus();
   });
   dialog.addEventListener("click", function (e) {
     if (e.target === dialog || e.target.closest("[data-close-window]")) dialog.close();
@@ -61,6 +80,20 @@
   document.addEventListener("click", function (e) {
     var menu = document.getElementById("org-menu");
     if (menu && menu.open && !menu.contains(e.target) && !dialog.contains(e.target)) menu.open = false;
+  });
+
+  // An export form says, as the number changes, what it will spend and what will remain.
+  document.body.addEventListener("input", function (e) {
+    var input = e.target.closest("input[data-remaining]");
+    if (!input) return;
+    var out = document.getElementById(input.getAttribute("aria-describedby"));
+    var remaining = parseInt(input.getAttribute("data-remaining"), 10);
+    var rows = parseInt(input.value, 10);
+    if (!out || !(rows > 0)) return;
+    var format = function (n) { return n.toLocaleString(document.documentElement.lang || "ru"); };
+    var text = rows > remaining ? out.getAttribute("data-over") : out.getAttribute("data-template");
+    out.textContent = text.replace("__ROWS__", format(rows)).replace("__AFTER__", format(remaining - rows))
+      .replace("__REMAINING__", format(remaining));
   });
 
   document.body.addEventListener("click", function (e) {

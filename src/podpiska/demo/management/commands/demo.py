@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 
 from podpiska.core.demo_database import mark_demo_database
@@ -16,8 +19,13 @@ LOGINS = [
 ]
 
 
+def unapplied_migrations(database: str = DEFAULT_DB_ALIAS) -> list:
+    executor = MigrationExecutor(connections[database])
+    return executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
 class Command(BaseCommand):
-    help = "Загружает демо-данные (повторный запуск ничего не дублирует)."
+    help = "Загружает демо-данные (повторный запуск ничего не дублирует); сначала применяет миграции."
 
     def handle(self, *args, **options):
         if not settings.PODPISKA.get("ALLOW_TEST_CLOCK"):
@@ -27,6 +35,11 @@ class Command(BaseCommand):
                 _("Демо-данные загружаются только с демо-настройками (PODPISKA_DEMO=1)."),
                 returncode=2,
             )
+        # A fresh database has no tables: loading into it would end in a traceback, so the
+        # command brings the schema up first, as `./dev demo` does.
+        if unapplied_migrations():
+            self.stdout.write("Применяю миграции базы данных…")
+            call_command("migrate", interactive=False, verbosity=0)
         mark_demo_database()
         load_all()
         self.stdout.write(self.style.SUCCESS("Демо-данные загружены."))

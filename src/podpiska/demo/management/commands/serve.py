@@ -42,4 +42,7 @@ class Command(BaseCommand):
 
             start_background_tick()
         self.stdout.flush()
+        from podpiska.web.warmup import start_warm_up_in_background
+
+        start_warm_up_in_background()
         run(host, port, get_wsgi_application(), ipv6=":" in host, threading=True, server_cls=WSGIServer)
