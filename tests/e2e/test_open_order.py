@@ -1,10 +1,14 @@
 """Renew → switch to the upgrade → the renewal is cancelled and its invoice annulled →
-pay the upgrade; and the notice that paid coverage ended, with «Возобновить»."""
+pay the upgrade → its УПД downloaded as PDF and XML; and the notice that paid coverage
+ended, with «Возобновить»."""
+
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from podpiska.billing.models import Invoice, Order
+from podpiska.billing.models import ClosingDocument, Invoice, Order
+from tests.billing.upd_schema import assert_valid_upd
 from tests.e2e.conftest import PHONE, shot
 from tests.e2e.test_customer_screens import open_menu, paid_user
 
@@ -44,8 +48,10 @@ def test_renew_then_upgrade_cancels_the_renewal_then_pay(open_page, live_server,
     expect(page.get_by_test_id("sandbox-page")).to_be_visible()
     renewal.refresh_from_db()
     assert renewal.status == "cancelled" and renewal.invoice.annulled_at is not None
-    # 4. Pay.
-    page.get_by_test_id("sandbox-pay").click()
+    # 4. Pay. (The test settings send the «Оплата получена» letter inside this request, and
+    # it renders the УПД to attach: on a busy machine that takes a while.)
+    page.get_by_test_id("sandbox-pay").click(timeout=60_000)
+    page.wait_for_url(f"{live_server.url}/settings/", timeout=60_000)
     upgrade = Order.objects.get(organization__inn=ROMASHKA, kind="upgrade")
     assert upgrade.status == "fulfilled"
     page.goto(f"{live_server.url}/settings/")
@@ -56,6 +62,18 @@ def test_renew_then_upgrade_cancels_the_renewal_then_pay(open_page, live_server,
     expect(orders.get_by_test_id(f"order-row-{renewal.pk}")).to_contain_text("Заменён новым заказом")
     orders.get_by_test_id(f"order-row-{renewal.pk}").scroll_into_view_if_needed()
     shot(page, f"orders_after_upgrade_{viewport}")
+    # 5. The paid upgrade's closing document, as PDF and as the ФНС XML; none for the renewal.
+    document = ClosingDocument.objects.get(order=upgrade)
+    assert not ClosingDocument.objects.filter(order=renewal).exists()
+    row = orders.get_by_test_id(f"upd-{document.pk}")
+    expect(row).to_contain_text(f"№ {document.display_number}")
+    with page.expect_download() as pdf_download:
+        row.get_by_role("link", name="PDF").click()
+    assert Path(pdf_download.value.path()).read_bytes().startswith(b"%PDF")
+    with page.expect_download() as xml_download:
+        row.get_by_role("link", name="XML").click()
+    assert xml_download.value.suggested_filename.startswith("ON_NSCHFDOPPR_")
+    assert_valid_upd(Path(xml_download.value.path()).read_bytes())
     # The menu offers no «upgrade» to 400 any more: Компас 400 is paid for.
     open_menu(page)
     expect(page.get_by_test_id("menu-scheduled")).to_contain_text("Компас 400")
