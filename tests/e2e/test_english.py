@@ -216,8 +216,9 @@ def test_every_customer_page_in_english(open_page, live_server):
             assert any("/orders/" in url for url in walk.seen), sorted(walk.seen)
             # ...and every term window shows it first, with what buying another does to it.
             page.goto(f"{live_server.url}/buy/upgrade/")
-            expect(page.get_by_test_id("open-order")).to_be_visible()
-            expect(page.get_by_test_id("replace-note")).to_be_visible()
+            window = page.locator("#main")
+            expect(window.get_by_test_id("open-order")).to_be_visible()
+            expect(window.get_by_test_id("replace-note")).to_be_visible()
             walk.check("open_order_window")
             # The directory asks to confirm an export of much of what remains.
             page.goto(f"{live_server.url}/directory/?confirm_rows=500&file_format=xlsx&key=e2e-en-confirm")
