@@ -19,10 +19,13 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils.timezone import localdate
 from playwright.sync_api import expect
 
 from podpiska.accounts.models import Organization, User
-from podpiska.billing.actions import place_order
+from podpiska.billing.actions import confirm_manual_payment, place_order
+from podpiska.billing.models import ClosingDocument, Order
+from podpiska.core import clock
 from podpiska.demo.reference import OKVED, REGIONS
 from podpiska.staff.site import staff_site
 from podpiska.support.actions import file_limit_increase_request, file_support_request
@@ -154,17 +157,20 @@ def choose_english(page):
 
 def customer_pages(walk: Walk, *, shots: str | None = None):
     """Home, settings (and every window and checkout offered there), requisites,
-    profile, the directory, and every invoice the settings link to."""
+    profile, the directory, and every invoice and order page the settings link to."""
     walk.visit("/", name=shots and f"{shots}_home")
     walk.visit("/settings/", name=shots and f"{shots}_settings")
     windows = walk.links("a[href*='/buy/'], a[hx-get*='/buy/']", r"/buy/")
     invoices = walk.links("a[href*='/billing/invoices/']", r"/billing/invoices/\d+/$")
+    orders = walk.links("a[href*='/orders/']", r"/orders/\d+/$")
     for window in windows:
         if walk.visit(window):
             for checkout in walk.links("a[href*='/checkout/']", r"/checkout/"):
                 walk.visit(checkout)
     for invoice in invoices:
         walk.visit(invoice, name=shots and f"{shots}_invoice")
+    for order in orders:
+        walk.visit(order, name=shots and f"{shots}_order")
     walk.visit("/settings/requisites/")
     walk.visit("/profile/", name=shots and f"{shots}_profile")
     walk.visit("/directory/", name=shots and f"{shots}_directory")
@@ -206,6 +212,26 @@ def test_every_customer_page_in_english(open_page, live_server):
             expect(page.get_by_text("INN must have 10 or 12 digits, not 5")).to_be_visible()
             expect(page.get_by_text("E-mail for documents: invalid address")).to_be_visible()
             walk.check("requisites_errors")
+            # The seeded renewal has its own page, linked from the orders table.
+            assert any("/orders/" in url for url in walk.seen), sorted(walk.seen)
+            # ...and every term window shows it first, with what buying another does to it.
+            page.goto(f"{live_server.url}/buy/upgrade/")
+            window = page.locator("#main")
+            expect(window.get_by_test_id("open-order")).to_be_visible()
+            expect(window.get_by_test_id("replace-note")).to_be_visible()
+            walk.check("open_order_window")
+            # The directory asks to confirm an export of much of what remains.
+            page.goto(f"{live_server.url}/directory/?confirm_rows=500&file_format=xlsx&key=e2e-en-confirm")
+            expect(page.get_by_test_id("export-confirm")).to_be_visible()
+            walk.check("directory_confirm_export")
+            # An address that leads nowhere: the error page, with its way back.
+            walk.visit("/no-such-page/", name="not_found")
+            expect(page.locator("h1")).to_have_text("Page not found")
+        if email == "expired@demo.local":
+            # The subscription ended: home says so and offers to resume or hide the notice.
+            page.goto(f"{live_server.url}/")
+            expect(page.get_by_test_id("home-lapsed")).to_be_visible()
+            walk.check("lapsed_home")
     # Home, settings, requisites, profile, directory, every window, checkout and invoice.
     assert visited >= 30, visited
 
@@ -257,8 +283,17 @@ def test_signed_out_pages_in_english(browser, live_server, demo):
     walk.assert_clean()
 
 
+def pay_the_seeded_renewal() -> ClosingDocument:
+    """Staff credit the seeded renewal by hand: its УПД fills the closing-documents pages."""
+    renewal = Order.objects.get(organization__short_name="ООО «Ромашка»", status="awaiting_payment")
+    confirm_manual_payment(order=renewal, amount=renewal.price, doc_number="e2e-en-1",
+                           doc_date=localdate(clock.now()), actor=User.objects.get(email="staff@demo.local"))
+    return ClosingDocument.objects.get(order=renewal)
+
+
 def test_every_staff_page_in_english(browser, live_server, demo):
     seed_something_on_every_page()
+    document = pay_the_seeded_renewal()
     context = browser.new_context(locale="ru-RU")
     page = staff_page(context, live_server)
     page.get_by_test_id("staff-language-en").click()
@@ -273,6 +308,11 @@ def test_every_staff_page_in_english(browser, live_server, demo):
     walk.visit("/staff/tariffs/")
     for tariff in walk.links("a[href*='/staff/tariffs/']", r"/tariffs/\d+/edit/$"):
         walk.visit(tariff)
+    # The month's closing documents, with the annul form of each.
+    walk.visit(f"/staff/closing-documents/?month={document.issued_on:%Y-%m}", name="staff_closing_documents")
+    expect(page.get_by_test_id(f"upd-{document.pk}")).to_contain_text("valid")
+    walk.visit("/staff/closing-documents/?month=2020-01", name=None)
+    expect(page.get_by_text("No UPDs for this month.")).to_be_visible()
     # Refused input in a back-office form.
     page.goto(f"{live_server.url}/staff/payments/confirm/")
     # Past the browser's own checks, to the server's messages.

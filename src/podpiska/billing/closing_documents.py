@@ -21,6 +21,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from podpiska.audit.log import record, record_many, snapshot
 from podpiska.billing.invoices import seller_tz
@@ -190,13 +191,13 @@ def issue_closing_documents(
 
 
 def clean_reason(reason) -> str:
-    """The annulment reason as stored, or AnnulRefused with a message in Russian."""
+    """The annulment reason as stored, or AnnulRefused with a message in the reader's language."""
     text = " ".join(str(reason or "").replace("\x00", " ").split())
     if not text:
-        raise AnnulRefused("Укажите причину аннулирования.")
+        raise AnnulRefused(_("Укажите причину аннулирования."))
     if len(text) > ANNUL_REASON_MAX_LENGTH:
         raise AnnulRefused(
-            f"Причина аннулирования — не длиннее {ANNUL_REASON_MAX_LENGTH} символов."
+            _("Причина аннулирования — не длиннее %(n)s символов.") % {"n": ANNUL_REASON_MAX_LENGTH}
         )
     return text
 

@@ -421,7 +421,9 @@ class ClosingDocument(models.Model):
         ]
 
     def __str__(self):
-        return f"УПД № {self.display_number} от {self.issued_on:%d.%m.%Y}"
+        return gettext("УПД № %(number)s от %(day)s") % {
+            "number": self.display_number, "day": f"{self.issued_on:%d.%m.%Y}",
+        }
 
     @property
     def display_number(self) -> str:

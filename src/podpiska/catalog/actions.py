@@ -40,14 +40,14 @@ def offer_bounds_problem(*, price: int | None, counts: tuple, valid_until: date,
     """What is beyond `core.limits` in an offer's price, export counts or validity; "" if
     nothing. For make_offer and the answer to a limit request alike."""
     if price is not None and price > limits.MAX_AMOUNT:
-        return f"Цена не больше {format_amount(limits.MAX_AMOUNT, ' ')} ₽."
+        return _("Цена не больше %(max)s ₽.") % {"max": format_amount(limits.MAX_AMOUNT, " ")}
     if any(count and count > limits.MAX_COUNT for count in counts):
-        return f"Число выгрузок не больше {group_thousands(limits.MAX_COUNT, ' ')}."
+        return _("Число выгрузок не больше %(max)s.") % {"max": group_thousands(limits.MAX_COUNT, " ")}
     if valid_until > today + limits.MAX_OFFER_VALIDITY:
-        return (
-            f"Предложение действует не дольше {limits.MAX_OFFER_VALIDITY.days} дней: "
-            f"до {today + limits.MAX_OFFER_VALIDITY:%d.%m.%Y}."
-        )
+        return _("Предложение действует не дольше %(days)s дней: до %(day)s.") % {
+            "days": limits.MAX_OFFER_VALIDITY.days,
+            "day": f"{today + limits.MAX_OFFER_VALIDITY:%d.%m.%Y}",
+        }
     return ""
 
 

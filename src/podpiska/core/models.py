@@ -31,4 +31,4 @@ class DemoDatabase(models.Model):
         verbose_name_plural = _("демо-база")
 
     def __str__(self):
-        return f"демо с {self.created_at:%Y-%m-%d}"
+        return gettext("демо с %(day)s") % {"day": f"{self.created_at:%Y-%m-%d}"}

@@ -8,6 +8,7 @@ a network failure or a 5xx becomes `ApiUnavailable`, so the page can say so plai
 from dataclasses import dataclass, field
 
 import httpx
+from django.utils.translation import gettext as _
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -63,7 +64,7 @@ class PodpiskaClient:
         try:
             response = self.http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
-            raise ApiUnavailable(0, "unavailable", f"Сервис лимитов недоступен: {exc.__class__.__name__}") from exc
+            raise ApiUnavailable(0, "unavailable", _("Сервис лимитов недоступен: %(error)s") % {"error": exc.__class__.__name__}) from exc
         try:
             body = response.json()
         except ValueError:
@@ -73,7 +74,7 @@ class PodpiskaClient:
         if response.is_success:
             return body
         code = str(body.get("code") or "error")
-        message = str(body.get("message") or f"Сервис лимитов ответил {response.status_code}")
+        message = str(body.get("message") or _("Сервис лимитов ответил %(status)s") % {"status": response.status_code})
         if response.status_code >= 500:
             raise ApiUnavailable(response.status_code, code, message, body)
         raise ERRORS_BY_CODE.get(code, ApiError)(response.status_code, code, message, body)

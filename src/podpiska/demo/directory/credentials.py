@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from podpiska.api.keys import issue_key
 from podpiska.core import clock
@@ -33,5 +34,5 @@ def client_for(request) -> PodpiskaClient:
     credentials = DirectoryCredentials.objects.order_by("-id").first()
     api_key = settings.DIRECTORY_API_KEY or (credentials.api_key if credentials else "")
     if not api_key:
-        raise ApiUnavailable(0, "not_configured", "каталог не подключён к API: загрузите демо-данные (podpiska demo).")
+        raise ApiUnavailable(0, "not_configured", _("каталог не подключён к API: загрузите демо-данные (podpiska demo)."))
     return PodpiskaClient(base_url, api_key)
