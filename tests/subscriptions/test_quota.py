@@ -128,3 +128,22 @@ def test_refund_returns_rows_to_the_period_they_came_from(tariffs, org, clock):
     assert AuditRecord.objects.filter(action="export.refunded", actor_label="test").exists()
     with pytest.raises(quota.QuotaRequestError):
         quota.refund(org, export_id=export.pk, rows=7, actor_label="test", at=december)
+
+
+def test_a_replay_is_the_same_domain_result_rebuilt_from_the_stored_outcome(tariffs, org, clock):
+    factories.make_subscription(org, tariffs["200"], NOW - timedelta(days=1))
+    over = spend(org, 10**6, "big", clock.now())
+    missing = spend(org, 5, "ext", clock.now(), field_set="extended")
+    assert isinstance(over, quota.OverLimit) and over.reason == "limit_exceeded"
+    assert isinstance(missing, quota.FieldSetMissing) and missing.available == "basic"
+    assert ExportRecord.objects.get(idempotency_key="big").outcome == "over_limit"
+    for first, key, rows, field_set in ((over, "big", 10**6, "basic"), (missing, "ext", 5, "extended")):
+        again = spend(org, rows, key, clock.now(), field_set=field_set)
+        assert type(again) is type(first) and again.replayed and not first.replayed
+        assert again.body == first.body and again.export.pk == first.export.pk
+    spent = spend(org, 3, "ok", clock.now())
+    assert isinstance(spent, quota.Spent) and (spent.used, spent.remaining) == (3, spent.limit - 3)
+    assert spend(org, 3, "ok", clock.now()) == quota.Spent(
+        export=spent.export, limit=spent.limit, used=3, replayed=True
+    )
+    assert QuotaPeriod.objects.get().used == 3
