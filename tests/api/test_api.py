@@ -283,3 +283,19 @@ def test_a_body_over_the_limit_is_413_json_and_spends_nothing(api, paid_org, siz
     at_limit = head + " " * (limits.MAX_API_BODY_BYTES - len(head) - 1) + "}"
     assert len(at_limit.encode()) == limits.MAX_API_BODY_BYTES
     assert api.post(exports_url(paid_org), raw=at_limit, **{"Idempotency-Key": "ok"}).status_code == 201
+
+
+def test_every_quota_outcome_and_refusal_code_has_an_http_status():
+    """A code with no status would answer 500: every code the domain can raise is mapped."""
+    import inspect
+    import re
+
+    from podpiska.api import api, refunds
+    from podpiska.subscriptions import quota
+    from podpiska.subscriptions.models import ExportOutcome
+
+    raised = set()
+    for module in (quota, refunds):
+        raised |= set(re.findall(r'QuotaRequestError\(\s*"(\w+)"', inspect.getsource(module)))
+    assert {"invalid_request", "export_not_found", "idempotency_key_reused"} <= raised
+    assert set(ExportOutcome.values) | raised == set(api.STATUS)

@@ -25,9 +25,9 @@ def test_free_tariff_50_until_the_first_export_then_20_a_month(tariffs, org, clo
     # A month with no export keeps the first-export allowance.
     december = datetime(2026, 12, 3, 10, 0, tzinfo=MSK)
     assert entitlements(org, december)["limit"] == 50
-    assert spend(org, 30, "a", december).status == 201
+    assert spend(org, 30, "a", december).outcome == "spent"
     result = spend(org, 21, "b", december)
-    assert result.status == 409 and result.body["remaining"] == 20
+    assert result.outcome == "over_limit" and result.body["remaining"] == 20
     assert spend(org, 20, "c", december).body["remaining"] == 0
     # After the first export: 20 a month, a fresh period each calendar month.
     january = datetime(2027, 1, 1, 0, 0, tzinfo=MSK)
@@ -35,9 +35,9 @@ def test_free_tariff_50_until_the_first_export_then_20_a_month(tariffs, org, clo
     assert (state["limit"], state["used"]) == (20, 0)
     assert state["period_starts_at"] == january
     assert state["period_ends_at"] == datetime(2027, 2, 1, tzinfo=MSK)
-    assert spend(org, 20, "d", january).status == 201
-    assert spend(org, 1, "e", january + timedelta(days=30)).status == 409
-    assert spend(org, 1, "f", datetime(2027, 2, 1, tzinfo=MSK)).status == 201
+    assert spend(org, 20, "d", january).outcome == "spent"
+    assert spend(org, 1, "e", january + timedelta(days=30)).outcome == "over_limit"
+    assert spend(org, 1, "f", datetime(2027, 2, 1, tzinfo=MSK)).outcome == "spent"
     assert entitlements(org, datetime(2027, 2, 10, tzinfo=MSK))["limit"] == 20
 
 
@@ -60,20 +60,20 @@ def test_a_paid_subscription_starting_mid_month_cuts_the_free_period(tariffs, or
 
 def test_term_limit_is_shared_over_the_whole_term(tariffs, org, clock):
     sub = factories.make_subscription(org, tariffs["100"], NOW - timedelta(days=100))
-    assert spend(org, 2_000, "a", clock.now()).status == 201
+    assert spend(org, 2_000, "a", clock.now()).outcome == "spent"
     later = NOW + timedelta(days=200)
-    assert spend(org, 1_001, "b", later).status == 409
+    assert spend(org, 1_001, "b", later).outcome == "over_limit"
     assert quota.used_during(sub) == 2_000
 
 
 def test_add_on_raises_the_current_limit_and_tells_the_host_product(tariffs, org, clock, owner):
     WebhookEndpoint.objects.create(url="http://127.0.0.1:9/hook", secret="s", created_at=NOW)
     sub = factories.make_subscription(org, tariffs["max"], NOW - timedelta(days=60), used=149_990)
-    assert spend(org, 11, "a", clock.now()).status == 409
+    assert spend(org, 11, "a", clock.now()).outcome == "over_limit"
     quota.add_extra_exports(sub, 5_000, actor=owner, at=clock.now())
     state = entitlements(org, clock.now())
     assert (state["limit"], state["remaining"]) == (155_000, 5_010)
-    assert spend(org, 11, "b", clock.now()).status == 201
+    assert spend(org, 11, "b", clock.now()).outcome == "spent"
     delivery = WebhookDelivery.objects.get(event="limit.changed")
     assert delivery.payload["data"] == {
         "subscription_id": sub.pk, "added": 5_000, "limit": 155_000, "used": 149_990, "remaining": 5_010,
@@ -99,8 +99,8 @@ def test_add_on_of_a_monthly_tariff_raises_only_its_month(tariffs, org, clock):
 
 def test_field_set_and_replay(tariffs, org, clock):
     factories.make_subscription(org, tariffs["400"], NOW - timedelta(days=1))
-    assert spend(org, 5, "ext", clock.now(), field_set="extended").status == 201
-    assert spend(org, 5, "bas", clock.now(), field_set="basic").status == 201  # extended covers basic
+    assert spend(org, 5, "ext", clock.now(), field_set="extended").outcome == "spent"
+    assert spend(org, 5, "bas", clock.now(), field_set="basic").outcome == "spent"  # extended covers basic
     again = spend(org, 5, "ext", clock.now(), field_set="extended")
     assert again.replayed and again.body["used"] == 5
     with pytest.raises(quota.QuotaRequestError) as refused:
@@ -128,3 +128,22 @@ def test_refund_returns_rows_to_the_period_they_came_from(tariffs, org, clock):
     assert AuditRecord.objects.filter(action="export.refunded", actor_label="test").exists()
     with pytest.raises(quota.QuotaRequestError):
         quota.refund(org, export_id=export.pk, rows=7, actor_label="test", at=december)
+
+
+def test_a_replay_is_the_same_domain_result_rebuilt_from_the_stored_outcome(tariffs, org, clock):
+    factories.make_subscription(org, tariffs["200"], NOW - timedelta(days=1))
+    over = spend(org, 10**6, "big", clock.now())
+    missing = spend(org, 5, "ext", clock.now(), field_set="extended")
+    assert isinstance(over, quota.OverLimit) and over.reason == "limit_exceeded"
+    assert isinstance(missing, quota.FieldSetMissing) and missing.available == "basic"
+    assert ExportRecord.objects.get(idempotency_key="big").outcome == "over_limit"
+    for first, key, rows, field_set in ((over, "big", 10**6, "basic"), (missing, "ext", 5, "extended")):
+        again = spend(org, rows, key, clock.now(), field_set=field_set)
+        assert type(again) is type(first) and again.replayed and not first.replayed
+        assert again.body == first.body and again.export.pk == first.export.pk
+    spent = spend(org, 3, "ok", clock.now())
+    assert isinstance(spent, quota.Spent) and (spent.used, spent.remaining) == (3, spent.limit - 3)
+    assert spend(org, 3, "ok", clock.now()) == quota.Spent(
+        export=spent.export, limit=spent.limit, used=3, replayed=True
+    )
+    assert QuotaPeriod.objects.get().used == 3

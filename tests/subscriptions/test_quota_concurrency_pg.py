@@ -67,11 +67,11 @@ def test_demand_over_the_limit_spends_exactly_the_limit(org):
         while True:
             result = quota.consume(org, rows=rows, field_set="basic", idempotency_key=next_key(),
                                    actor_label=f"thread {n}", at=NOW)
-            if result.status == 201:
+            if result.outcome == "spent":
                 accepted += rows
                 assert result.body["remaining"] >= 0
                 continue
-            assert result.status == 409
+            assert result.outcome == "over_limit"
             if result.body["remaining"] == 0:
                 return accepted
             rows = 1  # take the tail row by row until nothing is left
@@ -91,7 +91,7 @@ def test_one_key_repeated_by_32_threads_spends_once(org):
         org, rows=10, field_set="basic", idempotency_key="same", actor_label=f"thread {n}", at=NOW
     ))
 
-    assert {r.status for r in results} == {201}
+    assert {r.outcome for r in results} == {"spent"}
     assert len({r.body["export_id"] for r in results}) == 1
     assert sum(not r.replayed for r in results) == 1
     assert ExportRecord.objects.filter(organization=org).count() == 1
@@ -104,7 +104,7 @@ def test_repeated_keys_mixed_with_new_ones_spend_once_each(org):
         org, rows=25, field_set="basic", idempotency_key=f"key-{n % 8}", actor_label="t", at=NOW
     ))
 
-    assert {r.status for r in results} == {201}
+    assert {r.outcome for r in results} == {"spent"}
     assert len({r.body["export_id"] for r in results}) == 8
     assert QuotaPeriod.objects.get(organization=org).used == 200
 

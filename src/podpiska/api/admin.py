@@ -203,9 +203,9 @@ class ExportRecordAdmin(ReadOnlyAdmin):
 
     list_display = (
         "created_at", "organization", "rows", "refunded_rows", "field_set", "accepted",
-        "response_status", "actor_label",
+        "outcome", "actor_label",
     )
-    list_filter = ("accepted", "response_status", "field_set")
+    list_filter = ("accepted", "outcome", "field_set")
     search_fields = ("organization__name", "organization__inn", "idempotency_key", "actor_label")
     list_select_related = ("organization",)
     date_hierarchy = "created_at"

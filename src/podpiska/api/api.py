@@ -43,6 +43,18 @@ api = NinjaAPI(
 ERRORS = {401: schemas.Error, 404: schemas.Error, 422: schemas.InvalidRequest}
 
 
+# The one place the quota's outcomes and refusals become HTTP statuses.
+STATUS = {
+    quota.Spent.outcome: 201,
+    quota.OverLimit.outcome: 409,
+    quota.FieldSetMissing.outcome: 403,
+    "invalid_request": 422,
+    "idempotency_key_reused": 422,
+    "refund_exceeds_export": 422,
+    "export_not_found": 404,
+}
+
+
 def error(request, status: int, code: str, message: str, **extra):
     return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
 
@@ -127,7 +139,7 @@ def _too_large(request, exc):
 
 @api.exception_handler(quota.QuotaRequestError)
 def _refused(request, exc):
-    return error(request, exc.status, exc.code, exc.message, **exc.extra)
+    return error(request, STATUS[exc.code], exc.code, exc.message, **exc.extra)
 
 
 @api.exception_handler(Exception)
@@ -209,7 +221,7 @@ def consume_exports(
         at=at,
         period=period,
     )
-    return Status(result.status, result.body)
+    return Status(STATUS[result.outcome], result.body)
 
 
 @api.post(

@@ -101,6 +101,14 @@ class QuotaPeriod(models.Model):
         return max(self.limit - self.used, 0)
 
 
+class ExportOutcome(models.TextChoices):
+    """What a consumption came to; the API turns it into an HTTP status."""
+
+    SPENT = "spent", _("списано")
+    OVER_LIMIT = "over_limit", _("сверх лимита")
+    FIELD_SET_MISSING = "field_set_missing", _("набор полей не в тарифе")
+
+
 class ExportRecord(models.Model):
     """One consumption of the limit, kept with its answer so a repeated key replays it."""
 
@@ -117,7 +125,7 @@ class ExportRecord(models.Model):
     refunded_rows = models.PositiveIntegerField(_("возвращено строк"), default=0)
     field_set = models.CharField(_("набор полей"), max_length=10, choices=FieldSet.choices)
     accepted = models.BooleanField(_("принята"), default=False)
-    response_status = models.PositiveSmallIntegerField(_("код ответа"))
+    outcome = models.CharField(_("исход"), max_length=20, choices=ExportOutcome.choices)
     response_body = models.JSONField(_("ответ"))
     actor_label = models.CharField(_("кто"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("создана"))

@@ -7,12 +7,16 @@ export, then `export_limit` (20) a month. Periods are rows of `QuotaPeriod`.
 
 Consumption is modelled on Sentry's quotas: check and count in one step (a conditional
 UPDATE on the period row), refund explicitly. Each consumption is an `ExportRecord`
-kept with its answer, and the unique (organization, idempotency_key) makes a repeated
-request return the first answer, also when the repeats race each other.
+kept with its outcome and answer, and the unique (organization, idempotency_key) makes a
+repeated request return the first answer, also when the repeats race each other.
+
+Results and refusals are the domain's (`Spent`, `OverLimit`, `FieldSetMissing`,
+`QuotaRequestError` with a code); which HTTP status each becomes is decided in `api/`.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -23,7 +27,8 @@ from podpiska.catalog.models import FieldSet, LimitReset, Tariff, field_set_cove
 from podpiska.core import limits
 from podpiska.core.money import group_thousands, ru_plural
 from podpiska.notifications.events import publish
-from podpiska.subscriptions.models import ExportRecord, QuotaPeriod, Subscription
+from podpiska.subscriptions.idempotency import at_most_once
+from podpiska.subscriptions.models import ExportOutcome, ExportRecord, QuotaPeriod, Subscription
 from podpiska.subscriptions.timeline import add_months, current_subscription, local_midnight
 
 # One export of more than a billion rows is a client bug, never a real request.
@@ -214,28 +219,68 @@ def add_extra_exports(subscription: Subscription, extra: int, *, actor=None, at:
 class QuotaRequestError(Exception):
     """A request the quota cannot take as asked; nothing was spent.
 
-    `code` is machine-readable, the message is for people (Russian), `status` is the
-    HTTP status the API answers with, `extra` goes into the error body.
+    `code` is machine-readable (the API maps it to a status), the message is for
+    people (Russian), `extra` goes into the error body.
     """
 
-    def __init__(self, code: str, message: str, *, status: int = 422, extra: dict | None = None):
+    def __init__(self, code: str, message: str, *, extra: dict | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.status = status
         self.extra = extra or {}
 
 
-@dataclass(frozen=True)
-class ConsumeResult:
-    status: int  # 201 spent, 409 over the limit, 403 field set not in the tariff
-    body: dict
+@dataclass(frozen=True, kw_only=True)
+class _Result:
+    """What a consumption came to, kept as its ExportRecord; `body` is the answer
+    stored with it, so a replay answers word for word as the first time."""
+
+    outcome: ClassVar[str]
+    reason: ClassVar[str]
     export: ExportRecord
     replayed: bool = False
 
     @property
     def accepted(self) -> bool:
         return self.export.accepted
+
+    @property
+    def body(self) -> dict:
+        return self.export.response_body
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spent(_Result):
+    outcome: ClassVar[str] = ExportOutcome.SPENT
+    reason: ClassVar[str] = "spent"
+    limit: int
+    used: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    @property
+    def body(self) -> dict:
+        # export_id is added when answering: one write fewer while the period row is locked.
+        return {"export_id": self.export.pk, **self.export.response_body}
+
+
+@dataclass(frozen=True, kw_only=True)
+class OverLimit(_Result):
+    outcome: ClassVar[str] = ExportOutcome.OVER_LIMIT
+    reason: ClassVar[str] = "limit_exceeded"
+    remaining: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldSetMissing(_Result):
+    outcome: ClassVar[str] = ExportOutcome.FIELD_SET_MISSING
+    reason: ClassVar[str] = "field_set_not_included"
+    available: str  # the field set the tariff has
+
+
+ConsumeResult = Spent | OverLimit | FieldSetMissing
 
 
 def _rows_error(rows) -> str | None:
@@ -264,14 +309,12 @@ def _check_request(rows, field_set, idempotency_key) -> None:
         )
 
 
-def _replay(existing: ExportRecord, rows: int, field_set: str) -> ConsumeResult:
-    if existing.rows != rows or existing.field_set != field_set:
-        raise QuotaRequestError(
-            "idempotency_key_reused",
-            _("Этот Idempotency-Key уже использован для другой выгрузки (строк: %(rows)d, набор полей: %(field_set)s).")
-            % {"rows": existing.rows, "field_set": existing.field_set},
-        )
-    return _answer(existing, replayed=True)
+def _reused(existing: ExportRecord) -> QuotaRequestError:
+    return QuotaRequestError(
+        "idempotency_key_reused",
+        _("Этот Idempotency-Key уже использован для другой выгрузки (строк: %(rows)d, набор полей: %(field_set)s).")
+        % {"rows": existing.rows, "field_set": existing.field_set},
+    )
 
 
 def _rows_phrase(n: int) -> str:
@@ -284,28 +327,25 @@ def consume(
 ) -> ConsumeResult:
     """Spend `rows` of the organization's current limit, whole or not at all.
 
-    Answers 201 (spent), 409 (over the limit, with what remains) or 403 (the field set
-    is not in the tariff); each answer is kept, and the same key returns it again
-    without spending. Raises QuotaRequestError for a malformed request or a key reused
-    with different parameters.
+    Comes to `Spent`, `OverLimit` (with what remains) or `FieldSetMissing` (the field
+    set is not in the tariff); each is kept, and the same key returns it again (marked
+    `replayed`) without spending. Raises QuotaRequestError for a malformed request or a
+    key reused with different parameters.
     """
     _check_request(rows, field_set, idempotency_key)
-    try:
-        with transaction.atomic():
-            return _consume_once(
-                organization, rows, field_set, idempotency_key, actor_label, at, period
-            )
-    except IntegrityError:
-        # The key was used before (or by a concurrent request that committed first):
-        # the unique constraint refused our record and rolled back our spending with
-        # it; answer as the first request did. No look-up beforehand: repeats are rare,
-        # and this path is the one that is right under concurrency anyway.
-        existing = ExportRecord.objects.filter(
-            organization=organization, idempotency_key=idempotency_key
-        ).first()
-        if existing is None:
-            raise
-        return _replay(existing, rows, field_set)
+    return at_most_once(
+        ExportRecord.objects.filter(organization=organization, idempotency_key=idempotency_key),
+        {"rows": rows, "field_set": field_set},
+        act=lambda: _consume_once(
+            organization, rows, field_set, idempotency_key, actor_label, at, period
+        ),
+        replay=lambda existing: _result(existing, replayed=True),
+        refuse=_reused,
+        # No look-up beforehand: repeats are rare, and the unique constraint refusing our
+        # record (and rolling back our spending with it) is what is right under
+        # concurrency anyway.
+        look_first=False,
+    )
 
 
 def _consume_once(
@@ -315,7 +355,7 @@ def _consume_once(
     period = period or current_period(organization, at)
     accepted = False
     if not field_set_covers(period.field_set, field_set):
-        status = 403
+        outcome = ExportOutcome.FIELD_SET_MISSING
         body = {
             "code": "field_set_not_included",
             "message": _("Набор полей «%(wanted)s» не входит в тариф организации; доступен «%(have)s».")
@@ -325,13 +365,11 @@ def _consume_once(
     else:
         accepted, used, limit = _spend(period.pk, rows)
         if accepted:
-            # export_id is added when answering (see _answer): one write fewer while
-            # the period row is locked.
-            status = 201
+            outcome = ExportOutcome.SPENT
             body = {"rows": rows, "field_set": field_set, "limit": limit, "used": used,
                     "remaining": max(limit - used, 0)}
         else:
-            status = 409
+            outcome = ExportOutcome.OVER_LIMIT
             remaining = max(limit - used, 0)
             body = {
                 "code": "limit_exceeded",
@@ -346,12 +384,12 @@ def _consume_once(
         rows=rows,
         field_set=field_set,
         accepted=accepted,
-        response_status=status,
+        outcome=outcome,
         response_body=body,
         actor_label=actor_label[:200],
         created_at=at,
     )
-    return _answer(export)
+    return _result(export)
 
 
 def _spend(period_id: int, rows: int) -> tuple[bool, int, int]:
@@ -377,11 +415,14 @@ def _spend(period_id: int, rows: int) -> tuple[bool, int, int]:
         return False, used, limit
 
 
-def _answer(export: ExportRecord, replayed: bool = False) -> ConsumeResult:
+def _result(export: ExportRecord, replayed: bool = False) -> ConsumeResult:
+    """The result an ExportRecord stands for, the same for the first answer and a replay."""
     body = export.response_body
-    if export.accepted:
-        body = {"export_id": export.pk, **body}
-    return ConsumeResult(export.response_status, body, export, replayed=replayed)
+    if export.outcome == ExportOutcome.SPENT:
+        return Spent(export=export, replayed=replayed, limit=body["limit"], used=body["used"])
+    if export.outcome == ExportOutcome.OVER_LIMIT:
+        return OverLimit(export=export, replayed=replayed, remaining=body["remaining"])
+    return FieldSetMissing(export=export, replayed=replayed, available=body["field_set"])
 
 
 @dataclass(frozen=True)
@@ -415,7 +456,7 @@ def refund(organization, *, export_id: int, rows: int, actor_label: str, at: dat
             .first()
         )
         if export is None:
-            raise QuotaRequestError("export_not_found", _("Выгрузка не найдена."), status=404)
+            raise QuotaRequestError("export_not_found", _("Выгрузка не найдена."))
         refundable = export.rows - export.refunded_rows
         if rows > refundable:
             raise QuotaRequestError(
