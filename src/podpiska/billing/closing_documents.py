@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from podpiska.audit.log import record, record_many, snapshot
@@ -32,6 +32,7 @@ from podpiska.billing.models import (
     Payment,
     UpdStatus,
 )
+from podpiska.billing.numbering import take_numbers
 from podpiska.core import bulk, clock
 from podpiska.core.money import group_thousands, vat_inside
 
@@ -132,28 +133,13 @@ def _row(item: Fulfilment, document: tuple[str, date], seller: dict, at: datetim
 def issue_closing_document(
     item: Fulfilment, *, document: tuple[str, date], seller: dict, at: datetime
 ) -> ClosingDocument:
-    """One payment's УПД, for the single settlement path: the number taken by one
-    UPDATE … RETURNING on the year's counter (same counter, same order of locks as the
-    batch) and the row inserted by one statement. The caller writes its audit record
+    """One payment's УПД, for the single settlement path: the number taken from the year's
+    counter (`numbering.take_numbers`, as the batch takes its) and the row inserted by one
+    statement. The caller writes its audit record
     with its others."""
     row = _row(item, document, seller, at)
-    row["number"] = _take_number(row["year"])
+    row["number"] = take_numbers(ClosingDocumentCounter, row["year"])
     return ClosingDocument.objects.create(**row)
-
-
-def _take_number(year: int) -> int:
-    table = connection.ops.quote_name(ClosingDocumentCounter._meta.db_table)
-    sql = f"UPDATE {table} SET last_number = last_number + 1 WHERE year = %s RETURNING last_number"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [year])
-        found = cursor.fetchone()
-    if found is not None:
-        return found[0]
-    # The year's first document: the counter row is made once (under its lock).
-    counter, _ = ClosingDocumentCounter.objects.select_for_update().get_or_create(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number
 
 
 def issue_closing_documents(
@@ -176,12 +162,9 @@ def issue_closing_documents(
         years[item.period_start.year] = years.get(item.period_start.year, 0) + 1
         rows.append(_row(item, documents[item.payment_id], seller, at))
     with transaction.atomic():
-        next_number = {}
-        for year in sorted(years):
-            counter, _ = ClosingDocumentCounter.objects.select_for_update().get_or_create(year=year)
-            next_number[year] = counter.last_number + 1
-            counter.last_number += years[year]
-            counter.save(update_fields=["last_number"])
+        next_number = {
+            year: take_numbers(ClosingDocumentCounter, year, years[year]) for year in sorted(years)
+        }
         for row in rows:
             row["number"] = next_number[row["year"]]
             next_number[row["year"]] += 1

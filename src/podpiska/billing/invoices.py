@@ -15,6 +15,7 @@ from django.db import transaction
 
 from podpiska.audit.log import record, snapshot
 from podpiska.billing.models import Invoice, InvoiceCounter, Order, OrderKind, OrderStatus
+from podpiska.billing.numbering import locked_counter
 from podpiska.core import clock
 from podpiska.core.money import format_amount, group_thousands, vat_inside
 from podpiska.notifications.events import publish
@@ -36,18 +37,6 @@ def seller_tz() -> ZoneInfo:
 
 def seller_today() -> date:
     return clock.now().astimezone(seller_tz()).date()
-
-
-def locked_counter(year: int) -> InvoiceCounter:
-    """The year's counter row, locked (SELECT … FOR UPDATE) until the transaction ends.
-
-    Concurrent issuers queue on this lock, so each takes a distinct number, and since a
-    rollback restores the counter, no gaps appear. The first invoice of a year creates
-    the row; if two transactions race to create it, get_or_create catches the loser's
-    IntegrityError (in a savepoint) and locks the winner's row.
-    """
-    counter, _created = InvoiceCounter.objects.select_for_update().get_or_create(year=year)
-    return counter
 
 
 def invoice_line(order: Order) -> str:
@@ -120,7 +109,7 @@ def issue_invoice(order: Order) -> Invoice:
     seller_requisites = seller()
     vat_rate = seller_requisites.get("vat_rate")
     with transaction.atomic():
-        counter = locked_counter(issued_on.year)
+        counter = locked_counter(InvoiceCounter, issued_on.year)
         # Re-checked under the counter lock: a concurrent issue for the same order has
         # committed by now, and taking a second number for it would leave a gap.
         existing = Invoice.objects.filter(order=order).first()

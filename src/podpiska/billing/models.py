@@ -117,18 +117,25 @@ class Order(Terms):
         return self.status == OrderStatus.AWAITING_PAYMENT
 
 
-class InvoiceCounter(models.Model):
-    """The last invoice number of a year; locked (SELECT … FOR UPDATE) to issue the next."""
+class YearCounter(models.Model):
+    """The last number of a year, taken under its row lock (`billing.numbering`)."""
 
     year = models.PositiveSmallIntegerField(_("год"), primary_key=True)
     last_number = models.PositiveIntegerField(_("последний номер"), default=0)
 
     class Meta:
-        verbose_name = _("счётчик счетов")
-        verbose_name_plural = _("счётчики счетов")
+        abstract = True
 
     def __str__(self):
         return f"{self.year}: {self.last_number}"
+
+
+class InvoiceCounter(YearCounter):
+    """The last invoice number of a year."""
+
+    class Meta:
+        verbose_name = _("счётчик счетов")
+        verbose_name_plural = _("счётчики счетов")
 
 
 class Invoice(models.Model):
@@ -340,18 +347,12 @@ class OnlinePayment(models.Model):
         return f"{self.provider} {self.external_id or self.pk}: {self.status}"
 
 
-class ClosingDocumentCounter(models.Model):
-    """The last УПД number of a year; locked (SELECT … FOR UPDATE) to issue the next ones."""
-
-    year = models.PositiveSmallIntegerField(_("год"), primary_key=True)
-    last_number = models.PositiveIntegerField(_("последний номер"), default=0)
+class ClosingDocumentCounter(YearCounter):
+    """The last УПД number of a year."""
 
     class Meta:
         verbose_name = _("счётчик УПД")
         verbose_name_plural = _("счётчики УПД")
-
-    def __str__(self):
-        return f"{self.year}: {self.last_number}"
 
 
 class UpdStatus(models.IntegerChoices):
