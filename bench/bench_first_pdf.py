@@ -48,7 +48,7 @@ def _invoice_html() -> str:
     user = User.objects.get(email=USER)
     organization = Organization.objects.get(inn="7707083893")
     order = place_order(organization=organization, user=user, kind="renew", payment_method="invoice",
-                        idempotency_key="bench-h14b", tariff=tariffs["200"])
+                        idempotency_key="bench-first-pdf", tariff=tariffs["200"])
     return render_invoice_html(order.invoice, for_pdf=True)
 
 
