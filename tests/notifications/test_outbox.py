@@ -4,6 +4,7 @@ attempt, and staff putting a row back in the queue."""
 from datetime import UTC, timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from podpiska.api.admin import WebhookDeliveryAdmin
 from podpiska.audit.models import AuditRecord
@@ -37,12 +38,18 @@ def test_backoff_doubles_from_a_minute():
 @pytest.mark.parametrize("make", [_message, _delivery])
 def test_due_is_pending_and_its_time_has_come(clock, make):
     due_now = make(next_attempt_at=NOW)
-    no_time = make(next_attempt_at=None)
+    late = make(next_attempt_at=NOW - timedelta(days=1))
     make(next_attempt_at=NOW + timedelta(seconds=1))
     make(status="failed", next_attempt_at=None)
     model = type(due_now)
     make(status=model.DONE, next_attempt_at=None)
-    assert set(model.objects.due(NOW)) == {due_now, no_time}
+    assert set(model.objects.due(NOW)) == {due_now, late}
+
+
+@pytest.mark.parametrize("make", [_message, _delivery])
+def test_a_pending_row_always_says_when_it_is_due(clock, make):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make(next_attempt_at=None)
 
 
 @pytest.mark.parametrize("model", [EmailMessage, WebhookDelivery])

@@ -2,7 +2,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from podpiska.notifications.outbox import OutboxItem
+from podpiska.notifications.outbox import OutboxItem, pending_has_a_time
 
 
 class ReminderSent(models.Model):
@@ -96,6 +96,7 @@ class EmailMessage(OutboxItem):
         verbose_name = _("письмо")
         verbose_name_plural = _("письма")
         ordering = ["-created_at"]
+        constraints = [pending_has_a_time("email_pending_has_a_time")]
         indexes = [
             # What the worker looks for every minute: pending letters, by when they are due.
             models.Index(
@@ -150,7 +151,8 @@ class WebhookDelivery(OutboxItem):
         verbose_name_plural = _("журнал вебхуков")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["endpoint", "event_id"], name="uniq_webhook_event")
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="uniq_webhook_event"),
+            pending_has_a_time("webhook_pending_has_a_time"),
         ]
         indexes = [
             models.Index(

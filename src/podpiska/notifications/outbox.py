@@ -31,10 +31,16 @@ def backoff(attempts: int) -> timedelta:
 
 class OutboxQuerySet(models.QuerySet):
     def due(self, now: datetime):
-        """Pending rows whose next attempt has come (one with no time set is due at once)."""
-        return self.filter(status=self.model.Status.PENDING).filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        )
+        """Pending rows whose next attempt has come: a range of the partial index on
+        `next_attempt_at` of pending rows, whatever the number of rows waiting for later."""
+        return self.filter(status=self.model.Status.PENDING, next_attempt_at__lte=now)
+
+
+def pending_has_a_time(name: str) -> models.CheckConstraint:
+    """A pending row always says when it is due (`due` would never find it otherwise)."""
+    return models.CheckConstraint(
+        condition=~Q(status="pending") | Q(next_attempt_at__isnull=False), name=name
+    )
 
 
 class OutboxItem(models.Model):
