@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from podpiska.accounts.models import Organization, User
-from podpiska.audit.log import record, snapshot
+from podpiska.audit.changes import ALL, audited_update
 from podpiska.core import clock
 from podpiska.core.requisites import (
     RequisiteError,
@@ -76,25 +76,19 @@ def update_requisites(organization: Organization, data: dict, *, actor) -> Organ
     """Save corrected requisites (all or nothing), with the audit record."""
     clean = clean_requisites(data, organization=organization)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
-    before = snapshot(organization)
-    organization.name = clean["name"]
-    organization.short_name = clean["short_name"]
-    organization.inn = clean["inn"]
-    organization.kpp = clean["kpp"]
-    organization.ogrn = clean["ogrn"]
-    organization.legal_address = clean["address"]
-    organization.email = clean["email"]
-    after_values = snapshot(organization)
-    if after_values != before:
-        try:
-            with transaction.atomic():
-                organization.save()
-        except IntegrityError:
-            # Another organization took this INN between the check above and this save
-            # (two owners saving at once): the unique constraint decides, with the same
-            # message as the check.
-            raise RequisitesInvalid({"inn": _(INN_TAKEN)}) from None
-        record("organization.requisites_updated", organization, actor=actor, before=before, after=after_values)
+    try:
+        with transaction.atomic():
+            audited_update(
+                organization, "organization.requisites_updated", actor, recorded=ALL,
+                name=clean["name"], short_name=clean["short_name"], inn=clean["inn"],
+                kpp=clean["kpp"], ogrn=clean["ogrn"], legal_address=clean["address"],
+                email=clean["email"],
+            )
+    except IntegrityError:
+        # Another organization took this INN between the check above and this save
+        # (two owners saving at once): the unique constraint decides, with the same
+        # message as the check.
+        raise RequisitesInvalid({"inn": _(INN_TAKEN)}) from None
     return organization
 
 
@@ -102,12 +96,7 @@ def update_requisites(organization: Organization, data: dict, *, actor) -> Organ
 def set_reminders_enabled(user, enabled: bool, *, actor) -> None:
     """«Получать напоминания о продлении» on or off, with the audit record."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    if user.reminders_enabled == enabled:
-        return
-    before = snapshot(user, fields=["reminders_enabled"])
-    user.reminders_enabled = enabled
-    user.save(update_fields=["reminders_enabled"])
-    record("user.reminders_changed", user, actor=actor, before=before, after=snapshot(user, fields=["reminders_enabled"]))
+    audited_update(user, "user.reminders_changed", actor, reminders_enabled=enabled)
 
 
 # «Подписка закончилась» hidden by the customer comes back after this many days.
@@ -121,16 +110,8 @@ def hide_lapsed_notice(organization: Organization, *, actor) -> Organization:
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     today = clock.now().astimezone(organization.tz).date()
     until = today + timedelta(days=LAPSED_NOTICE_HIDDEN_DAYS)
-    if organization.lapsed_notice_hidden_until == until:
-        return organization
-    fields = ["lapsed_notice_hidden_until"]
-    before = snapshot(organization, fields=fields)
-    organization.lapsed_notice_hidden_until = until
-    organization.save(update_fields=fields)
-    record(
-        "organization.lapsed_notice_hidden", organization, actor=actor, before=before,
-        after=snapshot(organization, fields=fields),
-    )
+    audited_update(organization, "organization.lapsed_notice_hidden", actor,
+                   lapsed_notice_hidden_until=until)
     return organization
 
 
@@ -141,9 +122,4 @@ def set_language(user, language: str, *, actor) -> None:
     if language not in supported:
         raise ValueError(f"unsupported language {language!r}")
     user = User.objects.select_for_update().get(pk=user.pk)
-    if user.language == language:
-        return
-    before = snapshot(user, fields=["language"])
-    user.language = language
-    user.save(update_fields=["language"])
-    record("user.language_changed", user, actor=actor, before=before, after=snapshot(user, fields=["language"]))
+    audited_update(user, "user.language_changed", actor, language=language)

@@ -176,7 +176,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "event", "endpoint")
     search_fields = ("event_id", "event")
-    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    # In the order a delivery reads (the outbox fields come first in the model's own order).
+    readonly_fields = ["id", "endpoint", "event", "event_id", "payload", "status", "attempts",
+                       "next_attempt_at", "last_status_code", "last_error", "created_at", "delivered_at"]
     date_hierarchy = "created_at"
     actions = ["resend_selected"]
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from podpiska.api.models import ApiKey
+from podpiska.audit.changes import ALL, audited_update
 from podpiska.audit.log import record, snapshot
 from podpiska.core import clock
 
@@ -74,10 +75,7 @@ def revoke_key(key: ApiKey, *, actor) -> ApiKey:
         key = ApiKey.objects.select_for_update().get(pk=key.pk)
         if key.revoked_at is not None:
             return key
-        before = snapshot(key)
-        key.revoked_at = clock.now()
-        key.save(update_fields=["revoked_at"])
-        record("api_key.revoked", key, actor=actor, before=before, after=snapshot(key))
+        audited_update(key, "api_key.revoked", actor, recorded=ALL, revoked_at=clock.now())
     return key
 
 
@@ -85,20 +83,8 @@ def change_key(key: ApiKey, *, name: str, organizations, actor) -> ApiKey:
     """Rename `key` or change the organizations it may act for; audited with the scope
     before and after (an emptied scope is a key for every organization). Saving
     unchanged values records nothing."""
-    fields = ["name", "organizations"]
     with transaction.atomic():
         key = ApiKey.objects.select_for_update().get(pk=key.pk)
-        before = _scope_snapshot(key, fields)
-        key.name = name.strip() or key.name
-        key.save(update_fields=["name"])
-        key.organizations.set(organizations)
-        after = _scope_snapshot(key, fields)
-        if after != before:
-            record("api_key.changed", key, actor=actor, before=before, after=after)
+        audited_update(key, "api_key.changed", actor, recorded=["name", "organizations"],
+                       name=name.strip() or key.name, organizations=list(organizations))
     return key
-
-
-def _scope_snapshot(key: ApiKey, fields: list[str]) -> dict:
-    data = snapshot(key, fields)
-    data["organizations"] = sorted(data["organizations"])
-    return data

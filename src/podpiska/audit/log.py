@@ -39,6 +39,10 @@ def snapshot(obj: models.Model | None, fields: list[str] | None = None) -> dict 
     for field in obj._meta.concrete_fields:
         if (fields is None or field.name in fields) and field.name not in data:
             data[field.name] = getattr(obj, field.attname)
+    for field in obj._meta.many_to_many:
+        if field.name in data:
+            # The related ids in a set order: the order they are read in is not a change.
+            data[field.name] = sorted(related.pk for related in data[field.name])
     return _jsonable(data)
 
 

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from podpiska.accounts.actions import update_requisites
 from podpiska.accounts.models import Membership, Organization
-from podpiska.audit.log import PAYMENT_RECORDED_FIELDS, record, snapshot
+from podpiska.audit.changes import ALL, audited_create, audited_update
+from podpiska.audit.log import PAYMENT_RECORDED_FIELDS
 from podpiska.billing.closing_documents import payment_document
 from podpiska.billing.invoices import seller_tz
 from podpiska.billing.models import (
@@ -166,7 +167,8 @@ def _place(organization, user, purchase: Purchase, payment_method: str, key: str
         if open_order is not None:
             # Cancel first: the partial unique index admits the new order only then.
             _cancel(open_order, actor=user, reason=REPLACED, at=now)
-        order = Order.objects.create(
+        order = audited_create(
+            Order, "order.placed", user,
             organization=organization,
             kind=purchase.kind,
             tariff=purchase.tariff,
@@ -183,7 +185,6 @@ def _place(organization, user, purchase: Purchase, payment_method: str, key: str
             ),
             **purchase.terms,
         )
-        record("order.placed", order, actor=user, after=snapshot(order))
         publish("order.created", organization=organization, data=order_data(order))
         if open_order is not None:
             Order.objects.filter(pk=open_order.pk).update(replaced_by=order)
@@ -251,12 +252,8 @@ def cancel_order(order: Order, *, actor, reason: str = CANCELLED_BY_CUSTOMER) ->
 
 def _cancel(order: Order, *, actor, reason: str, at: datetime) -> None:
     """The writes of a cancellation; `order` is locked and unpaid."""
-    before = snapshot(order)
-    order.status = OrderStatus.CANCELLED
-    order.closed_at = at
-    order.cancel_reason = reason[:500]
-    order.save(update_fields=["status", "closed_at", "cancel_reason"])
-    record("order.cancelled", order, actor=actor, before=before, after=snapshot(order))
+    audited_update(order, "order.cancelled", actor, recorded=ALL,
+                   status=OrderStatus.CANCELLED, closed_at=at, cancel_reason=reason[:500])
     annul_order_documents(order, actor=actor, reason=reason, at=at)
 
 
@@ -386,12 +383,9 @@ def record_payment(
         return existing, False
     try:
         with transaction.atomic():
-            payment = Payment.objects.create(
+            payment = audited_create(
+                Payment, "payment.recorded", actor, recorded=PAYMENT_RECORDED_FIELDS,
                 **row, organization=organization,
-            )
-            record(
-                "payment.recorded", payment, actor=actor,
-                after=snapshot(payment, PAYMENT_RECORDED_FIELDS),
             )
             publish_queued(payment)
     except IntegrityError:
@@ -514,10 +508,8 @@ def reject_payment(payment: Payment, *, actor, note: str) -> Payment:
         raise PaymentRefused(_("Отклонить можно только платёж из очереди разбора: этот уже зачтён."))
     if not note:
         raise PaymentRefused(_("Напишите, почему платёж не наш: без пояснения его не отклонить."))
-    before = snapshot(payment)
-    payment.state = PaymentState.REJECTED
-    payment.note = f"{payment.note}\n{note}" if payment.note else note
-    payment.resolved_at = clock.now()
-    payment.save(update_fields=["state", "note", "resolved_at"])
-    record("payment.rejected", payment, actor=actor, before=before, after=snapshot(payment))
+    audited_update(payment, "payment.rejected", actor, recorded=ALL,
+                   state=PaymentState.REJECTED,
+                   note=f"{payment.note}\n{note}" if payment.note else note,
+                   resolved_at=clock.now())
     return payment

@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from podpiska.audit.log import record, record_many, snapshot
+from podpiska.audit.changes import audited_update
+from podpiska.audit.log import record_many
 from podpiska.billing.invoices import seller_tz
 from podpiska.billing.models import (
     ClosingDocument,
@@ -196,15 +197,11 @@ def annul_closing_document(document: ClosingDocument, *, reason: str, actor) -> 
         document = ClosingDocument.objects.select_for_update().get(pk=document.pk)
         if document.is_annulled:
             return document
-        fields = ["annulled_at", "annul_reason", "annulled_by"]
-        before = snapshot(document, fields)
-        document.annulled_at = clock.now()
-        document.annul_reason = reason
-        document.annulled_by = actor if getattr(actor, "pk", None) else None
-        document.save(update_fields=fields)
-        record(
-            "closing_document.annulled", document, actor=actor, before=before,
-            after=snapshot(document, fields),
+        audited_update(
+            document, "closing_document.annulled", actor,
+            recorded=["annulled_at", "annul_reason", "annulled_by"],
+            annulled_at=clock.now(), annul_reason=reason,
+            annulled_by=actor if getattr(actor, "pk", None) else None,
         )
     return document
 

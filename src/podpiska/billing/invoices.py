@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 
+from podpiska.audit.changes import audited_update
 from podpiska.audit.log import record, snapshot
 from podpiska.billing.models import Invoice, InvoiceCounter, Order, OrderKind, OrderStatus
 from podpiska.billing.numbering import locked_counter
@@ -78,14 +79,9 @@ def annul_invoice(order: Order, *, actor, reason: str, at) -> Invoice | None:
     invoice = Invoice.objects.select_for_update().filter(order=order).first()
     if invoice is None or invoice.annulled_at is not None:
         return invoice
-    before = snapshot(invoice, fields=["annulled_at", "annulment_reason"])
-    invoice.annulled_at = at
-    invoice.annulment_reason = reason[:500]
-    invoice.save(update_fields=["annulled_at", "annulment_reason"])
-    record(
-        "invoice.annulled", invoice, actor=actor, before=before,
-        after=snapshot(invoice, fields=["annulled_at", "annulment_reason"]),
-    )
+    audited_update(invoice, "invoice.annulled", actor,
+                   recorded=["annulled_at", "annulment_reason"],
+                   annulled_at=at, annulment_reason=reason[:500])
     return invoice
 
 

@@ -346,6 +346,11 @@ class OnlinePayment(models.Model):
     def __str__(self):
         return f"{self.provider} {self.external_id or self.pk}: {self.status}"
 
+    @property
+    def organization(self):
+        """The organization whose order this pays: the attempt's audit records are its."""
+        return self.order.organization
+
 
 class ClosingDocumentCounter(YearCounter):
     """The last УПД number of a year."""

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from podpiska.audit.log import record, snapshot
+from podpiska.audit.changes import ALL, audited_update
 from podpiska.billing.actions import record_payment
 from podpiska.billing.models import (
     OnlinePayment,
@@ -153,18 +153,8 @@ def settle(online_payment: OnlinePayment, remote: ProviderPayment) -> OnlinePaym
     if attempt.status in FINAL_STATUSES:
         status = attempt.status
     if status != attempt.status:
-        before = snapshot(attempt)
-        attempt.status = status
-        attempt.raw = remote.raw
-        attempt.updated_at = clock.now()
-        attempt.save(update_fields=["status", "raw", "updated_at"])
-        record(
-            f"online_payment.{status}",
-            attempt,
-            organization=attempt.order.organization,
-            before=before,
-            after=snapshot(attempt),
-        )
+        audited_update(attempt, f"online_payment.{status}", None, recorded=ALL,
+                       status=status, raw=remote.raw)
     if (
         attempt.status == OnlinePaymentStatus.SUCCEEDED
         and remote.status == OnlinePaymentStatus.SUCCEEDED

@@ -5,7 +5,7 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from podpiska.audit.log import record, snapshot
+from podpiska.audit.changes import ALL, audited_create, audited_update
 from podpiska.catalog.models import IndividualOffer, Tariff
 from podpiska.core import clock, limits
 from podpiska.core.money import format_amount, group_thousands, ru_plural
@@ -94,12 +94,11 @@ def make_offer(
         raise CatalogError(_("Для индивидуальных условий выберите базовый тариф."))
     else:
         raise CatalogError(_("Выберите тариф, условия или докупку выгрузок."))
-    offer = IndividualOffer.objects.create(
+    return audited_create(
+        IndividualOffer, "catalog.offer_created", staff_user,
         organization=organization, valid_until=valid_until, created_by=staff_user,
         created_at=clock.now(), comment=comment, **fields,
     )
-    record("catalog.offer_created", offer, actor=staff_user, after=snapshot(offer))
-    return offer
 
 
 @transaction.atomic
@@ -107,10 +106,8 @@ def withdraw_offer(offer: IndividualOffer, *, staff_user) -> IndividualOffer:
     offer = IndividualOffer.objects.select_for_update().get(pk=offer.pk)
     if offer.status != IndividualOffer.Status.OPEN:
         raise CatalogError(_("Предложение уже не действует."))
-    before = snapshot(offer)
-    offer.status = IndividualOffer.Status.WITHDRAWN
-    offer.save(update_fields=["status"])
-    record("catalog.offer_withdrawn", offer, actor=staff_user, before=before, after=snapshot(offer))
+    audited_update(offer, "catalog.offer_withdrawn", staff_user, recorded=ALL,
+                   status=IndividualOffer.Status.WITHDRAWN)
     return offer
 
 
@@ -119,11 +116,8 @@ def archive_tariff(tariff: Tariff, *, successor: Tariff | None, staff_user) -> T
     """Stop selling a tariff; renewals of it go to the successor. Bought terms stay."""
     if successor is not None and (successor.pk == tariff.pk or not successor.on_sale):
         raise CatalogError(_("Преемником может быть только другой тариф, который продаётся."))
-    before = snapshot(tariff)
-    tariff.is_archived = True
-    tariff.successor = successor
-    tariff.save(update_fields=["is_archived", "successor"])
-    record("catalog.tariff_archived", tariff, actor=staff_user, before=before, after=snapshot(tariff))
+    audited_update(tariff, "catalog.tariff_archived", staff_user, recorded=ALL,
+                   is_archived=True, successor=successor)
     return tariff
 
 
@@ -164,15 +158,8 @@ def save_tariff(tariff: Tariff, *, staff_user, data: dict) -> Tariff:
     if not creating:
         tariff = Tariff.objects.select_for_update().get(pk=tariff.pk)
     check_tariff_terms(tariff, data)
-    before = None if creating else snapshot(tariff)
-    for name in TARIFF_FIELDS:
-        if name in data:
-            setattr(tariff, name, data[name])
-    if not creating and snapshot(tariff) == before:
-        return tariff
-    tariff.save()
-    record(
-        "catalog.tariff_created" if creating else "catalog.tariff_changed",
-        tariff, actor=staff_user, before=before, after=snapshot(tariff),
-    )
+    values = {name: data[name] for name in TARIFF_FIELDS if name in data}
+    if creating:
+        return audited_create(tariff, "catalog.tariff_created", staff_user, **values)
+    audited_update(tariff, "catalog.tariff_changed", staff_user, recorded=ALL, **values)
     return tariff

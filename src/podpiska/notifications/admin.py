@@ -12,7 +12,9 @@ class EmailMessageAdmin(admin.ModelAdmin):
     list_display = ("created_at", "recipients", "title", "status", "attempts", "next_attempt_at", "sent_at")
     list_filter = ("status",)
     search_fields = ("subject", "to")
-    readonly_fields = [f.name for f in EmailMessage._meta.fields]
+    # In the order a letter reads (the outbox fields come first in the model's own order).
+    readonly_fields = ["id", "to", "subject", "body_text", "body_html", "template", "context",
+                       "status", "attempts", "last_error", "next_attempt_at", "created_at", "sent_at"]
     actions = ["retry"]
     date_hierarchy = "created_at"
 

@@ -10,24 +10,23 @@ stopped mid-run leaves the unsent rows pending.
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import translation
 from django_tasks import task
 
 from podpiska.core import clock
 from podpiska.notifications.models import EmailMessage
+from podpiska.notifications.outbox import requeue
 
 logger = logging.getLogger(__name__)
 
 # After this many failed attempts a message stops retrying and waits for staff.
-MAX_ATTEMPTS = 8
-FIRST_RETRY = timedelta(minutes=1)
+MAX_ATTEMPTS = EmailMessage.MAX_ATTEMPTS
 # Messages per sending task when an action queues many at once.
 SEND_TASK_SIZE = 500
 
@@ -161,17 +160,6 @@ def _enqueue_send(message_id: int) -> None:
         logger.exception("could not enqueue e-mail %s; the tick will send it", message_id)
 
 
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8 … minutes after the attempt that failed."""
-    return FIRST_RETRY * (2 ** max(attempts - 1, 0))
-
-
-def _due(now: datetime):
-    return EmailMessage.objects.filter(status=EmailMessage.Status.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-
-
 def send_message(message_id: int, now: datetime | None = None) -> bool:
     """Send one pending message if it is due; True when it went out.
 
@@ -181,14 +169,14 @@ def send_message(message_id: int, now: datetime | None = None) -> bool:
     now = now or clock.now()
     with transaction.atomic():
         message = (
-            _due(now).select_for_update(skip_locked=True).filter(pk=message_id).first()
+            EmailMessage.objects.due(now).select_for_update(skip_locked=True)
+            .filter(pk=message_id).first()
         )
         if message is None:
             return False
-        message.attempts += 1
         # A row queued unrendered is rendered once, at its first attempt; the text is
         # kept, so a retry sends the same letter and staff see what was sent.
-        fields = ["attempts"]
+        fields = []
         try:
             if not message.body_text and message.template:
                 _render(message)
@@ -205,48 +193,32 @@ def send_message(message_id: int, now: datetime | None = None) -> bool:
                 mail.attach(name, content, mimetype)
             mail.send()
         except Exception as error:  # rendering or transport: retry later, keep it visible
-            message.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = EmailMessage.Status.FAILED
-                message.next_attempt_at = None
-            else:
-                message.next_attempt_at = now + backoff(message.attempts)
-            message.save(update_fields=[*fields, "last_error", "status", "next_attempt_at"])
+            fields += message.finish(f"{type(error).__name__}: {error}"[:2000], now)
+            message.save(update_fields=fields)
             logger.warning("e-mail %s failed (attempt %s): %s", message.pk, message.attempts, error)
             return False
-        message.status = EmailMessage.Status.SENT
-        message.sent_at = now
-        message.next_attempt_at = None
-        message.save(update_fields=[*fields, "status", "sent_at", "next_attempt_at"])
+        # A success leaves the last error as it was: staff still see why it was late.
+        message.save(update_fields=[*fields, *message.finish("", now)])
         return True
 
 
 def send_due(now: datetime) -> int:
     """Send every pending message that is due; returns how many went out."""
     sent = 0
-    for message_id in _due(now).order_by("created_at", "pk").values_list("pk", flat=True):
+    for message_id in EmailMessage.objects.due(now).order_by("created_at", "pk").values_list("pk", flat=True):
         if send_message(message_id, now):
             sent += 1
     return sent
 
 
-def retry_now(message: EmailMessage, *, actor=None) -> None:
-    """Staff: put a failed or delayed message back in the queue for the next run."""
-    from podpiska.audit.log import record, snapshot
-
-    with transaction.atomic():
-        message = EmailMessage.objects.select_for_update().get(pk=message.pk)
-        if message.status == EmailMessage.Status.SENT:
-            return
-        before = snapshot(message, ["status", "next_attempt_at", "attempts"])
-        message.status = EmailMessage.Status.PENDING
-        message.next_attempt_at = clock.now()
-        message.save(update_fields=["status", "next_attempt_at"])
-        record(
-            "notifications.email_retry", message, actor=actor, before=before,
-            after=snapshot(message, ["status", "next_attempt_at", "attempts"]),
-        )
-        transaction.on_commit(lambda: _enqueue_send(message.pk))
+def retry_now(message: EmailMessage, *, actor=None) -> bool:
+    """Staff: put a failed or delayed message back in the queue and send it right after;
+    a message already sent stays as it is. Returns whether it was put back."""
+    if not requeue(message, actor=actor):
+        return False
+    # Once the change is committed (at once when no transaction is open around it).
+    transaction.on_commit(lambda: _enqueue_send(message.pk))
+    return True
 
 
 # --- the task queue's tasks: enqueued after commit; the tick's `send_due` is the fallback --

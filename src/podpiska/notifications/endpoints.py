@@ -9,7 +9,8 @@ import secrets
 
 from django.db import transaction
 
-from podpiska.audit.log import record, snapshot
+from podpiska.audit.changes import audited_create, audited_update
+from podpiska.audit.log import record
 from podpiska.core import clock
 from podpiska.notifications.models import WebhookEndpoint
 
@@ -27,12 +28,11 @@ def create_endpoint(*, url: str, events: list[str], is_active: bool = True,
     """A new endpoint with a fresh secret; returns it and the secret to show once."""
     secret = new_secret()
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.create(
-            url=url, events=list(events), is_active=is_active, secret=secret,
-            created_at=clock.now(),
+        endpoint = audited_create(
+            WebhookEndpoint, "notifications.webhook_endpoint_created", actor,
+            recorded=AUDITED_FIELDS, url=url, events=list(events), is_active=is_active,
+            secret=secret, created_at=clock.now(),
         )
-        record("notifications.webhook_endpoint_created", endpoint, actor=actor,
-               after=snapshot(endpoint, AUDITED_FIELDS))
     return endpoint, secret
 
 
@@ -42,14 +42,8 @@ def update_endpoint(endpoint: WebhookEndpoint, *, url: str, events: list[str], i
     nothing."""
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-        before = snapshot(endpoint, AUDITED_FIELDS)
-        endpoint.url, endpoint.events, endpoint.is_active = url, list(events), is_active
-        after = snapshot(endpoint, AUDITED_FIELDS)
-        if after == before:
-            return endpoint
-        endpoint.save(update_fields=["url", "events", "is_active"])
-        record("notifications.webhook_endpoint_changed", endpoint, actor=actor,
-               before=before, after=after)
+        audited_update(endpoint, "notifications.webhook_endpoint_changed", actor,
+                       recorded=AUDITED_FIELDS, url=url, events=list(events), is_active=is_active)
     return endpoint
 
 

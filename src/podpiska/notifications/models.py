@@ -2,6 +2,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from podpiska.notifications.outbox import OutboxItem, pending_has_a_time
+
 
 class ReminderSent(models.Model):
     """A reminder already sent; the unique constraint makes sending it twice impossible."""
@@ -62,7 +64,7 @@ class ReminderCheck(models.Model):
         return f"{self.organization_id}: {self.due_at}"
 
 
-class EmailMessage(models.Model):
+class EmailMessage(OutboxItem):
     """An outgoing e-mail, stored before sending so a stopped worker loses nothing.
 
     A row is written either rendered (subject and bodies) or, for the notices an
@@ -76,6 +78,10 @@ class EmailMessage(models.Model):
         SENT = "sent", _("отправлено")
         FAILED = "failed", _("ошибка")
 
+    MAX_ATTEMPTS = 8
+    DONE, DONE_AT = Status.SENT, "sent_at"
+    REQUEUE_ACTION = "notifications.email_retry"
+
     to = models.JSONField(_("кому"))
     subject = models.CharField(_("тема"), max_length=300, blank=True)
     body_text = models.TextField(_("текст"), blank=True)
@@ -83,9 +89,6 @@ class EmailMessage(models.Model):
     template = models.CharField(_("шаблон"), max_length=100, blank=True)
     context = models.JSONField(_("данные для шаблона"), null=True, blank=True)
     status = models.CharField(_("статус"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
-    last_error = models.TextField(_("последняя ошибка"), blank=True)
-    next_attempt_at = models.DateTimeField(_("следующая попытка"), null=True, blank=True)
     created_at = models.DateTimeField(_("создано"))
     sent_at = models.DateTimeField(_("отправлено"), null=True, blank=True)
 
@@ -93,6 +96,7 @@ class EmailMessage(models.Model):
         verbose_name = _("письмо")
         verbose_name_plural = _("письма")
         ordering = ["-created_at"]
+        constraints = [pending_has_a_time("email_pending_has_a_time")]
         indexes = [
             # What the worker looks for every minute: pending letters, by when they are due.
             models.Index(
@@ -102,6 +106,10 @@ class EmailMessage(models.Model):
 
     def __str__(self):
         return f"{self.subject or self.template} → {', '.join(self.to)}"
+
+    def requeue_changes(self, now):
+        # A letter that went out is not sent again; a failed one gets one more attempt.
+        return None if self.status == self.Status.SENT else super().requeue_changes(now)
 
 
 class WebhookEndpoint(models.Model):
@@ -119,21 +127,22 @@ class WebhookEndpoint(models.Model):
         return self.url
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(OutboxItem):
     class Status(models.TextChoices):
         PENDING = "pending", _("в очереди")
         DELIVERED = "delivered", _("доставлено")
         FAILED = "failed", _("не доставлено")
+
+    MAX_ATTEMPTS = 10
+    DONE, DONE_AT = Status.DELIVERED, "delivered_at"
+    REQUEUE_ACTION = "notifications.webhook_resend"
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("адрес"))
     event = models.CharField(_("событие"), max_length=50)
     event_id = models.CharField(_("id события"), max_length=64)
     payload = models.JSONField(_("тело"))
     status = models.CharField(_("статус"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
-    next_attempt_at = models.DateTimeField(_("следующая попытка"), null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(_("последний код ответа"), null=True, blank=True)
-    last_error = models.TextField(_("последняя ошибка"), blank=True)
     created_at = models.DateTimeField(_("создана"))
     delivered_at = models.DateTimeField(_("доставлена"), null=True, blank=True)
 
@@ -142,7 +151,8 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = _("журнал вебхуков")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["endpoint", "event_id"], name="uniq_webhook_event")
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="uniq_webhook_event"),
+            pending_has_a_time("webhook_pending_has_a_time"),
         ]
         indexes = [
             models.Index(
@@ -152,3 +162,11 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.endpoint_id}: {self.status}"
+
+    def requeue_changes(self, now):
+        # A delivered one too (the receiver lost the event); a failed one gets a fresh
+        # round of retries.
+        changes = super().requeue_changes(now)
+        if self.attempts >= self.MAX_ATTEMPTS:
+            changes["attempts"] = 0
+        return changes

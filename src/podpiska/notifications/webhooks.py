@@ -19,6 +19,7 @@ from django.db import transaction
 
 from podpiska.core import clock
 from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
+from podpiska.notifications.outbox import requeue
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +88,7 @@ def delivery_rows(
 # --- Sending --------------------------------------------------------------------------
 
 TIMEOUT_SECONDS = 5
-MAX_ATTEMPTS = 10
-FIRST_RETRY = timedelta(minutes=1)
+MAX_ATTEMPTS = WebhookDelivery.MAX_ATTEMPTS
 # A claimed delivery is not due again for this long, so a worker that dies mid-send
 # leaves it to be retried rather than lost, and a live one is never raced.
 CLAIM_LEASE = timedelta(minutes=2)
@@ -120,17 +120,6 @@ def verify(secret: str, header: str, body: str | bytes, *, now: datetime | None 
     return hmac.compare_digest(sign(secret, timestamp, body), received)
 
 
-def backoff(attempts: int) -> timedelta:
-    """After the n-th failed attempt wait 1, 2, 4 … minutes (1 min × 2^(n-1))."""
-    return FIRST_RETRY * (2 ** max(attempts - 1, 0))
-
-
-def _due(now: datetime):
-    return WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
-    )
-
-
 def _claim(delivery_id: int, due_at: datetime) -> WebhookDelivery | None:
     """Take one due delivery for this worker, or None if another worker has it.
 
@@ -144,7 +133,7 @@ def _claim(delivery_id: int, due_at: datetime) -> WebhookDelivery | None:
         # of=("self",): lock the delivery only. Locking the joined endpoint row too would
         # make the other workers skip every delivery to that endpoint, not just this one.
         delivery = (
-            _due(claimed_at).select_for_update(skip_locked=True, of=("self",))
+            WebhookDelivery.objects.due(claimed_at).select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint").filter(pk=delivery_id).first()
         )
         if delivery is None:
@@ -185,20 +174,10 @@ def _post(client: httpx.Client, delivery: WebhookDelivery) -> tuple[int | None, 
 def _finish(delivery: WebhookDelivery, status_code: int | None, error: str) -> bool:
     """Keep the attempt's outcome, if this worker still holds the delivery's lease."""
     lease = delivery.next_attempt_at
-    now = clock.now()
-    delivery.attempts += 1
+    # Every attempt's outcome is kept on the delivery, a success's too (no error).
     delivery.last_status_code = status_code
     delivery.last_error = error
-    if not error:
-        delivery.status = WebhookDelivery.Status.DELIVERED
-        delivery.delivered_at = now
-        delivery.next_attempt_at = None
-    elif delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status = WebhookDelivery.Status.FAILED
-        delivery.next_attempt_at = None
-    else:
-        delivery.next_attempt_at = now + backoff(delivery.attempts)
-    fields = ["attempts", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"]
+    fields = ["last_status_code", "last_error", *delivery.finish(error, clock.now())]
     # A send that outlived its lease may have been taken over by another worker; its
     # outcome is the one kept (the receiver drops the repeat by X-Podpiska-Delivery).
     kept = WebhookDelivery.objects.filter(
@@ -222,7 +201,7 @@ def deliver_due(now: datetime) -> int:
     so no row lock is held during the HTTP call.
     """
     delivered = 0
-    due_ids = list(_due(now).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:500])
+    due_ids = list(WebhookDelivery.objects.due(now).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:500])
     if not due_ids:
         return 0
     with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
@@ -235,20 +214,7 @@ def deliver_due(now: datetime) -> int:
     return delivered
 
 
-def resend(delivery: WebhookDelivery, *, actor=None) -> WebhookDelivery:
-    """Staff: send a delivery again at the next run (a delivered one too: a lost event)."""
-    from podpiska.audit.log import record, snapshot
-
-    fields = ["status", "next_attempt_at", "attempts"]
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-        before = snapshot(delivery, fields)
-        delivery.status = WebhookDelivery.Status.PENDING
-        delivery.next_attempt_at = clock.now()
-        # A failed delivery gets a fresh round of retries.
-        if delivery.attempts >= MAX_ATTEMPTS:
-            delivery.attempts = 0
-        delivery.save(update_fields=fields)
-        record("notifications.webhook_resend", delivery, actor=actor, before=before,
-               after=snapshot(delivery, fields))
-    return delivery
+def resend(delivery: WebhookDelivery, *, actor=None) -> bool:
+    """Staff: send a delivery again at the next run (a delivered one too: a lost event;
+    a failed one with a fresh round of retries). Returns whether it was put back."""
+    return requeue(delivery, actor=actor)

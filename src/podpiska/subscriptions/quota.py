@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from podpiska.audit.changes import audited_update
 from podpiska.audit.log import record
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff, field_set_covers
 from podpiska.core import limits
@@ -469,16 +470,8 @@ def refund(organization, *, export_id: int, rows: int, actor_label: str, at: dat
                 },
                 extra={"refundable": refundable},
             )
-        before = {"refunded_rows": export.refunded_rows}
-        export.refunded_rows += rows
-        export.save(update_fields=["refunded_rows"])
+        audited_update(export, "export.refunded", actor_label,
+                       refunded_rows=export.refunded_rows + rows)
         QuotaPeriod.objects.filter(pk=export.period_id).update(used=F("used") - rows)
         period = QuotaPeriod.objects.get(pk=export.period_id)
-        record(
-            "export.refunded",
-            export,
-            actor=actor_label,
-            before=before,
-            after={"refunded_rows": export.refunded_rows},
-        )
     return RefundResult(export, period)

@@ -7,7 +7,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from podpiska.audit.log import record, snapshot
+from podpiska.audit.changes import ALL, audited_create, audited_update
 from podpiska.catalog.actions import addon_name, offer_bounds_problem
 from podpiska.catalog.models import IndividualOffer
 from podpiska.core import clock
@@ -28,12 +28,11 @@ def file_support_request(*, user, organization, subject: str, message: str, cont
         raise RequestRefused(_("Укажите тему обращения."))
     if not message:
         raise RequestRefused(_("Опишите вопрос: сообщение не может быть пустым."))
-    request = SupportRequest.objects.create(
+    return audited_create(
+        SupportRequest, "support.request_filed", user,
         organization=organization, user=user, subject=subject[:200], message=message,
         contact=contact.strip()[:200], created_at=clock.now(),
     )
-    record("support.request_filed", request, actor=user, organization=organization, after=snapshot(request))
-    return request
 
 
 @transaction.atomic
@@ -51,12 +50,11 @@ def file_limit_increase_request(*, user, organization, extra_exports: int, comme
     if existing is not None:
         # A repeated submit returns the request already filed instead of a second one.
         return existing
-    request = LimitIncreaseRequest.objects.create(
+    return audited_create(
+        LimitIncreaseRequest, "support.limit_request_filed", user,
         organization=organization, user=user, extra_exports=extra_exports,
         comment=(comment or "").strip(), created_at=clock.now(),
     )
-    record("support.limit_request_filed", request, actor=user, after=snapshot(request))
-    return request
 
 
 @transaction.atomic
@@ -77,20 +75,18 @@ def answer_limit_request_with_offer(
     )
     if problem:
         raise RequestRefused(problem)
-    before = snapshot(request)
-    offer = IndividualOffer.objects.create(
+    audited_update(
+        request, "support.limit_request_answered", staff_user, recorded=ALL,
+        status=RequestStatus.ANSWERED, answer=answer or f"Предлагаем {addon_name(extra_exports)}.",
+        answered_at=clock.now(),
+    )
+    return audited_create(
+        IndividualOffer, "catalog.offer_created", staff_user,
         organization=request.organization, kind=IndividualOffer.Kind.ADDON,
         tariff_name=addon_name(extra_exports), price=price, export_limit=0,
         addon_exports=extra_exports, valid_until=valid_until, limit_request=request,
         created_by=staff_user, created_at=clock.now(), comment=answer,
     )
-    request.status = RequestStatus.ANSWERED
-    request.answer = answer or f"Предлагаем {addon_name(extra_exports)}."
-    request.answered_at = clock.now()
-    request.save()
-    record("support.limit_request_answered", request, actor=staff_user, before=before, after=snapshot(request))
-    record("catalog.offer_created", offer, actor=staff_user, after=snapshot(offer))
-    return offer
 
 
 @transaction.atomic
@@ -105,16 +101,12 @@ def answer_support_request(request: SupportRequest, *, staff_user, status: str, 
     if status == RequestStatus.ANSWERED and not answer:
         raise RequestRefused(_("Чтобы отметить обращение отвеченным, напишите ответ."))
     request = SupportRequest.objects.select_for_update().get(pk=request.pk)
-    before = snapshot(request)
-    if (request.status, request.answer) == (status, answer):
-        return request
     answer_is_new = bool(answer) and answer != request.answer
+    changes = {"status": status, "answer": answer}
     if answer_is_new:
-        request.answered_at = clock.now()
-    request.status = status
-    request.answer = answer
-    request.save(update_fields=["status", "answer", "answered_at"])
-    record("support.request_answered", request, actor=staff_user, before=before, after=snapshot(request))
+        changes["answered_at"] = clock.now()
+    if not audited_update(request, "support.request_answered", staff_user, recorded=ALL, **changes):
+        return request
     address = _requester_email(request)
     if answer_is_new and address:
         from podpiska.notifications.email import queue_email

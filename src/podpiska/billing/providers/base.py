@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from podpiska.audit.log import record, snapshot
+from podpiska.audit.changes import ALL, audited_create, audited_update
 from podpiska.billing.actions import OrderRefused
 from podpiska.billing.models import OnlinePayment, OnlinePaymentStatus, Order, OrderStatus
 from podpiska.core import clock
@@ -148,7 +148,8 @@ class BaseProvider:
             if attempt is not None:
                 return attempt
             now = clock.now()
-            attempt = OnlinePayment.objects.create(
+            return audited_create(
+                OnlinePayment, "online_payment.started", locked.created_by,
                 order=locked,
                 provider=self.name,
                 idempotence_key=f"{self.name}-{locked.pk}-{uuid.uuid4().hex}",
@@ -156,14 +157,6 @@ class BaseProvider:
                 created_at=now,
                 updated_at=now,
             )
-            record(
-                "online_payment.started",
-                attempt,
-                actor=locked.created_by,
-                organization=locked.organization,
-                after=snapshot(attempt),
-            )
-            return attempt
 
     def remember(self, attempt: OnlinePayment, remote: ProviderPayment) -> OnlinePayment:
         """Store what the provider answered to the creation request."""
@@ -183,23 +176,11 @@ class BaseProvider:
                 raise ProviderError(
                     _("Платёжный сервис ответил противоречиво. Обратитесь в поддержку.")
                 )
-            before = snapshot(locked)
-            locked.external_id = remote.external_id
-            locked.confirmation_url = remote.confirmation_url
+            changes = {"external_id": remote.external_id,
+                       "confirmation_url": remote.confirmation_url, "raw": remote.raw}
             if remote.status in OnlinePaymentStatus.values and locked.status not in FINAL_STATUSES:
-                locked.status = remote.status
-            locked.raw = remote.raw
-            locked.updated_at = clock.now()
-            locked.save(
-                update_fields=["external_id", "confirmation_url", "status", "raw", "updated_at"]
-            )
-            record(
-                "online_payment.created",
-                locked,
-                organization=locked.order.organization,
-                before=before,
-                after=snapshot(locked),
-            )
+                changes["status"] = remote.status
+            audited_update(locked, "online_payment.created", None, recorded=ALL, **changes)
         return locked
 
     @staticmethod
