@@ -347,6 +347,33 @@ def test_limit_request_answered_with_an_addon_offer(client, staff_groups, org, o
     assert AuditRecord.objects.filter(action="support.limit_request_answered", actor=user).exists()
 
 
+def test_limit_request_answer_follows_the_offer_rules_and_is_given_once(staff_groups, org, owner, clock, tariffs):
+    from podpiska.support.actions import RequestRefused, answer_limit_request_with_offer
+
+    staff = make_user("support@podpiska.local", is_staff=True)
+    request = LimitIncreaseRequest.objects.create(organization=org, user=owner, extra_exports=5000, created_at=NOW)
+    today = NOW.date()
+    for bad, message in [
+        (dict(extra_exports=0, price=40_000_00, valid_until=today), "больше нуля"),
+        (dict(extra_exports=5000, price=0, valid_until=today), "больше нуля"),
+        (dict(extra_exports=5000, price=40_000_00, valid_until=today - timedelta(days=1)), "уже прошла"),
+        (dict(extra_exports=10**12, price=40_000_00, valid_until=today), "не больше"),
+    ]:
+        with pytest.raises(RequestRefused, match=message):
+            answer_limit_request_with_offer(request, staff_user=staff, **bad)
+    request.refresh_from_db()
+    assert request.status == "open" and not IndividualOffer.objects.exists()
+    assert not AuditRecord.objects.filter(action__in=["catalog.offer_created", "support.limit_request_answered"]).exists()
+
+    offer = answer_limit_request_with_offer(request, staff_user=staff, extra_exports=5000, price=40_000_00,
+                                            valid_until=today)
+    assert offer.limit_request_id == request.pk and offer.kind == "addon"
+    with pytest.raises(RequestRefused, match="уже ответили"):
+        answer_limit_request_with_offer(request, staff_user=staff, extra_exports=5000, price=40_000_00,
+                                        valid_until=today)
+    assert IndividualOffer.objects.count() == 1
+
+
 def test_support_request_answered_in_admin(client, staff_groups, org, clock):
     user = _staff(client, "support", staff_groups)
     request = SupportRequest.objects.create(organization=org, subject="Счёт", message="Где счёт?", created_at=NOW)

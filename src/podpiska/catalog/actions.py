@@ -62,8 +62,10 @@ def make_offer(
     addon_exports: int = 0,
     price: int | None = None,
     comment: str = "",
+    limit_request=None,
 ) -> IndividualOffer:
-    """A tariff (optionally at a special price), custom terms, or an add-on."""
+    """A tariff (optionally at a special price), custom terms, or an add-on; with
+    `limit_request`, the add-on that answers a customer's request for more exports."""
     today = clock.now().astimezone(organization.tz).date()
     if valid_until < today:
         raise CatalogError(_("Дата окончания предложения уже прошла."))
@@ -74,7 +76,7 @@ def make_offer(
     )
     if problem:
         raise CatalogError(problem)
-    if addon_exports:
+    if addon_exports or limit_request is not None:
         if addon_exports <= 0 or not price or price <= 0:
             raise CatalogError(_("Для докупки выгрузок укажите их число и цену больше нуля."))
         fields = dict(kind=IndividualOffer.Kind.ADDON, tariff_name=addon_name(addon_exports),
@@ -97,7 +99,7 @@ def make_offer(
     return audited_create(
         IndividualOffer, "catalog.offer_created", staff_user,
         organization=organization, valid_until=valid_until, created_by=staff_user,
-        created_at=clock.now(), comment=comment, **fields,
+        created_at=clock.now(), comment=comment, limit_request=limit_request, **fields,
     )
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from podpiska.audit.changes import ALL, audited_create, audited_update
-from podpiska.catalog.actions import addon_name, offer_bounds_problem
+from podpiska.catalog.actions import CatalogError, addon_name, make_offer
 from podpiska.catalog.models import IndividualOffer
 from podpiska.core import clock
 from podpiska.subscriptions.availability import available_actions
@@ -61,32 +61,28 @@ def file_limit_increase_request(*, user, organization, extra_exports: int, comme
 def answer_limit_request_with_offer(
     request: LimitIncreaseRequest, *, staff_user, extra_exports: int, price: int, valid_until: date, answer: str = ""
 ) -> IndividualOffer:
-    """Staff answer: an add-on offer (+N exports for a price, valid until a date)."""
+    """Staff answer: an add-on offer (+N exports for a price, valid until a date).
+
+    The offer is made by `catalog.actions.make_offer`, which holds the rules of every
+    offer (positive price and count, bounds, validity); this adds only what belongs to
+    the request: it is answered once, and the answer says what was offered.
+    """
     request = LimitIncreaseRequest.objects.select_for_update().get(pk=request.pk)
     if request.status in (RequestStatus.ANSWERED, RequestStatus.CLOSED):
         raise RequestRefused(_("На эту заявку уже ответили."))
-    if extra_exports <= 0 or price <= 0:
-        raise RequestRefused(_("Число выгрузок и цена должны быть больше нуля."))
-    today = clock.now().astimezone(request.organization.tz).date()
-    if valid_until < today:
-        raise RequestRefused(_("Срок действия предложения уже прошёл."))
-    problem = offer_bounds_problem(
-        price=price, counts=(extra_exports,), valid_until=valid_until, today=today
-    )
-    if problem:
-        raise RequestRefused(problem)
+    try:
+        offer = make_offer(
+            organization=request.organization, staff_user=staff_user, valid_until=valid_until,
+            addon_exports=extra_exports, price=price, comment=answer, limit_request=request,
+        )
+    except CatalogError as error:
+        raise RequestRefused(str(error)) from None
     audited_update(
         request, "support.limit_request_answered", staff_user, recorded=ALL,
         status=RequestStatus.ANSWERED, answer=answer or f"Предлагаем {addon_name(extra_exports)}.",
         answered_at=clock.now(),
     )
-    return audited_create(
-        IndividualOffer, "catalog.offer_created", staff_user,
-        organization=request.organization, kind=IndividualOffer.Kind.ADDON,
-        tariff_name=addon_name(extra_exports), price=price, export_limit=0,
-        addon_exports=extra_exports, valid_until=valid_until, limit_request=request,
-        created_by=staff_user, created_at=clock.now(), comment=answer,
-    )
+    return offer
 
 
 @transaction.atomic
