@@ -14,7 +14,14 @@ from django.conf import settings
 from django.db import transaction
 
 from podpiska.audit.log import record, snapshot
-from podpiska.billing.models import Invoice, InvoiceCounter, Order, OrderKind, OrderStatus
+from podpiska.billing.models import (
+    Invoice,
+    InvoiceCounter,
+    Order,
+    OrderKind,
+    QueueReason,
+    closed_order_reason,
+)
 from podpiska.billing.numbering import locked_counter
 from podpiska.core import clock
 from podpiska.core.money import format_amount, group_thousands, vat_inside
@@ -191,10 +198,10 @@ def invoice_state(invoice: Invoice) -> str:
     """
     if invoice.annulled_at is not None:
         return InvoiceState.ANNULLED
-    status = invoice.order.status
-    if status in (OrderStatus.PAID, OrderStatus.FULFILLED):
+    closed = closed_order_reason(invoice.order.status)
+    if closed == QueueReason.ALREADY_PAID:
         return InvoiceState.PAID
-    if status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+    if closed == QueueReason.ORDER_CLOSED:
         return InvoiceState.VOID
     return InvoiceState.PAYABLE
 
