@@ -156,7 +156,8 @@ def expiry_context(data: dict) -> dict:
     """The expiry letter's template context, from what the tick stored with the row."""
     organization = Organization.objects.get(pk=data["organization_id"])
     end = datetime.fromisoformat(data["ends_at"])
-    warning = expiry_facts(end, organization.tz, local_midnight(date.fromisoformat(data["today"]), organization.tz))
+    today = date.fromisoformat(data["today"])
+    warning = expiry_facts(end, organization.tz, local_midnight(today, organization.tz))
     return {
         "organization": organization,
         "tariff_name": data["tariff_name"],
@@ -167,7 +168,7 @@ def expiry_context(data: dict) -> dict:
         "pay_by_bank_transfer": warning.pay_by_bank_transfer,
         "awaiting_payment": data["awaiting_payment"],
         "renew_url": _renew_url(),
-        "today": date.fromisoformat(data["today"]),
+        "today": today,
     }
 
 

@@ -114,7 +114,8 @@ def available_actions(organization, at: datetime, *, timeline: PaidTimeline | No
     `timeline`: the organization's paid timeline at `at`, when the caller has fetched it
     already (the menu); read here otherwise. The catalog is read once and passed down.
     """
-    timeline = timeline or fetch_paid_timeline(organization, at)
+    if timeline is None:
+        timeline = fetch_paid_timeline(organization, at)
     current = timeline.current
     future = timeline.subscriptions
     sale = on_sale()
