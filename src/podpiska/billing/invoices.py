@@ -49,7 +49,7 @@ def seller_today() -> date:
 def invoice_line(order: Order) -> str:
     """The invoice's one line: what is paid for, the term and its rule.
 
-    The start comes from `planned_term` — `next_start`, the rule fulfilment applies —
+    The start comes from `planned_term` — `term_after`, the rule fulfilment applies —
     and the line says when it would move: a bank transfer takes days, and another
     order may be paid first, so the invoice promises the rule, not an end date it may
     not keep. Once paid, the real period is the subscription's (`paid_period`).

@@ -32,7 +32,7 @@ class PaidTimeline:
 
     @property
     def scheduled(self) -> list[Subscription]:
-        """Paid and not started yet (`timeline.scheduled_subscriptions`)."""
+        """Paid and not started yet, in the order they will run."""
         return [s for s in self.subscriptions if s.starts_at > self.at]
 
     @property

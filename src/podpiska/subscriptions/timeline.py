@@ -1,8 +1,9 @@
 """The subscription timeline (SPEC §3): half-open periods that never overlap.
 
 Status is derived from the time; nothing here is stored state. A purchase starts at
-`next_start`: the later of the payment's confirmation and the end of the latest paid
-subscription, so a renewal or upgrade bought early waits for the current one to end.
+`start_after`: the later of the payment's confirmation and the end of the latest paid
+subscription, so a renewal or upgrade bought early waits for the current one to end;
+`term_after` goes on from that start to the term's end and last day.
 """
 
 import calendar
@@ -50,13 +51,6 @@ def last_day(ends_at: datetime, tz: ZoneInfo) -> date:
     return (ends_at - timedelta(microseconds=1)).astimezone(tz).date()
 
 
-def scheduled_subscriptions(organization, at: datetime) -> list[Subscription]:
-    """Every paid subscription that has not started yet, in the order they will run."""
-    return list(
-        Subscription.objects.filter(organization=organization, starts_at__gt=at).order_by("starts_at")
-    )
-
-
 def current_subscription(organization, at: datetime) -> Subscription | None:
     """The paid subscription in force at `at`, or None (the free tariff)."""
     return (
@@ -76,13 +70,9 @@ def latest_paid_end(organization) -> datetime | None:
     return latest
 
 
-def next_start(organization, at: datetime) -> datetime:
-    """When a purchase confirmed at `at` starts: max(at, end of the latest paid)."""
-    return start_after(latest_paid_end(organization), at)
-
-
 def start_after(latest_end: datetime | None, at: datetime) -> datetime:
-    """The rule of `next_start`, given the end of the latest paid subscription (or None)."""
+    """When a purchase confirmed at `at` starts, given the end of the organization's latest
+    paid subscription (None: it has none): max(at, that end)."""
     return max(at, latest_end) if latest_end else at
 
 
@@ -121,7 +111,7 @@ def term_after(latest_end: datetime | None, term_months: int, at: datetime, tz: 
 
 
 def planned_term(organization, term_months: int, at: datetime) -> Term:
-    """When a term bought now would run: `next_start`, the rule fulfilment applies."""
+    """When a term bought at `at` would run: the rule fulfilment applies."""
     return term_after(latest_paid_end(organization), term_months, at, organization.tz)
 
 
