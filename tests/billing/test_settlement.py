@@ -11,11 +11,12 @@ from podpiska.billing.models import (
     Order,
     OrderKind,
     OrderStatus,
+    Outcome,
     Payment,
     PaymentState,
     QueueReason,
 )
-from podpiska.billing.settlement import FULFILLED, Claim, refusal, settle
+from podpiska.billing.settlement import Claim, refusal, settle
 from podpiska.billing.statements.importer import import_statement
 from podpiska.subscriptions.models import Subscription
 from tests import factories
@@ -57,7 +58,7 @@ def test_two_payments_of_one_order_in_one_batch_fulfil_it_once(clock, tariffs, o
     order = order_for(org, owner, kind=OrderKind.DEFAULT_OFFER, tariff=tariffs["400"])
     first, second = (_queued_payment(order, key) for key in ("a", "b"))
     outcomes = settle([Claim(p.pk, p.amount, order.pk) for p in (second, first)])
-    assert outcomes == {first.pk: FULFILLED, second.pk: QueueReason.ALREADY_PAID}
+    assert outcomes == {first.pk: Outcome.FULFILLED, second.pk: QueueReason.ALREADY_PAID}
     assert Subscription.objects.filter(organization=org).count() == 1
     second.refresh_from_db()
     assert (second.state, second.queue_reason) == (PaymentState.QUEUED, QueueReason.ALREADY_PAID)
@@ -76,7 +77,7 @@ def test_a_batch_paying_a_replaced_renewal_and_its_upgrade_forms_one_subscriptio
     upgrade = order_for(org, owner, kind=OrderKind.UPGRADE, tariff=tariffs["400"])
     payments = [_queued_payment(order, f"k{order.pk}") for order in (renew, upgrade)]
     outcomes = settle([Claim(p.pk, p.amount, p.order_id) for p in payments])
-    assert outcomes == {payments[0].pk: QueueReason.ORDER_CLOSED, payments[1].pk: FULFILLED}
+    assert outcomes == {payments[0].pk: QueueReason.ORDER_CLOSED, payments[1].pk: Outcome.FULFILLED}
     [paid] = Subscription.objects.filter(order__isnull=False)
     assert (paid.order_id, paid.starts_at) == (upgrade.pk, current.ends_at)
     assert dict(Order.objects.values_list("pk", "status")) == {
@@ -89,7 +90,7 @@ def test_an_overpayment_fulfils_and_flags_the_order(clock, tariffs, order_for):
     org = factories.make_org(user=owner)
     order = order_for(org, owner, kind=OrderKind.DEFAULT_OFFER, tariff=tariffs["400"])
     paid = _queued_payment(order, "over", amount=order.price + 1)
-    assert settle([Claim(paid.pk, paid.amount, order.pk)]) == {paid.pk: FULFILLED}
+    assert settle([Claim(paid.pk, paid.amount, order.pk)]) == {paid.pk: Outcome.FULFILLED}
     order.refresh_from_db()
     assert (order.status, order.overpaid) == (OrderStatus.FULFILLED, True)
 

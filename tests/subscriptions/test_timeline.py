@@ -11,8 +11,8 @@ from podpiska.subscriptions.timeline import (
     coverage_end,
     current_subscription,
     last_day,
-    next_start,
     period_end,
+    planned_term,
     status_of,
 )
 from tests.conftest import NOW
@@ -83,13 +83,13 @@ def test_purchases_never_overlap_and_start_at_max_of_confirmation_and_latest_end
     confirmed = NOW
     for days, code in purchases:
         confirmed = confirmed + timedelta(days=days)
-        latest = next_start(org, confirmed)
+        planned = planned_term(org, tariffs[code].term_months, confirmed)
         before = list(Subscription.objects.filter(organization=org).values_list("ends_at", flat=True))
         expected = max([confirmed, *before])
         sub = start_subscription(
             organization=org, tariff=tariffs[code], terms=tariffs[code].terms(), confirmed_at=confirmed
         )
-        assert sub.starts_at == expected == latest
+        assert sub.starts_at == expected == planned.starts_at and sub.ends_at == planned.ends_at
     subs = list(Subscription.objects.filter(organization=org).order_by("starts_at"))
     for a, b in zip(subs, subs[1:], strict=False):
         assert a.ends_at <= b.starts_at

@@ -14,9 +14,13 @@ def memberships_of(user) -> list[Membership]:
 
 
 def current_membership(request) -> Membership | None:
-    if not request.user.is_authenticated:
-        return None
-    memberships = memberships_of(request.user)
+    """The membership the user works in: the one kept in the session, else the first.
+
+    The memberships are `request.memberships` (read once for the request by the
+    middleware), or read here for a request that went round it."""
+    memberships = getattr(request, "memberships", None)
+    if memberships is None:
+        memberships = memberships_of(request.user) if request.user.is_authenticated else []
     if not memberships:
         return None
     wanted = request.session.get(SESSION_KEY)

@@ -23,6 +23,7 @@ from podpiska.billing.models import (
     Order,
     OrderKind,
     OrderStatus,
+    Outcome,
     Payment,
     PaymentMethod,
     PaymentSource,
@@ -30,7 +31,6 @@ from podpiska.billing.models import (
     QueueReason,
 )
 from podpiska.billing.settlement import (
-    FULFILLED,
     Single,
     lock_order,
     order_event_data,
@@ -43,21 +43,12 @@ from podpiska.core import clock, limits
 from podpiska.core.business_days import add_business_days
 from podpiska.core.money import format_amount
 from podpiska.notifications.events import publish
-from podpiska.subscriptions.availability import available_actions
+from podpiska.subscriptions.availability import Actions, available_actions
 from podpiska.subscriptions.timeline import current_subscription
 
 
 class OrderRefused(Exception):
     """An order that cannot be placed; the message is for the customer."""
-
-
-class Outcome:
-    FULFILLED = FULFILLED
-    UNDERPAID = "underpaid"
-    ORDER_CLOSED = "order_closed"
-    ALREADY_PAID = "already_paid"
-    NO_SUBSCRIPTION = "no_subscription"
-    REJECTED = "rejected"
 
 
 @dataclass(frozen=True)
@@ -71,8 +62,14 @@ class Purchase:
     offer: IndividualOffer | None = None
 
 
-def resolve_purchase(organization: Organization, kind: str, tariff, offer, at: datetime) -> Purchase:
-    """Refuse anything this organization is not offered right now (SPEC §10)."""
+def resolve_purchase(
+    organization: Organization, kind: str, tariff, offer, at: datetime, actions: Actions | None = None
+) -> Purchase:
+    """Refuse anything this organization is not offered right now (SPEC §10).
+
+    `actions`: what `available_actions` answered for this organization in this request
+    (the checkout that showed the choice); read here when not given.
+    """
     if offer is not None:
         if offer.organization_id != organization.pk:
             raise OrderRefused(_("Предложение не найдено."))
@@ -80,7 +77,8 @@ def resolve_purchase(organization: Organization, kind: str, tariff, offer, at: d
         if offer.status != IndividualOffer.Status.OPEN or offer.valid_until < today:
             raise OrderRefused(_("Срок действия предложения истёк или оно уже оплачено."))
         if offer.kind == IndividualOffer.Kind.ADDON:
-            if current_subscription(organization, at) is None:
+            current = actions.current if actions is not None else current_subscription(organization, at)
+            if current is None:
                 raise OrderRefused(_("Докупить выгрузки можно только к действующей подписке."))
             return Purchase(OrderKind.ADDON, None, offer.terms(), offer.addon_exports, offer)
         if offer.tariff is None:
@@ -96,7 +94,8 @@ def resolve_purchase(organization: Organization, kind: str, tariff, offer, at: d
         raise OrderRefused(_("Тариф «%(name)s» больше не продаётся.") % {"name": tariff.name})
     if tariff.is_free:
         raise OrderRefused(_("Бесплатный тариф не нужно оплачивать."))
-    if available_actions(organization, at).variant_of(kind, tariff.code) is None:
+    actions = actions if actions is not None else available_actions(organization, at)
+    if actions.variant_of(kind, tariff.code) is None:
         raise OrderRefused(_("Этот вариант сейчас недоступен для вашей организации."))
     return Purchase(kind, tariff, tariff.terms())
 
@@ -115,10 +114,13 @@ def place_order(
     tariff: Tariff | None = None,
     offer: IndividualOffer | None = None,
     requisites: dict | None = None,
+    actions: Actions | None = None,
 ) -> Order:
     """Place an order; a repeated idempotency key returns the order placed the first time.
 
-    Bank-transfer orders get their invoice in the same transaction.
+    Bank-transfer orders get their invoice in the same transaction. `actions`: what
+    `available_actions` answered for this organization in this request, when the caller
+    has it (the checkout): the purchase is checked against it instead of reading it again.
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 100:
@@ -131,7 +133,7 @@ def place_order(
     if payment_method not in PaymentMethod.values:
         raise OrderRefused(_("Выберите способ оплаты: счёт или онлайн."))
     now = clock.now()
-    purchase = resolve_purchase(organization, kind, tariff, offer, now)
+    purchase = resolve_purchase(organization, kind, tariff, offer, now, actions)
     # A concurrent placement for the same organization that commits first makes this
     # insert fail on `one_open_term_order_per_organization`; run again, and that order
     # is then found open and replaced (or returned, when it is the same purchase). Each

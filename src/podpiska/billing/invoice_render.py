@@ -15,9 +15,9 @@ from django.utils.safestring import mark_safe
 
 from podpiska.billing.invoices import InvoiceState, invoice_state, paid_period, payment_purpose
 from podpiska.billing.models import Invoice, OrderKind
-from podpiska.billing.warnings import last_day_to_pay_by_transfer
+from podpiska.billing.warnings import expiry_facts
 from podpiska.core.money import amount_in_words, format_amount
-from podpiska.subscriptions.timeline import coverage_end, last_day
+from podpiska.subscriptions.timeline import coverage_end
 
 TEMPLATE = "billing/invoice.html"
 
@@ -137,7 +137,7 @@ def continuity_pay_by(invoice: Invoice) -> date | None:
     end = coverage_end(organization, invoice.created_at)
     if end is None:
         return None
-    day = last_day_to_pay_by_transfer(last_day(end, organization.tz))
+    day = expiry_facts(end, organization.tz, invoice.created_at).pay_by_bank_transfer
     return day if invoice.issued_on <= day < invoice.pay_by else None
 
 

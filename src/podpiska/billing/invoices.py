@@ -15,7 +15,14 @@ from django.db import transaction
 
 from podpiska.audit.changes import audited_update
 from podpiska.audit.log import record, snapshot
-from podpiska.billing.models import Invoice, InvoiceCounter, Order, OrderKind, OrderStatus
+from podpiska.billing.models import (
+    Invoice,
+    InvoiceCounter,
+    Order,
+    OrderKind,
+    QueueReason,
+    closed_order_reason,
+)
 from podpiska.billing.numbering import locked_counter
 from podpiska.core import clock
 from podpiska.core.money import format_amount, group_thousands, vat_inside
@@ -43,7 +50,7 @@ def seller_today() -> date:
 def invoice_line(order: Order) -> str:
     """The invoice's one line: what is paid for, the term and its rule.
 
-    The start comes from `planned_term` — `next_start`, the rule fulfilment applies —
+    The start comes from `planned_term` — `term_after`, the rule fulfilment applies —
     and the line says when it would move: a bank transfer takes days, and another
     order may be paid first, so the invoice promises the rule, not an end date it may
     not keep. Once paid, the real period is the subscription's (`paid_period`).
@@ -187,10 +194,10 @@ def invoice_state(invoice: Invoice) -> str:
     """
     if invoice.annulled_at is not None:
         return InvoiceState.ANNULLED
-    status = invoice.order.status
-    if status in (OrderStatus.PAID, OrderStatus.FULFILLED):
+    closed = closed_order_reason(invoice.order.status)
+    if closed == QueueReason.ALREADY_PAID:
         return InvoiceState.PAID
-    if status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+    if closed == QueueReason.ORDER_CLOSED:
         return InvoiceState.VOID
     return InvoiceState.PAYABLE
 

@@ -228,6 +228,34 @@ class QueueReason(models.TextChoices):
     NO_SUBSCRIPTION = "no_subscription", _("нет действующей подписки для докупки")
 
 
+def closed_order_reason(status: str) -> str | None:
+    """Why an order in this status takes no payment — paid or fulfilled: «заказ уже
+    оплачен», cancelled or expired: «заказ отменён или истёк» — or None while it awaits
+    payment. The one reading of an order's status for money: settlement's `refusal`,
+    statement matching and the invoice's state ask it."""
+    if status in (OrderStatus.PAID, OrderStatus.FULFILLED):
+        return QueueReason.ALREADY_PAID
+    if status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        return QueueReason.ORDER_CLOSED
+    return None
+
+
+class Outcome:
+    """What applying a payment to an order came to: fulfilled, the QueueReason it waits
+    for staff with, or — asked of a payment staff ruled «не наш» — rejected. The one list
+    of these names: settlement, the statement import, `apply_payment` and the
+    back-office's messages use it."""
+
+    FULFILLED = "fulfilled"
+    UNDERPAID = QueueReason.UNDERPAID
+    ORDER_CLOSED = QueueReason.ORDER_CLOSED
+    ALREADY_PAID = QueueReason.ALREADY_PAID
+    NO_SUBSCRIPTION = QueueReason.NO_SUBSCRIPTION
+    REJECTED = "rejected"
+
+    ALL = (FULFILLED, UNDERPAID, ORDER_CLOSED, ALREADY_PAID, NO_SUBSCRIPTION, REJECTED)
+
+
 class Payment(models.Model):
     """Money received. Never deleted; one that cannot be applied waits for staff."""
 

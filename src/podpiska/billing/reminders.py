@@ -30,10 +30,7 @@ from django.db.models import CharField, Exists, OuterRef
 from django.db.models.functions import Cast
 
 from podpiska.accounts.models import Membership, Organization
-from podpiska.billing.warnings import (
-    last_day_to_pay_by_transfer,
-    organizations_with_pending_renewal,
-)
+from podpiska.billing.warnings import expiry_facts, organizations_with_pending_renewal
 from podpiska.core import bulk, clock
 from podpiska.core.business_days import subtract_business_days
 from podpiska.core.money import format_rub
@@ -159,18 +156,19 @@ def expiry_context(data: dict) -> dict:
     """The expiry letter's template context, from what the tick stored with the row."""
     organization = Organization.objects.get(pk=data["organization_id"])
     end = datetime.fromisoformat(data["ends_at"])
-    final_day = last_day(end, organization.tz)
+    today = date.fromisoformat(data["today"])
+    warning = expiry_facts(end, organization.tz, local_midnight(today, organization.tz))
     return {
         "organization": organization,
         "tariff_name": data["tariff_name"],
         "ends_at": end,
-        "last_day": final_day,
+        "last_day": warning.last_day,
         "days_left": data["days_left"],
         "offset_days": data["offset_days"],
-        "pay_by_bank_transfer": last_day_to_pay_by_transfer(final_day),
+        "pay_by_bank_transfer": warning.pay_by_bank_transfer,
         "awaiting_payment": data["awaiting_payment"],
         "renew_url": _renew_url(),
-        "today": date.fromisoformat(data["today"]),
+        "today": today,
     }
 
 
@@ -287,7 +285,7 @@ def _queue_expiry(org_ids: list[int], expiring: dict, zones: dict, now: datetime
             "organization_id": org_id,
             "ends_at": key,
             "offset_days": offset,
-            "days_left": (last_day(end, tz) - today).days,
+            "days_left": expiry_facts(end, tz, now).days_left,
             "tariff_name": tariff_name,
             "awaiting_payment": org_id in pending,
             "today": today.isoformat(),
@@ -299,22 +297,17 @@ def _queue_expiry(org_ids: list[int], expiring: dict, zones: dict, now: datetime
 
 def _publish_expiring(org_ids: list[int], expiring: dict, zones: dict, now: datetime) -> None:
     items = []
-    # Many organizations share a last day: the production calendar is asked once a day.
-    pay_by: dict[date, str] = {}
     for org_id in org_ids:
         end, key, _, _ = expiring[org_id]
-        tz = ZoneInfo(zones[org_id])
-        final_day = last_day(end, tz)
-        if final_day not in pay_by:
-            pay_by[final_day] = last_day_to_pay_by_transfer(final_day).isoformat()
+        warning = expiry_facts(end, ZoneInfo(zones[org_id]), now)
         items.append(
             (
                 org_id,
                 {
                     "ends_at": key,
-                    "last_day": final_day.isoformat(),
-                    "pay_by_bank_transfer": pay_by[final_day],
-                    "days_left": (final_day - now.astimezone(tz).date()).days,
+                    "last_day": warning.last_day.isoformat(),
+                    "pay_by_bank_transfer": warning.pay_by_bank_transfer.isoformat(),
+                    "days_left": warning.days_left,
                 },
             )
         )

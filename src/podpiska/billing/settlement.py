@@ -36,9 +36,11 @@ from podpiska.billing.models import (
     Order,
     OrderKind,
     OrderStatus,
+    Outcome,
     Payment,
     PaymentState,
     QueueReason,
+    closed_order_reason,
 )
 from podpiska.catalog.models import IndividualOffer, Tariff, Terms
 from podpiska.core import clock
@@ -46,8 +48,6 @@ from podpiska.notifications.events import publish_many
 from podpiska.subscriptions.actions import PaidTerm, start_subscriptions
 from podpiska.subscriptions.quota import add_extra_exports
 from podpiska.subscriptions.timeline import current_subscription, last_day
-
-FULFILLED = "fulfilled"
 
 
 class Claim(NamedTuple):
@@ -95,10 +95,8 @@ def refusal(status: str, price: int, kind: str, amount: int, has_subscription) -
     `has_subscription()` is asked only for an add-on: it needs a subscription in force.
     A payment above the price fulfils the order, which is flagged as overpaid.
     """
-    if status in (OrderStatus.PAID, OrderStatus.FULFILLED):
-        return QueueReason.ALREADY_PAID
-    if status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
-        return QueueReason.ORDER_CLOSED
+    if closed := closed_order_reason(status):
+        return closed
     if amount < price:
         return QueueReason.UNDERPAID
     if kind == OrderKind.ADDON and not has_subscription():
@@ -140,7 +138,7 @@ class Decision:
 @transaction.atomic
 def settle(claims: list[Claim], *, actor=None, at: datetime | None = None) -> dict[int, str]:
     """Apply each claimed (recorded, queued) payment to its order; returns the outcome
-    by payment id: FULFILLED or the QueueReason it waits for staff with."""
+    by payment id: Outcome.FULFILLED or the QueueReason it waits for staff with."""
     if not claims:
         return {}
     at = at or clock.now()
@@ -169,7 +167,7 @@ def decide(claims: list[Claim], at: datetime) -> Decision:
             # Paid now: a second payment of this order in the batch finds it paid.
             order.status = OrderStatus.FULFILLED
             fulfilled.append((claim, order))
-        outcomes[claim.payment_id] = reason or FULFILLED
+        outcomes[claim.payment_id] = reason or Outcome.FULFILLED
     return Decision(claims, outcomes, fulfilled, orders)
 
 
@@ -287,13 +285,13 @@ def _resolve_payments(
         before = {"state": PaymentState.QUEUED, "queue_reason": "", "resolved_at": None}
         before.update(previous)
         Payment.objects.filter(pk__any_of=sorted(ids)).update(**payment_changes(outcome, at))
-        action = "payment.applied" if outcome == FULFILLED else "payment.queued"
+        action = "payment.applied" if outcome == Outcome.FULFILLED else "payment.queued"
         record_many(action, Payment, sorted(ids), actor=actor, before_changes=before)
 
 
 def payment_changes(outcome: str, at: datetime) -> dict:
     """A payment's fields after `outcome`: applied, or queued with the reason."""
-    if outcome == FULFILLED:
+    if outcome == Outcome.FULFILLED:
         return {"state": PaymentState.APPLIED, "queue_reason": "", "resolved_at": at}
     return {"state": PaymentState.QUEUED, "queue_reason": outcome}
 
@@ -360,7 +358,7 @@ def _notify(claims, orders, outcomes, fulfilled, subscriptions) -> None:
                 queued_event_data(claim.payment_id, claim.amount, outcomes[claim.payment_id]),
             )
             for claim in claims
-            if outcomes[claim.payment_id] != FULFILLED
+            if outcomes[claim.payment_id] != Outcome.FULFILLED
         ],
     )
 
@@ -418,7 +416,7 @@ def settle_single(single: Single, *, actor=None, at: datetime | None = None) -> 
         order.status, order.price, order.kind, single.amount,
         lambda: current_subscription(order.organization_id, at) is not None,
     )
-    outcome = reason or FULFILLED
+    outcome = reason or Outcome.FULFILLED
     changes = payment_changes(outcome, at)
     links = {"order": order.pk, "organization": order.organization_id}
     before = {"state": PaymentState.QUEUED, "queue_reason": "", "resolved_at": None}
@@ -439,10 +437,10 @@ def settle_single(single: Single, *, actor=None, at: datetime | None = None) -> 
         relinked = {f"{name}_id": links[name] for name in links if name in single.previous}
         Payment.objects.filter(pk=payment_id).update(**changes, **relinked)
     audit.append((
-        "payment.applied" if outcome == FULFILLED else "payment.queued", "billing.payment",
+        "payment.applied" if outcome == Outcome.FULFILLED else "payment.queued", "billing.payment",
         payment_id, before, {name: after[name] for name in before},
     ))
-    if outcome == FULFILLED:
+    if outcome == Outcome.FULFILLED:
         if single.document is None:
             row = single.row
             single.document = payment_document(
@@ -470,7 +468,7 @@ def _fulfil_single(
 
     from podpiska.audit.log import snapshot
     from podpiska.subscriptions.models import Subscription
-    from podpiska.subscriptions.timeline import latest_paid_end, period_end, start_after
+    from podpiska.subscriptions.timeline import latest_paid_end, term_after
 
     events = []
     terms = order.terms()
@@ -481,11 +479,13 @@ def _fulfil_single(
         start, end = at, subscription.ends_at
     else:
         # The organization is locked (`lock_order`): the latest end read now stays the latest.
-        starts_at = start_after(latest_paid_end(order.organization), at)
+        term = term_after(
+            latest_paid_end(order.organization), terms["term_months"], at,
+            ZoneInfo(order.organization.timezone),
+        )
         subscription = Subscription.objects.create(
             organization_id=order.organization_id, tariff_id=order.tariff_id, order_id=order.pk,
-            starts_at=starts_at,
-            ends_at=period_end(starts_at, terms["term_months"], ZoneInfo(order.organization.timezone)),
+            starts_at=term.starts_at, ends_at=term.ends_at,
             created_at=clock.now(), **terms,
         )
         audit.append(("subscription.created", "subscriptions.subscription", subscription.pk,

@@ -7,13 +7,14 @@ def on_sale() -> list[Tariff]:
     return list(Tariff.objects.filter(is_archived=False, is_free=False).order_by("rank", "code"))
 
 
-def maximum_rank() -> int | None:
-    ranks = [t.rank for t in on_sale()]
+def maximum_rank(sale: list[Tariff] | None = None) -> int | None:
+    """The highest rank on sale (`sale`: the list `on_sale` gave, when already read)."""
+    ranks = [t.rank for t in (on_sale() if sale is None else sale)]
     return max(ranks) if ranks else None
 
 
-def is_maximum(tariff: Tariff) -> bool:
-    top = maximum_rank()
+def is_maximum(tariff: Tariff, sale: list[Tariff] | None = None) -> bool:
+    top = maximum_rank(sale)
     return top is not None and tariff.rank >= top
 
 

@@ -1,7 +1,7 @@
 """What the back-office shows: read-only figures built from the domain functions."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -18,11 +18,12 @@ from podpiska.billing.models import (
     Payment,
     PaymentState,
 )
-from podpiska.billing.warnings import has_pending_renewal, last_day_to_pay_by_transfer
+from podpiska.billing.warnings import expiry_warnings
 from podpiska.notifications.models import EmailMessage, WebhookDelivery
 from podpiska.subscriptions import quota
-from podpiska.subscriptions.models import QuotaPeriod, Subscription
-from podpiska.subscriptions.timeline import coverage_end, current_subscription, last_day, status_of
+from podpiska.subscriptions.models import QuotaPeriod
+from podpiska.subscriptions.selectors import fetch_paid_timeline
+from podpiska.subscriptions.timeline import last_day, status_of
 from podpiska.support.models import LimitIncreaseRequest, RequestStatus, SupportRequest
 
 OPEN_REQUEST_STATUSES = [RequestStatus.OPEN, RequestStatus.IN_PROGRESS]
@@ -38,30 +39,20 @@ class EndingSoon:
     awaiting_payment: bool
 
 
-def ending_soon(at: datetime, days: int = 30) -> list[EndingSoon]:
-    """Paid coverage ending within `days` with no paid renewal (soonest first)."""
-    rows = []
-    candidates = (
-        Subscription.objects.filter(starts_at__lte=at, ends_at__gt=at, ends_at__lte=at + timedelta(days=days + 1))
-        .select_related("organization")
-    )
-    for subscription in candidates:
-        organization = subscription.organization
-        end = coverage_end(organization, at)
-        if end is None or end - at > timedelta(days=days):
-            continue
-        final_day = last_day(end, organization.tz)
-        rows.append(
-            EndingSoon(
-                organization=organization,
-                tariff_name=subscription.tariff_name,
-                last_day=final_day,
-                days_left=(final_day - at.astimezone(organization.tz).date()).days,
-                pay_by_bank_transfer=last_day_to_pay_by_transfer(final_day),
-                awaiting_payment=has_pending_renewal(organization),
-            )
+def ending_soon(at: datetime) -> list[EndingSoon]:
+    """The organizations whose expiry warning shows (paid coverage ending within the
+    warning's window, no paid renewal), soonest first: the customers' own warning."""
+    return [
+        EndingSoon(
+            organization=subscription.organization,
+            tariff_name=subscription.tariff_name,
+            last_day=warning.last_day,
+            days_left=warning.days_left,
+            pay_by_bank_transfer=warning.pay_by_bank_transfer,
+            awaiting_payment=warning.awaiting_payment,
         )
-    return sorted(rows, key=lambda row: (row.last_day, row.organization.pk))
+        for subscription, warning in expiry_warnings(at)
+    ]
 
 
 def revenue_by_month(months: int = 12) -> list[dict]:
@@ -80,7 +71,7 @@ def dashboard(at: datetime) -> dict:
     # With the invoice: staff and customers speak of an order by its invoice number.
     awaiting = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT).select_related("organization", "invoice")
     return {
-        "ending_soon": ending_soon(at, settings.PODPISKA["WARNING_DAYS"]),
+        "ending_soon": ending_soon(at),
         "awaiting_orders": awaiting.order_by("pay_by", "created_at")[:20],
         "awaiting_count": awaiting.count(),
         "queued_payments": Payment.objects.filter(state=PaymentState.QUEUED).count(),
@@ -99,19 +90,19 @@ def organization_overview(organization: Organization, at: datetime) -> dict:
         (subscription, status_of(subscription, at), last_day(subscription.ends_at, organization.tz))
         for subscription in organization.subscriptions.order_by("starts_at")
     ]
-    period = quota.period_spec(organization, at)
-    used_row = QuotaPeriod.objects.filter(organization=organization, starts_at=period.starts_at).first()
-    end = coverage_end(organization, at)
+    timeline = fetch_paid_timeline(organization, at)
+    period, limit, used = quota.period_usage(organization, at)
+    end = timeline.coverage_end
     return {
         "organization": organization,
         "members": organization.memberships.select_related("user").order_by("role", "user__email"),
         "subscriptions": subscriptions,
-        "current": current_subscription(organization, at),
+        "current": timeline.current,
         "coverage_last_day": last_day(end, organization.tz) if end else None,
         "usage": {
             "tariff_name": period.tariff_name,
-            "limit": used_row.limit if used_row else period.limit,
-            "used": used_row.used if used_row else 0,
+            "limit": limit,
+            "used": used,
             "starts_at": period.starts_at,
             "last_day": last_day(period.ends_at, organization.tz),
             "field_set": period.field_set,

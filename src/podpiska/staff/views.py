@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from podpiska.accounts import staff_groups as groups
 from podpiska.accounts.models import Organization
-from podpiska.billing.models import Invoice, Payment, PaymentState, QueueReason
+from podpiska.billing.models import Invoice, Outcome, Payment, PaymentState, QueueReason
 from podpiska.catalog.actions import (
     CatalogError,
     archive_tariff,
@@ -48,13 +48,15 @@ from podpiska.staff.forms import (
 from podpiska.support.actions import RequestRefused, answer_limit_request_with_offer
 from podpiska.support.models import LimitIncreaseRequest
 
-# Translated when shown (the request's language), not at import.
+# What staff are told of each payment outcome (`billing.models.Outcome`, a test holds
+# them to every one); translated when shown (the request's language), not at import.
 OUTCOME_MESSAGES = {
-    "fulfilled": (messages.SUCCESS, gettext_noop("Платёж зачтён, заказ исполнен.")),
-    "underpaid": (messages.WARNING, gettext_noop("Сумма меньше цены заказа: платёж остался в очереди разбора (недоплата).")),
-    "order_closed": (messages.WARNING, gettext_noop("Заказ отменён или истёк: платёж записан и остался в очереди разбора.")),
-    "already_paid": (messages.WARNING, gettext_noop("Заказ уже оплачен: платёж записан и остался в очереди разбора.")),
-    "no_subscription": (messages.WARNING, gettext_noop("Нет действующей подписки для докупки: платёж остался в очереди разбора.")),
+    Outcome.FULFILLED: (messages.SUCCESS, gettext_noop("Платёж зачтён, заказ исполнен.")),
+    Outcome.UNDERPAID: (messages.WARNING, gettext_noop("Сумма меньше цены заказа: платёж остался в очереди разбора (недоплата).")),
+    Outcome.ORDER_CLOSED: (messages.WARNING, gettext_noop("Заказ отменён или истёк: платёж записан и остался в очереди разбора.")),
+    Outcome.ALREADY_PAID: (messages.WARNING, gettext_noop("Заказ уже оплачен: платёж записан и остался в очереди разбора.")),
+    Outcome.NO_SUBSCRIPTION: (messages.WARNING, gettext_noop("Нет действующей подписки для докупки: платёж остался в очереди разбора.")),
+    Outcome.REJECTED: (messages.WARNING, gettext_noop("Платёж отклонён как «не наш»: он не зачтён.")),
 }
 
 
@@ -147,7 +149,7 @@ def manual_payment(request):
             if not created:
                 messages.warning(request, _("Этот платёж уже внесён ранее — повторно не зачтён."))
             elif payment.state == PaymentState.APPLIED:
-                _report_outcome(request, "fulfilled")
+                _report_outcome(request, Outcome.FULFILLED)
             else:
                 _report_outcome(request, payment.queue_reason)
             return redirect("staff:organization_overview", order.organization_id)

@@ -11,7 +11,7 @@ from podpiska.accounts.models import Organization
 from podpiska.audit.log import record_many
 from podpiska.core import bulk, clock
 from podpiska.subscriptions.models import Subscription
-from podpiska.subscriptions.timeline import period_end, start_after
+from podpiska.subscriptions.timeline import term_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +28,9 @@ class PaidTerm:
 def start_subscriptions(purchases: list[PaidTerm], *, confirmed_at: datetime, actor=None) -> list[dict]:
     """Create the subscriptions confirmed purchases buy, each at its computed start.
 
-    A purchase starts at `start_after` the end of its organization's latest paid
-    subscription; two purchases of one organization in the list follow each other. The
-    organizations are locked (in id order), so concurrent purchases queue up instead of
+    Each runs for the `term_after` its organization's latest paid subscription; two
+    purchases of one organization in the list follow each other. The organizations are
+    locked (in id order), so concurrent purchases queue up instead of
     overlapping. Returns the rows written, with their ids, in the order given.
     """
     if not purchases:
@@ -55,16 +55,18 @@ def start_subscriptions(purchases: list[PaidTerm], *, confirmed_at: datetime, ac
     rows = []
     for purchase in purchases:
         organization_id = purchase.organization_id
-        starts_at = start_after(latest.get(organization_id), confirmed_at)
-        ends_at = period_end(starts_at, purchase.terms["term_months"], ZoneInfo(zones[organization_id]))
-        latest[organization_id] = ends_at
+        term = term_after(
+            latest.get(organization_id), purchase.terms["term_months"], confirmed_at,
+            ZoneInfo(zones[organization_id]),
+        )
+        latest[organization_id] = term.ends_at
         rows.append(
             {
                 "organization_id": organization_id,
                 "tariff_id": purchase.tariff_id,
                 "order_id": purchase.order_id,
-                "starts_at": starts_at,
-                "ends_at": ends_at,
+                "starts_at": term.starts_at,
+                "ends_at": term.ends_at,
                 "created_at": created_at,
                 **purchase.terms,
             }

@@ -10,13 +10,8 @@ from podpiska.catalog.tariffs import default_offer_tariff, is_maximum, on_sale, 
 from podpiska.subscriptions import quota
 from podpiska.subscriptions.models import Subscription
 from podpiska.subscriptions.recommend import pick_upgrade
-from podpiska.subscriptions.timeline import (
-    current_subscription,
-    last_day,
-    last_ended_subscription,
-    next_start,
-    period_end,
-)
+from podpiska.subscriptions.selectors import PaidTimeline, fetch_paid_timeline
+from podpiska.subscriptions.timeline import Term, last_ended_subscription
 
 
 class State:
@@ -31,10 +26,20 @@ class Variant:
 
     kind: str  # an OrderKind value
     tariff: Tariff
-    starts_at: datetime
-    ends_at: datetime
-    last_day: date
+    term: Term
     reason: str = ""
+
+    @property
+    def starts_at(self) -> datetime:
+        return self.term.starts_at
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.term.ends_at
+
+    @property
+    def last_day(self) -> date:
+        return self.term.last_day
 
     @property
     def price(self) -> int:
@@ -52,7 +57,7 @@ class Variant:
 @dataclass
 class Actions:
     state: str
-    current: Subscription | None
+    timeline: PaidTimeline
     renew: Variant | None = None
     upgrade: Variant | None = None
     resume: Variant | None = None
@@ -61,6 +66,10 @@ class Actions:
     offers: list[IndividualOffer] = field(default_factory=list)
     on_maximum: bool = False
     can_request_limit_increase: bool = False
+
+    @property
+    def current(self) -> Subscription | None:
+        return self.timeline.current
 
     @property
     def is_paid(self) -> bool:
@@ -84,15 +93,6 @@ class Actions:
 DIRECT_KINDS = ("renew", "upgrade", "resume", "default_offer")
 
 
-def variant(
-    organization, kind: str, tariff: Tariff, at: datetime, reason: str = "", *, starts_at=None
-) -> Variant:
-    """The period a purchase paid at `at` would cover (`starts_at` when already known)."""
-    starts_at = starts_at or next_start(organization, at)
-    ends_at = period_end(starts_at, tariff.term_months, organization.tz)
-    return Variant(kind, tariff, starts_at, ends_at, last_day(ends_at, organization.tz), reason)
-
-
 def open_offers(organization, at: datetime) -> list[IndividualOffer]:
     today = at.astimezone(organization.tz).date()
     return list(
@@ -104,51 +104,47 @@ def open_offers(organization, at: datetime) -> list[IndividualOffer]:
     )
 
 
-def paid_future(organization, at: datetime) -> list[Subscription]:
-    """The subscription in force and every paid one scheduled after it, by start."""
-    return list(
-        Subscription.objects.filter(organization=organization, ends_at__gt=at)
-        .select_related("tariff")
-        .order_by("starts_at")
-    )
-
-
-def available_actions(organization, at: datetime) -> Actions:
+def available_actions(organization, at: datetime, *, timeline: PaidTimeline | None = None) -> Actions:
     """Everything offered looks at the whole paid future, not only the current term:
     «Продлить» continues the latest paid subscription, «Улучшить» goes above the
     highest tariff already paid for (none when the maximum is), and «Возобновить» or
     tariff 400 are not offered while a paid term is still to come. Every variant starts
-    at the same moment, so it is computed once."""
-    current = current_subscription(organization, at)
-    future = paid_future(organization, at)
+    at the same moment (`timeline.term`).
+
+    `timeline`: the organization's paid timeline at `at`, when the caller has fetched it
+    already (the menu); read here otherwise. The catalog is read once and passed down.
+    """
+    if timeline is None:
+        timeline = fetch_paid_timeline(organization, at)
+    current = timeline.current
+    future = timeline.subscriptions
     sale = on_sale()
-    starts_at = next_start(organization, at)
 
     def make(kind, tariff, reason=""):
-        return variant(organization, kind, tariff, at, reason, starts_at=starts_at)
+        return Variant(kind, tariff, timeline.term(tariff.term_months), reason)
 
     if current is not None:
-        actions = Actions(state=State.PAID, current=current)
+        actions = Actions(state=State.PAID, timeline=timeline)
         latest = future[-1]
         highest = max(future, key=lambda subscription: subscription.tariff.rank).tariff
         renewal = sellable_version(latest.tariff)
         if renewal is not None:
             actions.renew = make("renew", renewal)
-        actions.on_maximum = is_maximum(highest)
-        actions.can_request_limit_increase = is_maximum(current.tariff)
+        actions.on_maximum = is_maximum(highest, sale)
+        actions.can_request_limit_increase = is_maximum(current.tariff, sale)
         if not actions.on_maximum:
-            upgrade = pick_upgrade(current, quota.used_during(current), at, above=highest)
+            upgrade = pick_upgrade(current, quota.used_during(current), at, above=highest, sale=sale)
             if upgrade is not None:
                 actions.upgrade = make("upgrade", upgrade.tariff, upgrade.reason)
     else:
         ended = last_ended_subscription(organization, at)
         if ended is not None:
-            actions = Actions(state=State.FREE_AFTER_PAID, current=None)
+            actions = Actions(state=State.FREE_AFTER_PAID, timeline=timeline)
             resumable = sellable_version(ended.tariff)
             if resumable is not None and not future:
                 actions.resume = make("resume", resumable)
         else:
-            actions = Actions(state=State.FREE_NEVER_PAID, current=None)
+            actions = Actions(state=State.FREE_NEVER_PAID, timeline=timeline)
             default = default_offer_tariff()
             if default is not None and not future:
                 actions.default_offer = make("default_offer", default)

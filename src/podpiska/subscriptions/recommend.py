@@ -66,7 +66,8 @@ def _gains(tariff: Tariff, base: Tariff) -> str:
 
 
 def pick_upgrade(
-    subscription: Subscription, used: int, at: datetime, *, above: Tariff | None = None
+    subscription: Subscription, used: int, at: datetime, *, above: Tariff | None = None,
+    sale: list[Tariff] | None = None,
 ) -> Upgrade | None:
     """The smallest higher-rank tariff whose limit covers the forecast, else the next rank up.
 
@@ -74,9 +75,10 @@ def pick_upgrade(
     `above` (default: its tariff; a paid scheduled subscription of a higher rank raises
     the bar). None when nothing of a higher rank is on sale. The reason argues for the
     purchase: when the limit runs out at this pace, and what the tariff adds.
+    `sale`: the tariffs on sale, when the caller has read them already.
     """
     base = above or subscription.tariff
-    higher = [t for t in on_sale() if t.rank > base.rank]
+    higher = [t for t in (on_sale() if sale is None else sale) if t.rank > base.rank]
     if not higher:
         return None
     forecast = forecast_use(subscription, used, at)

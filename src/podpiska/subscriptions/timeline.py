@@ -1,8 +1,9 @@
 """The subscription timeline (SPEC §3): half-open periods that never overlap.
 
 Status is derived from the time; nothing here is stored state. A purchase starts at
-`next_start`: the later of the payment's confirmation and the end of the latest paid
-subscription, so a renewal or upgrade bought early waits for the current one to end.
+`start_after`: the later of the payment's confirmation and the end of the latest paid
+subscription, so a renewal or upgrade bought early waits for the current one to end;
+`term_after` goes on from that start to the term's end and last day.
 """
 
 import calendar
@@ -50,13 +51,6 @@ def last_day(ends_at: datetime, tz: ZoneInfo) -> date:
     return (ends_at - timedelta(microseconds=1)).astimezone(tz).date()
 
 
-def scheduled_subscriptions(organization, at: datetime) -> list[Subscription]:
-    """Every paid subscription that has not started yet, in the order they will run."""
-    return list(
-        Subscription.objects.filter(organization=organization, starts_at__gt=at).order_by("starts_at")
-    )
-
-
 def current_subscription(organization, at: datetime) -> Subscription | None:
     """The paid subscription in force at `at`, or None (the free tariff)."""
     return (
@@ -76,38 +70,49 @@ def latest_paid_end(organization) -> datetime | None:
     return latest
 
 
-def next_start(organization, at: datetime) -> datetime:
-    """When a purchase confirmed at `at` starts: max(at, end of the latest paid)."""
-    return start_after(latest_paid_end(organization), at)
-
-
 def start_after(latest_end: datetime | None, at: datetime) -> datetime:
-    """The rule of `next_start`, given the end of the latest paid subscription (or None)."""
+    """When a purchase confirmed at `at` starts, given the end of the organization's latest
+    paid subscription (None: it has none): max(at, that end)."""
     return max(at, latest_end) if latest_end else at
 
 
-@dataclass(frozen=True)
-class PlannedTerm:
-    """When a term bought now would run: `next_start`, the rule fulfilment applies.
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A term as bought: when it starts, when it ends and its first and last day in the
+    organization's calendar. Made by `term_after`, the one place that goes from a start
+    to an end to a last day, whether for an offer shown, an invoice's line or the
+    subscription a payment starts.
 
     `follows_paid` — it starts when the paid subscriptions end (a renewal bought
     early), so the start stays unless the payment comes later than that day; otherwise
-    it starts on the day the payment is confirmed.
+    it starts at the moment of purchase (the day the payment is confirmed).
     """
 
-    months: int
-    starts_on: date
-    last_day: date
+    starts_at: datetime
+    ends_at: datetime
+    tz: ZoneInfo
     follows_paid: bool
 
+    @property
+    def starts_on(self) -> date:
+        return self.starts_at.astimezone(self.tz).date()
 
-def planned_term(organization, term_months: int, at: datetime) -> PlannedTerm:
-    tz = organization.tz
-    starts_at = next_start(organization, at)
-    ends_at = period_end(starts_at, term_months, tz)
-    return PlannedTerm(
-        term_months, starts_at.astimezone(tz).date(), last_day(ends_at, tz), starts_at > at
-    )
+    @property
+    def last_day(self) -> date:
+        return last_day(self.ends_at, self.tz)
+
+
+def term_after(latest_end: datetime | None, term_months: int, at: datetime, tz: ZoneInfo) -> Term:
+    """The term of `term_months` bought at `at` by an organization whose paid
+    subscriptions end at `latest_end` (None: it has none): it starts by `start_after`
+    and ends by `period_end`."""
+    starts_at = start_after(latest_end, at)
+    return Term(starts_at, period_end(starts_at, term_months, tz), tz, starts_at > at)
+
+
+def planned_term(organization, term_months: int, at: datetime) -> Term:
+    """When a term bought at `at` would run: the rule fulfilment applies."""
+    return term_after(latest_paid_end(organization), term_months, at, organization.tz)
 
 
 def coverage_end(organization, at: datetime) -> datetime | None:

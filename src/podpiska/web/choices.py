@@ -4,7 +4,7 @@ windows share one template and one checkout.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +13,7 @@ from podpiska.billing.models import OrderKind
 from podpiska.catalog.models import FIELDS_BY_SET, FieldSet, IndividualOffer, Tariff
 from podpiska.core.money import vat_inside
 from podpiska.subscriptions.availability import Actions
-from podpiska.subscriptions.timeline import last_day, next_start, period_end
+from podpiska.subscriptions.timeline import last_day
 
 FIELD_LABELS = {
     "name": _("наименование"),
@@ -95,14 +95,16 @@ def from_variant(variant) -> Choice:
         price=variant.price,
         export_limit=variant.export_limit,
         field_set=variant.field_set,
-        starts_on=variant.starts_at.astimezone(variant.ends_at.tzinfo).date(),
-        last_day=variant.last_day,
+        starts_on=variant.term.starts_on,
+        last_day=variant.term.last_day,
         reason=variant.reason,
         tariff=variant.tariff,
     )
 
 
-def from_offer(organization, offer: IndividualOffer, actions: Actions, at: datetime) -> Choice:
+def from_offer(organization, offer: IndividualOffer, actions: Actions) -> Choice:
+    """An offer as a choice: an add-on raises the term in force; a tariff offer runs the
+    term a purchase would run now (`actions.timeline.term`, as every variant)."""
     tz = organization.tz
     if offer.kind == IndividualOffer.Kind.ADDON:
         current = actions.current
@@ -118,15 +120,15 @@ def from_offer(organization, offer: IndividualOffer, actions: Actions, at: datet
             offer=offer,
             addon_exports=offer.addon_exports,
         )
-    starts_at = next_start(organization, at)
+    term = actions.timeline.term(offer.term_months)
     return Choice(
         kind=OrderKind.OFFER,
         name=offer.tariff_name,
         price=offer.price,
         export_limit=offer.export_limit,
         field_set=offer.field_set,
-        starts_on=starts_at.astimezone(tz).date(),
-        last_day=last_day(period_end(starts_at, offer.term_months, tz), tz),
+        starts_on=term.starts_on,
+        last_day=term.last_day,
         reason=offer.comment,
         tariff=offer.tariff,
         offer=offer,
@@ -136,17 +138,17 @@ def from_offer(organization, offer: IndividualOffer, actions: Actions, at: datet
 def find_choice(
     organization,
     actions: Actions,
-    at: datetime,
     kind: str,
     *,
     tariff_code: str = "",
     offer_id: str = "",
 ) -> Choice | None:
-    """The option the organization may buy now, or None if it is not offered (any more)."""
+    """The option the organization may buy now, or None if it is not offered (any more).
+    `actions`: what `available_actions` answered in this request (the menu's)."""
     variant = actions.variant_of(kind, tariff_code)
     if variant is not None:
         return from_variant(variant)
     if kind in (OrderKind.OFFER, OrderKind.ADDON) and offer_id.isdigit():
         offer = next((o for o in actions.offers if o.pk == int(offer_id)), None)
-        return from_offer(organization, offer, actions, at) if offer else None
+        return from_offer(organization, offer, actions) if offer else None
     return None

@@ -1,15 +1,18 @@
-"""What the header's organization menu shows, gathered from the domain functions.
+"""What the header's organization menu shows, gathered from the domain's selectors.
+
+Fetched once per request (`menu_for`) and shared by the header, the page (settings,
+home, the windows) and checkout: the paid timeline is read once and passed to the
+actions, the warning and the lapsed notice.
 
 Read-only: the page never creates a quota period just by being looked at, so the used
 count is read from the period row if one exists (none yet means nothing used).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.db.models import Case, When
 
-from podpiska.accounts.current import memberships_of
 from podpiska.billing.models import Order, OrderKind, OrderStatus
 from podpiska.billing.warnings import (
     ExpiryWarning,
@@ -20,8 +23,8 @@ from podpiska.billing.warnings import (
 from podpiska.core import clock
 from podpiska.subscriptions import quota
 from podpiska.subscriptions.availability import Actions, available_actions
-from podpiska.subscriptions.models import QuotaPeriod
-from podpiska.subscriptions.timeline import last_day, scheduled_subscriptions
+from podpiska.subscriptions.selectors import fetch_paid_timeline
+from podpiska.subscriptions.timeline import last_day
 
 # Share of the limit used from which the gauge turns yellow, then red.
 WARN_SHARE = 0.7
@@ -89,13 +92,7 @@ class OrgMenu:
 
 
 def usage_gauge(organization, at: datetime) -> tuple[Gauge, quota.PeriodSpec]:
-    spec = quota.period_spec(organization, at)
-    row = (
-        QuotaPeriod.objects.filter(organization=organization, starts_at=spec.starts_at)
-        .values_list("used", "limit")
-        .first()
-    )
-    used, limit = row if row else (0, spec.limit)
+    spec, limit, used = quota.period_usage(organization, at)
     return Gauge(used, limit), spec
 
 
@@ -115,31 +112,45 @@ def org_menu(request, at: datetime) -> OrgMenu | None:
         return None
     organization = membership.organization
     gauge, spec = usage_gauge(organization, at)
-    actions = available_actions(organization, at)
+    timeline = fetch_paid_timeline(organization, at)
+    actions = available_actions(organization, at, timeline=timeline)
     tz = organization.tz
     return OrgMenu(
         organization=organization,
         membership=membership,
         other_memberships=[
-            m for m in memberships_of(request.user) if m.organization_id != organization.pk
+            m for m in request.memberships if m.organization_id != organization.pk
         ],
         gauge=gauge,
         tariff_name=spec.tariff_name,
         period_last_day=last_day(spec.ends_at, tz),
         paid_until=last_day(actions.current.ends_at, tz) if actions.current else None,
         actions=actions,
-        warning=expiry_warning(organization, at),
+        warning=expiry_warning(organization, at, timeline=timeline),
         pending_order=pending_order(organization),
         scheduled=[
             Scheduled(s.tariff_name, s.starts_at.astimezone(tz).date(), last_day(s.ends_at, tz))
-            for s in scheduled_subscriptions(organization, at)
+            for s in timeline.scheduled
         ],
-        lapsed=lapsed_notice(organization, at),
+        lapsed=lapsed_notice(organization, at, timeline=timeline),
     )
 
 
-def menu_for(request, *, refresh: bool = False) -> OrgMenu | None:
-    """The menu of this request, computed once (`refresh` after the request changed state)."""
-    if refresh or not hasattr(request, "_org_menu"):
+def menu_for(request, *, orders_changed: bool = False) -> OrgMenu | None:
+    """The menu of this request, fetched once.
+
+    `orders_changed`: this request has just placed (or cancelled) an order. Only what
+    orders decide is read again — the unpaid order shown and the warning's «ожидает
+    оплаты»; the subscriptions, the limit and what may be bought are as they were.
+    """
+    if not hasattr(request, "_org_menu"):
         request._org_menu = org_menu(request, clock.now())
+    elif orders_changed and request._org_menu is not None:
+        menu = request._org_menu
+        organization = menu.organization
+        request._org_menu = replace(
+            menu,
+            pending_order=pending_order(organization),
+            warning=expiry_warning(organization, menu.actions.timeline.at, timeline=menu.actions.timeline),
+        )
     return request._org_menu

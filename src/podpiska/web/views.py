@@ -152,14 +152,11 @@ def profile(request):
 
 
 def choice_or_404(request, kind: str):
-    organization = request.organization
-    now = clock.now()
-    menu = menu_for(request)
+    """The choice asked for, among what the menu's actions offer (read once per request)."""
     source = request.POST if request.method == "POST" else request.GET
     choice = find_choice(
-        organization,
-        menu.actions,
-        now,
+        request.organization,
+        menu_for(request).actions,
         kind,
         tariff_code=source.get("tariff", ""),
         offer_id=source.get("offer", ""),
@@ -240,6 +237,8 @@ def checkout(request, kind: str):
                 tariff=None if choice.offer else choice.tariff,
                 offer=choice.offer,
                 requisites=form.requisites(),
+                # Checked against the same actions the choice was found in: one read.
+                actions=menu_for(request).actions,
             )
         except RequisitesInvalid as exc:
             form.add_errors(exc.errors)
@@ -256,7 +255,8 @@ def checkout(request, kind: str):
 
 
 def order_placed(request, order: Order) -> HttpResponse:
-    menu_for(request, refresh=True)
+    # The header, swapped out of band, shows the new order (and «ожидает оплаты»).
+    menu_for(request, orders_changed=True)
     if order.payment_method == PaymentMethod.ONLINE:
         try:
             url = start_online_payment(

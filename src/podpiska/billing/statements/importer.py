@@ -38,13 +38,13 @@ from podpiska.billing.invoices import seller_today, seller_tz
 from podpiska.billing.models import (
     Invoice,
     OrderStatus,
+    Outcome,
     Payment,
     PaymentSource,
     PaymentState,
     StatementImport,
 )
 from podpiska.billing.settlement import (
-    FULFILLED,
     Claim,
     carry_out,
     decide,
@@ -415,7 +415,7 @@ def _import_batch(
     report.queued += len(unmatched)
     report.reasons.update(row["queue_reason"] for _, row in unmatched)
     for outcome in decision.outcomes.values():
-        if outcome == FULFILLED:
+        if outcome == Outcome.FULFILLED:
             report.matched += 1
         else:
             report.queued += 1

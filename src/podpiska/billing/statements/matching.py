@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from podpiska.billing.models import OrderStatus, QueueReason
+from podpiska.billing.models import OrderStatus, QueueReason, closed_order_reason
 from podpiska.core import limits
 
 MAX_SUGGESTIONS = 5
@@ -113,7 +113,7 @@ def match(
     named = [invoices_by_key[key] for key in references if key in invoices_by_key]
     payer_inn = (document.payer_inn or "").strip()
     if len(named) == 1 and named[0].buyer_inn == payer_inn:
-        return Match(named[0], "" if named[0].is_open else _closed_reason(named[0]))
+        return Match(named[0], closed_order_reason(named[0].order_status) or "")
     if not named:
         reason = QueueReason.NO_MATCH
     elif len(named) > 1:
@@ -135,8 +135,3 @@ def suggest(*groups: Iterable[InvoiceFacts]) -> list[int]:
                 return list(ids)
     return list(ids)
 
-
-def _closed_reason(invoice: InvoiceFacts) -> str:
-    if invoice.order_status in (OrderStatus.PAID, OrderStatus.FULFILLED):
-        return QueueReason.ALREADY_PAID
-    return QueueReason.ORDER_CLOSED
