@@ -76,14 +76,16 @@ def update_requisites(organization: Organization, data: dict, *, actor) -> Organ
     """Save corrected requisites (all or nothing), with the audit record."""
     clean = clean_requisites(data, organization=organization)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    changes = dict(
+        name=clean["name"], short_name=clean["short_name"], inn=clean["inn"], kpp=clean["kpp"],
+        ogrn=clean["ogrn"], legal_address=clean["address"], email=clean["email"],
+    )
+    if all(getattr(organization, field) == value for field, value in changes.items()):
+        # Confirmed unchanged at checkout (the usual case): no savepoint to pay for.
+        return organization
     try:
         with transaction.atomic():
-            audited_update(
-                organization, "organization.requisites_updated", actor, recorded=ALL,
-                name=clean["name"], short_name=clean["short_name"], inn=clean["inn"],
-                kpp=clean["kpp"], ogrn=clean["ogrn"], legal_address=clean["address"],
-                email=clean["email"],
-            )
+            audited_update(organization, "organization.requisites_updated", actor, recorded=ALL, **changes)
     except IntegrityError:
         # Another organization took this INN between the check above and this save
         # (two owners saving at once): the unique constraint decides, with the same
