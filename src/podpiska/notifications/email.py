@@ -76,23 +76,32 @@ def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> li
     """
     from podpiska.core import bulk
 
+    ids = bulk.insert(EmailMessage, letter_rows(template, items))
+    send_after_commit(ids)
+    return ids
+
+
+def letter_rows(template: str, items: list[tuple[list[str], dict]]) -> list[dict]:
+    """The rows `queue_emails_later` writes, for a caller that writes them along with
+    rows of its own (`events.publish_all`) and then calls `send_after_commit`."""
     now = clock.now()
     language = translation.get_language() or settings.LANGUAGE_CODE
-    rows = []
-    for to, context in items:
-        rows.append(
-            {
-                "to": _addresses(to),
-                "template": template,
-                "context": {**context, "language": language},
-                "created_at": now,
-                "next_attempt_at": now,
-            }
-        )
-    ids = bulk.insert(EmailMessage, rows)
-    if ids:
-        transaction.on_commit(lambda: _enqueue_send_many(ids))
-    return ids
+    return [
+        {
+            "to": _addresses(to),
+            "template": template,
+            "context": {**context, "language": language},
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for to, context in items
+    ]
+
+
+def send_after_commit(message_ids: list[int]) -> None:
+    """Once the caller's transaction commits, enqueue the task that sends these messages."""
+    if message_ids:
+        transaction.on_commit(lambda: _enqueue_send_many(message_ids))
 
 
 # Letters are registered with `register_letter` by the app whose records they show
