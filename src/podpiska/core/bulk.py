@@ -159,9 +159,10 @@ def insert_or_nothing(
         source = f"VALUES ({placeholders})"
     else:
         # The SELECT's untyped values take the types of the columns they are inserted into.
-        found_sql, found_params = unless.values("pk").query.get_compiler(using=db.alias).as_sql()
-        source = f"SELECT {placeholders} WHERE NOT EXISTS ({found_sql})"
-        params = [*params, *found_params]
+        compiler = unless.order_by().values("pk").query.get_compiler(using=db.alias)
+        unless_sql, unless_params = compiler.as_sql()
+        source = f"SELECT {placeholders} WHERE NOT EXISTS ({unless_sql})"
+        params = [*params, *unless_params]
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) {source} "
         f"ON CONFLICT ({targets}) DO NOTHING RETURNING {quote(meta.pk.column)}"
