@@ -1,8 +1,8 @@
 """One payment, one transaction, few statements (PostgreSQL, real transactions).
 
 The statements counted are everything the confirmation sends, the audit records, the
-letter, the webhook rows and the task that sends the letter after commit included
-(the database queue, as in production: the worker sends it).
+letter, the webhook rows and the task that sends the letter included (the database
+queue, as in production: the worker sends it).
 """
 
 from datetime import timedelta
@@ -25,14 +25,14 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-# Everything from the call to its return, the task enqueued after commit included. A staff
-# confirmation sends ten: the order and its organization locked (1); the payment inserted
-# unless the same bank document is recorded under another key (2); the latest paid end
-# (3) and the subscription (4); the order fulfilled (5); the УПД numbered and inserted by
-# one statement (6); the webhook endpoints (7) and the letter's recipients (8); the audit
-# records, the letter and the webhook rows by one statement (9); after commit, the task
-# that sends the letter (10). A card notification sends as many; a queue match eleven (the
-# payment locked, then updated, instead of inserted).
+# Everything from the call to its return. A staff confirmation sends ten, in one
+# transaction: the order and its organization locked (1); the payment inserted unless the
+# same bank document is recorded under another key (2); the latest paid end (3) and the
+# subscription (4); the order fulfilled (5); the УПД numbered and inserted by one
+# statement (6); the webhook endpoints (7) and the letter's recipients (8); the audit
+# records, the letter and the webhook rows by one statement (9); the task that sends the
+# letter, queued in the database (10). A card notification sends as many; a queue match
+# eleven (the payment locked, then updated, instead of inserted).
 MAX_STATEMENTS = 12
 # What `django_assert_max_num_queries` sees besides them: the transaction's BEGIN and COMMIT.
 TRANSACTION_CONTROL = 2
@@ -72,8 +72,9 @@ def test_staff_confirmation_is_one_transaction_of_few_statements(renewal, django
             order=renewal, amount=renewal.price, doc_number="512", doc_date=NOW.date(), actor=staff
         )
     statements = _one_transaction(queries)
-    # After the commit, the task that sends the letter is queued: the last statement.
+    # The task that sends the letter is queued in the transaction: it commits with the letter.
     assert statements[-1].startswith('INSERT INTO "django_tasks_database_dbtaskresult"')
+    assert [q["sql"] for q in queries.captured_queries][-1] == "COMMIT"
     assert created and payment.state == PaymentState.APPLIED
     stored = Payment.objects.get()
     assert (stored.pk, stored.state, stored.order_id, stored.resolved_at) == (

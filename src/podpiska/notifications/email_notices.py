@@ -105,7 +105,7 @@ def _letters(event: str, items, recipients) -> list[tuple[list[str], dict]]:
 
 def letter_rows(event: str, *, organization, data: dict) -> list[dict]:
     """The e-mail rows an event calls for (`email.letter_rows`), not written: the caller
-    writes them with its other rows and calls `email.send_after_commit`. Most events
+    writes them with its other rows and calls `email.send_when_committed`. Most events
     e-mail no one."""
     if event not in HANDLERS:
         return []

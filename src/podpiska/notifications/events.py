@@ -64,7 +64,7 @@ def publish_all(organization, events: list[tuple[str, dict]], *, along=()) -> No
     (`bulk.insert_together`) together with `along`, the action's own rows ((model,
     rows), …: one payment's audit records) — one round trip for all of them."""
     from podpiska.core import bulk
-    from podpiska.notifications.email import send_after_commit
+    from podpiska.notifications.email import send_when_committed
     from podpiska.notifications.models import EmailMessage, WebhookDelivery
 
     for event, _ in events:
@@ -79,4 +79,4 @@ def publish_all(organization, events: list[tuple[str, dict]], *, along=()) -> No
     *_, letter_ids, _ = bulk.insert_together(
         [*along, (EmailMessage, letters), (WebhookDelivery, deliveries)]
     )
-    send_after_commit(letter_ids)
+    send_when_committed(letter_ids)
