@@ -5,9 +5,9 @@ action e-mails no one); `queue_emails_later` writes many at once for the worker 
 render. A task sends them once that transaction commits: with the database queue
 (production) the task's row is written in the transaction itself and commits with the
 messages (`send_when_committed`). If the worker is down or the task is lost, `send_due`
-(run by every tick) picks the rows up: nothing is lost while a row is pending. Each message is sent in its own short transaction
-holding its row lock, so two workers never send the same row at once and a worker
-stopped mid-run leaves the unsent rows pending.
+(run by every tick) picks the rows up: nothing is lost while a row is pending. Each
+message is sent in its own short transaction holding its row lock, so two workers never
+send the same row at once and a worker stopped mid-run leaves the unsent rows pending.
 """
 
 import logging
