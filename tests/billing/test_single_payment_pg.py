@@ -1,8 +1,8 @@
 """One payment, one transaction, few statements (PostgreSQL, real transactions).
 
 The statements counted are everything the confirmation sends, the audit records, the
-letter, the webhook rows and the task that sends the letter after commit included
-(the database queue, as in production: the worker sends it).
+letter, the webhook rows and the task that sends the letter included (the database
+queue, as in production: the worker sends it).
 """
 
 from datetime import timedelta
@@ -25,11 +25,15 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-# Ten for the settlement itself, its audit records, letter and webhook rows; one for the
-# check that the same bank document was not recorded already under another key (by a
-# statement); two for the closing document (its number from the year's counter, its row);
-# one for the task that sends the letter after commit.
-MAX_STATEMENTS = 14
+# Everything from the call to its return. A staff confirmation sends ten, in one
+# transaction: the order and its organization locked (1); the payment inserted unless the
+# same bank document is recorded under another key (2); the latest paid end (3) and the
+# subscription (4); the order fulfilled (5); the УПД numbered and inserted by one
+# statement (6); the webhook endpoints (7) and the letter's recipients (8); the audit
+# records, the letter and the webhook rows by one statement (9); the task that sends the
+# letter, queued in the database (10). A card notification sends as many; a queue match
+# eleven (the payment locked, then updated, instead of inserted).
+MAX_STATEMENTS = 12
 # What `django_assert_max_num_queries` sees besides them: the transaction's BEGIN and COMMIT.
 TRANSACTION_CONTROL = 2
 
@@ -42,10 +46,7 @@ def renewal(clock, tariffs, order_for, settings):
     make_subscription(org, tariffs["200"], NOW - timedelta(days=300))
     WebhookEndpoint.objects.create(url="http://127.0.0.1:9/hook", secret="s", created_at=NOW)
     order = order_for(org, owner, tariff=tariffs["200"])
-    # The year's УПД counter exists, as after the year's first document (made once a year).
-    from podpiska.billing.models import ClosingDocumentCounter
-
-    ClosingDocumentCounter.objects.create(year=2027, last_number=0)
+    # No УПД counter for 2027 yet: the year's first number creates it in the same statement.
     # As the staff view has it: the order with its organization.
     return Order.objects.select_related("organization").get(pk=order.pk)
 
@@ -71,8 +72,9 @@ def test_staff_confirmation_is_one_transaction_of_few_statements(renewal, django
             order=renewal, amount=renewal.price, doc_number="512", doc_date=NOW.date(), actor=staff
         )
     statements = _one_transaction(queries)
-    # After the commit, the task that sends the letter is queued: the last statement.
+    # The task that sends the letter is queued in the transaction: it commits with the letter.
     assert statements[-1].startswith('INSERT INTO "django_tasks_database_dbtaskresult"')
+    assert [q["sql"] for q in queries.captured_queries][-1] == "COMMIT"
     assert created and payment.state == PaymentState.APPLIED
     stored = Payment.objects.get()
     assert (stored.pk, stored.state, stored.order_id, stored.resolved_at) == (
@@ -87,12 +89,13 @@ def test_staff_confirmation_is_one_transaction_of_few_statements(renewal, django
         "payment.recorded", "payment.applied", "subscription.created", "order.fulfilled",
         "closing_document.issued",
     ]
-    from podpiska.billing.models import ClosingDocument
+    from podpiska.billing.models import ClosingDocument, ClosingDocumentCounter
 
     document = ClosingDocument.objects.get(order=renewal)
     assert (document.number, document.payment_doc_number, document.issued_on) == (
         1, "512", renewed.starts_at.astimezone(renewal.organization.tz).date()
     )
+    assert ClosingDocumentCounter.objects.get(year=2027).last_number == 1
     assert trail[0].after == {
         "state": "queued", "queue_reason": "", "order": renewal.pk,
         "organization": renewal.organization_id,
@@ -107,8 +110,9 @@ def test_staff_confirmation_is_one_transaction_of_few_statements(renewal, django
     assert (letter.to, letter.template, letter.status) == (["owner@client.example"], "order_paid", "pending")
     assert DBTaskResult.objects.filter(task_path__endswith="send_emails_task").count() == 1
 
-    # The same document again: nothing more, and still one transaction.
-    with django_assert_max_num_queries(4 + TRANSACTION_CONTROL):
+    # The same document again: nothing more, and still one transaction (the order locked,
+    # the insert that writes nothing, the payment recorded first looked up).
+    with django_assert_max_num_queries(3 + TRANSACTION_CONTROL):
         again, created = confirm_manual_payment(
             order=renewal, amount=renewal.price, doc_number="512", doc_date=NOW.date(), actor=staff
         )

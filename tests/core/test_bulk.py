@@ -81,3 +81,43 @@ def test_any_of_finds_awkward_strings_exactly():
     for key in keys:
         assert Payment.objects.filter(dedup_key__any_of=[key]).count() == 1
 
+
+
+def test_insert_or_nothing_writes_unless_the_key_is_taken_or_the_query_finds_a_row():
+    assert bulk.insert_or_nothing(Payment, _row("a"), conflict=["dedup_key"]) is not None
+    assert bulk.insert_or_nothing(Payment, _row("a"), conflict=["dedup_key"]) is None
+    # The same bank document under another key (found by the query) is not written either.
+    same = Payment.objects.filter(amount=134_400_00)
+    assert bulk.insert_or_nothing(Payment, _row("b"), conflict=["dedup_key"], unless=same) is None
+    # Values of every kind go through the SELECT form as through VALUES (NULLs included).
+    other = Payment.objects.filter(amount=1)
+    pk = bulk.insert_or_nothing(
+        Payment, _row("c", doc_date=date(2026, 11, 26), suggestions=[1], purpose=AWKWARD,
+                      resolved_at=None, organization_id=None),
+        conflict=["dedup_key"], unless=other,
+    )
+    stored = Payment.objects.get(pk=pk)
+    assert (stored.dedup_key, stored.doc_date, stored.suggestions, stored.purpose) == (
+        "c", date(2026, 11, 26), [1], AWKWARD
+    )
+    assert sorted(Payment.objects.values_list("dedup_key", flat=True)) == ["a", "c"]
+
+
+def test_insert_together_writes_each_table_and_returns_each_ones_ids():
+    from podpiska.audit.models import AuditRecord
+    from podpiska.notifications.models import EmailMessage
+
+    at = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    audit = [
+        {"at": at, "action": "payment.recorded", "object_type": "billing.payment",
+         "object_id": str(i), "after": {"n": i, "text": AWKWARD}}
+        for i in range(3)
+    ]
+    letters = [{"to": ["a@example.com"], "template": "order_paid", "context": {"order_id": 1},
+                "created_at": at}]
+    written = bulk.insert_together([(AuditRecord, audit), (EmailMessage, letters), (Payment, [])])
+    assert [len(ids) for ids in written] == [3, 1, 0]
+    assert written[0] == sorted(AuditRecord.objects.values_list("pk", flat=True))
+    assert [r.after for r in AuditRecord.objects.order_by("pk")] == [row["after"] for row in audit]
+    letter = EmailMessage.objects.get(pk=written[1][0])
+    assert (letter.to, letter.context, letter.status) == (["a@example.com"], {"order_id": 1}, "pending")

@@ -141,3 +141,21 @@ def test_tick_runs_every_step(clock, org):
 def test_queue_email_needs_a_recipient(clock):
     with pytest.raises(ValueError):
         queue_email(["", "  "], "invoice_due", CONTEXT)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_queue_the_task_commits_with_the_letters_or_not_at_all(clock, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from podpiska.notifications.email import queue_emails_later
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    with pytest.raises(RuntimeError), transaction.atomic():
+        queue_emails_later("order_paid", [(["a@example.com"], {"order_id": 1})])
+        assert DBTaskResult.objects.count() == 1  # written in the action's transaction
+        raise RuntimeError("the action failed")
+    assert not DBTaskResult.objects.exists() and not EmailMessage.objects.exists()
+    with transaction.atomic():
+        [message_id] = queue_emails_later("order_paid", [(["a@example.com"], {"order_id": 1})])
+    [queued] = DBTaskResult.objects.all()
+    assert queued.task_path.endswith("send_emails_task") and queued.args_kwargs["args"] == [[message_id]]

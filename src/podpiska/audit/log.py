@@ -81,7 +81,7 @@ def record(
     )
 
 
-def pending(
+def record_row(
     action: str,
     object_type: str,
     object_id,
@@ -91,15 +91,15 @@ def pending(
     before: dict | None = None,
     after: dict | None = None,
     at: datetime | None = None,
-) -> AuditRecord:
-    """An audit record not yet saved: an action that changes several objects writes
-    all of its records with one `AuditRecord.objects.bulk_create`."""
+) -> dict:
+    """An audit record's row (values by attname), not yet written: an action that changes
+    several objects writes all of its records with one statement (`core.bulk`)."""
     user, label = actor_of(actor)
-    return AuditRecord(
-        at=at or clock.now(), actor=user, actor_label=label, action=action,
-        object_type=object_type, object_id=str(object_id), organization_id=organization_id,
-        before=_jsonable(before), after=_jsonable(after),
-    )
+    return {
+        "at": at or clock.now(), "actor_id": getattr(user, "pk", None), "actor_label": label,
+        "action": action, "object_type": object_type, "object_id": str(object_id),
+        "organization_id": organization_id, "before": _jsonable(before), "after": _jsonable(after),
+    }
 
 
 def record_many(

@@ -346,8 +346,9 @@ def record_payment(
 
     Returns (payment, created). A repeat (same bank document, same provider payment)
     returns the payment recorded the first time and credits nothing again.
-    `same_document(order)`, asked once the order is locked, may name a payment that is
-    this one under another key (the same bank document brought by a statement).
+    `same_document`, a queryset asked once the order is locked (by the INSERT itself),
+    finds payments that are this one under another key (the same bank document brought
+    by a statement), first recorded first.
     """
     if not isinstance(amount, int) or amount <= 0:
         raise ValueError("amount must be a positive number of kopecks")
@@ -370,13 +371,12 @@ def record_payment(
         at = clock.now()
         with transaction.atomic():
             locked = lock_order(order.pk)
-            same = same_document(locked) if same_document else None
-            if same is not None:
-                return same, False
-            single = Single(locked, amount, row=row)
+            single = Single(locked, amount, row=row, same_document=same_document)
             payment_id, outcome = settle_single(single, actor=actor, at=at)
         if payment_id is None:
-            return Payment.objects.get(dedup_key=dedup_key), False
+            # Not written: the same bank document is recorded, under another key or this one.
+            same = same_document.first() if same_document is not None else None
+            return same or Payment.objects.get(dedup_key=dedup_key), False
         final = {**row, **payment_changes(outcome, at),
                  "order_id": order.pk, "organization_id": single.order.organization_id}
         return Payment(pk=payment_id, **final), True
@@ -435,7 +435,7 @@ def confirm_manual_payment(
             "doc_date",
             _("Дата платежа не раньше %(day)s.") % {"day": f"{limits.EARLIEST_BANK_DATE:%d.%m.%Y}"},
         )
-    from podpiska.billing.bank_documents import recorded_for_order
+    from podpiska.billing.bank_documents import recorded
     from podpiska.subscriptions.timeline import local_midnight
 
     # Asked under the order's lock, which orders this check after any import or entry
@@ -447,7 +447,7 @@ def confirm_manual_payment(
         dedup_key=f"manual:{order.pk}:{doc_date:%Y%m%d}:{doc_number}:{amount}",
         order=order,
         actor=actor,
-        same_document=lambda locked: recorded_for_order(locked, doc_date, doc_number, amount),
+        same_document=recorded(order.pk, doc_date, doc_number, amount),
         doc_number=doc_number,
         doc_date=doc_date,
         payer_inn=(payer_inn or "").strip(),

@@ -33,7 +33,7 @@ from podpiska.billing.models import (
     Payment,
     UpdStatus,
 )
-from podpiska.billing.numbering import take_numbers
+from podpiska.billing.numbering import insert_numbered, take_numbers
 from podpiska.core import bulk, clock
 from podpiska.core.money import group_thousands, vat_inside
 
@@ -134,13 +134,12 @@ def _row(item: Fulfilment, document: tuple[str, date], seller: dict, at: datetim
 def issue_closing_document(
     item: Fulfilment, *, document: tuple[str, date], seller: dict, at: datetime
 ) -> ClosingDocument:
-    """One payment's УПД, for the single settlement path: the number taken from the year's
-    counter (`numbering.take_numbers`, as the batch takes its) and the row inserted by one
-    statement. The caller writes its audit record
-    with its others."""
+    """One payment's УПД, for the single settlement path: numbered from the year's counter
+    as the batch numbers its (`numbering`), the number taken and the row inserted by one
+    statement on PostgreSQL. The caller writes its audit record with its others."""
     row = _row(item, document, seller, at)
-    row["number"] = take_numbers(ClosingDocumentCounter, row["year"])
-    return ClosingDocument.objects.create(**row)
+    pk, number = insert_numbered(ClosingDocument, ClosingDocumentCounter, row)
+    return ClosingDocument(pk=pk, number=number, **row)
 
 
 def issue_closing_documents(

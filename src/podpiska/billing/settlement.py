@@ -22,6 +22,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from podpiska.accounts.models import Organization
 from podpiska.audit.log import record_many
@@ -368,9 +369,12 @@ def _notify(claims, orders, outcomes, fulfilled, subscriptions) -> None:
 # A payment confirmed by staff, by a card notification or matched from the queue is
 # settled by the same rule (`refusal`) with the same writes as a batch, but without the
 # batch's machinery (COPY, snapshots built by the database, lookups by arrays): one
-# transaction of about ten statements — the order and its organization locked together,
-# the payment written or updated, the subscription, the order, one INSERT for every
-# audit record, the letters and the webhook rows.
+# transaction of ten statements or so (tests/billing/test_single_payment_pg.py pins them)
+# — the order and its organization locked together, the payment written (unless the
+# same bank document is recorded: a condition of the same INSERT) or updated, the
+# subscription, the order, the УПД (numbered by the same statement that inserts it), the
+# webhook endpoints and the letter's recipients read, then one statement for the audit
+# records, the letter and the webhook rows together.
 
 
 def lock_order(order_id: int) -> Order:
@@ -388,14 +392,17 @@ class Single:
 
     `payment_id` is None for a payment not written yet: `row` holds its fields and it
     is inserted in its final state (`ON CONFLICT` on the bank document's key: None
-    comes back when the same document is already recorded). `previous` holds, for the
-    audit record, the fields of an existing payment as they were before it was linked
-    to this order."""
+    comes back when the same document is already recorded). `same_document`, a
+    queryset, finds the same bank document recorded under another key: the insert is
+    made only if it finds nothing (one statement, not a lookup before it). `previous`
+    holds, for the audit record, the fields of an existing payment as they were before
+    it was linked to this order."""
 
     order: Order
     amount: int
     payment_id: int | None = None
     row: dict | None = None
+    same_document: QuerySet | None = None
     previous: dict = field(default_factory=dict)
     # An existing payment's (number, date) for the УПД (`closing_documents.payment_document`).
     document: tuple | None = None
@@ -405,7 +412,7 @@ def settle_single(single: Single, *, actor=None, at: datetime | None = None) -> 
     """Settle one payment; returns (payment id, outcome) — (None, "") for a bank
     document recorded before. Runs in the caller's transaction, which locked the order
     with `lock_order` (and an existing payment after it)."""
-    from podpiska.audit.log import PAYMENT_RECORDED_FIELDS, pending
+    from podpiska.audit.log import PAYMENT_RECORDED_FIELDS, record_row
     from podpiska.audit.models import AuditRecord
     from podpiska.core.bulk import insert_or_nothing
     from podpiska.notifications.events import publish_all
@@ -425,7 +432,9 @@ def settle_single(single: Single, *, actor=None, at: datetime | None = None) -> 
     audit: list[tuple[str, str, int, dict | None, dict]] = []
     if single.payment_id is None:
         row = {**single.row, **changes, "order_id": order.pk, "organization_id": order.organization_id}
-        payment_id = insert_or_nothing(Payment, row, conflict=["dedup_key"])
+        payment_id = insert_or_nothing(
+            Payment, row, conflict=["dedup_key"], unless=single.same_document
+        )
         if payment_id is None:
             return None, ""
         # Recorded, then applied or queued: the trail a payment always has, written at once.
@@ -450,12 +459,13 @@ def settle_single(single: Single, *, actor=None, at: datetime | None = None) -> 
         events = _fulfil_single(order, single.amount, at, audit, actor, payment_id, single.document)
     else:
         events = [("payment.queued", queued_event_data(payment_id, single.amount, outcome))]
-    AuditRecord.objects.bulk_create(
-        pending(action, object_type, object_id, organization_id=order.organization_id,
-                actor=actor, before=before_values, after=after_values)
+    trail = [
+        record_row(action, object_type, object_id, organization_id=order.organization_id,
+                   actor=actor, before=before_values, after=after_values)
         for action, object_type, object_id, before_values, after_values in audit
-    )
-    publish_all(order.organization, events)
+    ]
+    # The audit records go with the letters and webhook rows: one statement for all.
+    publish_all(order.organization, events, along=[(AuditRecord, trail)])
     return payment_id, outcome
 
 

@@ -2,11 +2,12 @@
 
 `queue_email` writes the row, rendered, in the caller's transaction (so a rolled-back
 action e-mails no one); `queue_emails_later` writes many at once for the worker to
-render. Once that transaction commits, a task is enqueued to send them. If the worker
-is down or the task is lost, `send_due` (run by every tick) picks the rows up: nothing
-is lost while a row is pending. Each message is sent in its own short transaction
-holding its row lock, so two workers never send the same row at once and a worker
-stopped mid-run leaves the unsent rows pending.
+render. A task sends them once that transaction commits: with the database queue
+(production) the task's row is written in the transaction itself and commits with the
+messages (`send_when_committed`). If the worker is down or the task is lost, `send_due`
+(run by every tick) picks the rows up: nothing is lost while a row is pending. Each
+message is sent in its own short transaction holding its row lock, so two workers never
+send the same row at once and a worker stopped mid-run leaves the unsent rows pending.
 """
 
 import logging
@@ -61,7 +62,7 @@ def queue_email(to: list[str], template: str, context: dict) -> EmailMessage:
         created_at=now,
         next_attempt_at=now,
     )
-    transaction.on_commit(lambda: _enqueue_send(message.pk))
+    send_when_committed([message.pk])
     return message
 
 
@@ -75,23 +76,63 @@ def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> li
     """
     from podpiska.core import bulk
 
+    ids = bulk.insert(EmailMessage, letter_rows(template, items))
+    send_when_committed(ids)
+    return ids
+
+
+def letter_rows(template: str, items: list[tuple[list[str], dict]]) -> list[dict]:
+    """The rows `queue_emails_later` writes, for a caller that writes them along with
+    rows of its own (`events.publish_all`) and then calls `send_when_committed`."""
     now = clock.now()
     language = translation.get_language() or settings.LANGUAGE_CODE
-    rows = []
-    for to, context in items:
-        rows.append(
-            {
-                "to": _addresses(to),
-                "template": template,
-                "context": {**context, "language": language},
-                "created_at": now,
-                "next_attempt_at": now,
-            }
-        )
-    ids = bulk.insert(EmailMessage, rows)
-    if ids:
-        transaction.on_commit(lambda: _enqueue_send_many(ids))
-    return ids
+    return [
+        {
+            "to": _addresses(to),
+            "template": template,
+            "context": {**context, "language": language},
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for to, context in items
+    ]
+
+
+def send_when_committed(message_ids: list[int]) -> None:
+    """Enqueue the task that sends these messages, written by the caller's transaction.
+
+    With the database queue (production) the task's row is written now, in that
+    transaction: it commits with the messages or not at all, and an action that writes a
+    letter stays one transaction with one commit (a commit of its own for the task cost
+    a payment's confirmation more than any of its statements). Any other queue is asked once
+    the transaction commits (an immediate one would send rows not yet committed); if it
+    fails then, the rows are committed already and the tick sends them.
+    """
+    if not message_ids:
+        return
+    if transaction.get_connection().in_atomic_block and _queue_is_this_database():
+        _enqueue(message_ids)
+        return
+
+    def enqueue_after_commit():
+        try:
+            _enqueue(message_ids)
+        except Exception:
+            # A broken queue must not break the request that committed the e-mails.
+            logger.exception("could not enqueue %s e-mails; the tick will send them", len(message_ids))
+
+    transaction.on_commit(enqueue_after_commit)
+
+
+def _queue_is_this_database() -> bool:
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(send_emails_task.get_backend(), DatabaseBackend)
+
+
+def _enqueue(message_ids: list[int]) -> None:
+    for start in range(0, len(message_ids), SEND_TASK_SIZE):
+        send_emails_task.enqueue(message_ids[start : start + SEND_TASK_SIZE])
 
 
 # Letters are registered with `register_letter` by the app whose records they show
@@ -143,21 +184,6 @@ def _attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
         return ATTACHMENTS[message.template](context)
 
 
-def _enqueue_send_many(message_ids: list[int]) -> None:
-    try:
-        for start in range(0, len(message_ids), SEND_TASK_SIZE):
-            send_emails_task.enqueue(message_ids[start : start + SEND_TASK_SIZE])
-    except Exception:
-        logger.exception("could not enqueue %s e-mails; the tick will send them", len(message_ids))
-
-
-def _enqueue_send(message_id: int) -> None:
-    try:
-        send_email_task.enqueue(message_id)
-    except Exception:
-        # The row stays pending and the next tick sends it; a broken queue must not
-        # break the request that committed the e-mail.
-        logger.exception("could not enqueue e-mail %s; the tick will send it", message_id)
 
 
 def send_message(message_id: int, now: datetime | None = None) -> bool:
@@ -214,18 +240,20 @@ def send_due(now: datetime) -> int:
 def retry_now(message: EmailMessage, *, actor=None) -> bool:
     """Staff: put a failed or delayed message back in the queue and send it right after;
     a message already sent stays as it is. Returns whether it was put back."""
-    if not requeue(message, actor=actor):
-        return False
-    # Once the change is committed (at once when no transaction is open around it).
-    transaction.on_commit(lambda: _enqueue_send(message.pk))
+    with transaction.atomic():
+        if not requeue(message, actor=actor):
+            return False
+        send_when_committed([message.pk])
     return True
 
 
-# --- the task queue's tasks: enqueued after commit; the tick's `send_due` is the fallback --
+# --- the task queue's tasks (`send_when_committed`); the tick's `send_due` is the fallback --
 
 
 @task()
 def send_email_task(message_id: int) -> bool:
+    # Enqueued no more (`send_emails_task` takes one message as well as many); kept for
+    # the tasks a running queue may still hold.
     return send_message(message_id)
 
 

@@ -88,24 +88,40 @@ def recipients_for(event: str, organization_ids) -> dict[int, list[str]]:
 
 def handle_many(event: str, items: list[tuple[int, dict]], recipients: dict[int, list[str]]) -> None:
     """Queue the e-mails of `event` for each (organization id, data), to `recipients`."""
-    if event not in HANDLERS:
-        return
     from podpiska.notifications.email import queue_emails_later
 
-    _, template, keys = HANDLERS[event]
-    letters = [
+    if event in HANDLERS and (letters := _letters(event, items, recipients)):
+        queue_emails_later(HANDLERS[event][1], letters)
+
+
+def _letters(event: str, items, recipients) -> list[tuple[list[str], dict]]:
+    _, _, keys = HANDLERS[event]
+    return [
         ([address], {"organization_id": org_id, **{key: data.get(key) for key in keys}})
         for org_id, data in items
         for address in recipients.get(org_id, ())
     ]
-    if letters:
-        queue_emails_later(template, letters)
+
+
+def letter_rows(event: str, *, organization, data: dict) -> list[dict]:
+    """The e-mail rows an event calls for (`email.letter_rows`), not written: the caller
+    writes them with its other rows and calls `email.send_when_committed`. Most events
+    e-mail no one."""
+    if event not in HANDLERS:
+        return []
+    from podpiska.notifications import email
+
+    letters = _letters(event, [(organization.pk, data)], {organization.pk: _to(event, organization, data)})
+    return email.letter_rows(HANDLERS[event][1], letters)
 
 
 def handle(event: str, *, organization, data: dict) -> None:
     """Queue the e-mails an event calls for; most events e-mail no one."""
-    if event not in HANDLERS:
-        return
+    if event in HANDLERS:
+        handle_many(event, [(organization.pk, data)], {organization.pk: _to(event, organization, data)})
+
+
+def _to(event: str, organization, data: dict) -> list[str]:
+    """Who gets the letter of `event` for one organization."""
     who = HANDLERS[event][0]
-    to = who(organization, data) if who in _BY_DATA else who(organization)
-    handle_many(event, [(organization.pk, data)], {organization.pk: to})
+    return who(organization, data) if who in _BY_DATA else who(organization)
