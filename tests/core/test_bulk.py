@@ -114,7 +114,7 @@ def test_insert_together_writes_each_table_and_returns_each_ones_ids():
         for i in range(3)
     ]
     letters = [{"to": ["a@example.com"], "template": "order_paid", "context": {"order_id": 1},
-                "created_at": at}]
+                "created_at": at, "next_attempt_at": at}]
     written = bulk.insert_together([(AuditRecord, audit), (EmailMessage, letters), (Payment, [])])
     assert [len(ids) for ids in written] == [3, 1, 0]
     assert written[0] == sorted(AuditRecord.objects.values_list("pk", flat=True))
