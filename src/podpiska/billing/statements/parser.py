@@ -38,9 +38,10 @@ FILE_END = "КонецФайла"
 _MARKERS = frozenset({ACCOUNT_START, ACCOUNT_END, DOCUMENT_END, FILE_END})
 _SECTION_OF_END = {DOCUMENT_END: DOCUMENT_START, ACCOUNT_END: ACCOUNT_START}
 _PURPOSE_PARTS = tuple(f"НазначениеПлатежа{n}" for n in range(1, 7))
-# Keys in the layouts compiled for one file at most (see `_Layout`): compiling one costs
-# about a tenth of a millisecond a key, so a file of many or huge layouts reads the rest
-# of its documents line by line.
+# Layouts (see `_Layout`) are looked for in this many kinds of document at most, and
+# compiled for one file up to this many keys in all (a tenth of a millisecond a key): a
+# file of more kinds or of many or huge layouts reads the rest line by line.
+_LAYOUT_KINDS = 64
 _LAYOUT_KEYS = 1000
 # DOS files may end with Ctrl-Z, some exports pad with NULs: neither is content.
 _FILE_PADDING = "\x00\x1a \t"
@@ -580,12 +581,14 @@ class _Reader:
             section = _Section(number, start, match.end() - layout.tail, len(layout.keys), match.end())
             return section, dict(zip(layout.keys, match.groups(), strict=True))
         section, raw = self._section(number, start, DOCUMENT_END)
-        if len(raw) == section.count:  # no empty line, no key twice
-            if tuple(raw) != keys:
+        if len(raw) != section.count:  # an empty line or a key twice: no layout
+            return section, raw
+        if tuple(raw) != keys:
+            if kind in self.kinds or len(self.kinds) < _LAYOUT_KINDS:
                 self.kinds[kind] = (tuple(raw), None)
-            elif layout is None and len(keys) <= self.layout_keys:
-                self.layout_keys -= len(keys)
-                self.kinds[kind] = (keys, _compile_layout(keys, self.newline))
+        elif layout is None and len(keys) <= self.layout_keys:
+            self.layout_keys -= len(keys)
+            self.kinds[kind] = (keys, _compile_layout(keys, self.newline))
         return section, raw
 
     def _section(self, number: int, start: int, end_marker: str) -> tuple[_Section, dict[str, str]]:
