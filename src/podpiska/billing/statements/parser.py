@@ -3,23 +3,27 @@
 Pure Python, no Django: bytes in, dataclasses out, `StatementError` (Russian message and a
 1-based line number) for anything malformed. Money is integer kopecks, never float.
 
-Speed matters (a year of statements can hold 100 000 documents, and the benchmark holds
-the parser to about one and a half times `floor_pass`): documents that repeat a layout of
-keys are read by one match of a compiled pattern each (`_Layout`); other sections are
-found with `str.find` on the whole text, and a line costs one `str.partition` and one
-dict store. A document keeps where its section is in the decoded text instead of a dict
-or a copy (`Document.source` and `Document.raw` are built on demand), spaces around the
-"=" are looked for only where the text is read, and the careful line-by-line path runs
-only for sections that need it, to say what is wrong and where.
+The text is read a line at a time between sections and a section at a time inside them:
+the section's end marker is found with `str.find`, its lines go into a dict of keys and
+values (`_Reader._section`), and the dataclass is built from that dict (`_document`,
+`_account_section`). Spaces and tabs around a line or its first "=" do not count; files
+rarely have them, so they are looked for where the text is read, and a file that has
+them is tidied and read again.
+
+One shortcut, for speed: banks write the documents of a kind with the same keys in the
+same order, and once two in a row are read so, the next ones of that kind are read by
+one match of a pattern of those keys (`_Layout`), which gives the same dict. A year of
+statements (100 000 documents) then parses in about 1.6 times `floor_pass`; line by line
+alone it takes twice that floor or more (`parse_to_floor` in the statement_import
+benchmark, which allows 2).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple
 
 from podpiska.core import collector, limits
 
@@ -32,50 +36,16 @@ FILE_END = "КонецФайла"
 
 # Lines without "=" that mark the structure; any other such line inside a section is an error.
 _MARKERS = frozenset({ACCOUNT_START, ACCOUNT_END, DOCUMENT_END, FILE_END})
+_SECTION_OF_END = {DOCUMENT_END: DOCUMENT_START, ACCOUNT_END: ACCOUNT_START}
 _PURPOSE_PARTS = tuple(f"НазначениеПлатежа{n}" for n in range(1, 7))
+# Layouts (see `_Layout`) are looked for in this many kinds of document at most, and
+# compiled for one file up to this many keys in all (a tenth of a millisecond a key): a
+# file of more kinds or of many or huge layouts reads the rest line by line.
+_LAYOUT_KINDS = 64
+_LAYOUT_KEYS = 1000
 # DOS files may end with Ctrl-Z, some exports pad with NULs: neither is content.
 _FILE_PADDING = "\x00\x1a \t"
 _EDGE_WHITESPACE = " \t"
-# Where a space makes a block of lines irregular (see `_is_regular_block`). A text with
-# CRLF has no lone CR or LF, so half of its newline is enough to search for.
-_LOOSE_SPACES = {
-    newline: (" " + newline[0], newline[-1] + " ", " =", "= ") for newline in ("\r\n", "\n", "\r")
-}
-_SECTION_OF_END = {DOCUMENT_END: DOCUMENT_START, ACCOUNT_END: ACCOUNT_START}
-# Keys a document must have for the layout path (see `_Layout`), and the keys it reads, in
-# the order `_Reader._document_run` unpacks them.
-_LAYOUT_REQUIRED = ("Номер", "Дата", "Сумма", "НазначениеПлатежа")
-_LAYOUT_FIELDS = (
-    "Номер",
-    "Дата",
-    "Сумма",
-    "ПлательщикСчет",
-    "ПлательщикРасчСчет",
-    "Плательщик",
-    "Плательщик1",
-    "ПлательщикИНН",
-    "ПлательщикКПП",
-    "ПлательщикБИК",
-    "ПлательщикБанк1",
-    "ПолучательСчет",
-    "ПолучательРасчСчет",
-    "Получатель",
-    "Получатель1",
-    "ПолучательИНН",
-    "ПолучательКПП",
-    "ПолучательБИК",
-    "ПолучательБанк1",
-    "ДатаСписано",
-    "ДатаПоступило",
-    "НазначениеПлатежа",
-)
-# A layout is compiled when it is seen the second time; the reader tries the few most
-# recent ones at each document, stops compiling new ones after a while, and gives layouts
-# up for the rest of the file when too many are seen or failed tries outnumber documents
-# read (many layouts in turn): the ordinary path is then cheaper.
-_LAYOUTS_TRIED = 8
-_LAYOUTS_COMPILED = 32
-_LAYOUTS_NOTED = 64
 
 # --- encoding detection -------------------------------------------------------------------
 
@@ -99,8 +69,6 @@ _FREQUENT_LETTERS = "оеаинтсрвлОЕАИНТСРВЛ"
 _ENCODED_LETTERS = {enc: tuple(c.encode(enc) for c in _FREQUENT_LETTERS) for enc in _CANDIDATES}
 _ENCODING_KEYS = {enc: "Кодировка=".encode(enc) for enc in _CANDIDATES}
 _DECLARED = {b"windows": "cp1251", b"dos": "cp866"}
-
-_Built = TypeVar("_Built")
 
 
 class StatementError(ValueError):
@@ -155,9 +123,8 @@ class Document:
     purpose: str
     line: int
     # Where the section's lines are in the decoded text, which the documents share: a
-    # copy of each section would double the parse's memory (150 MB of a year's file).
-    # `source` and `raw` are read from it on demand, because a dict per document would
-    # cost more than the rest of the parse.
+    # copy of each section would double the parse's memory, and a dict per document
+    # would cost more than the rest of it. `source` and `raw` are read from it on demand.
     file_text: str = field(repr=False, compare=False)
     start: int = field(repr=False, compare=False)
     end: int = field(repr=False, compare=False)
@@ -211,6 +178,12 @@ def parse_statement(data: bytes, *, today: date | None = None) -> Statement:
     text, newline = _unify_newlines(text)
     first, last = limits.bank_date_window(today) if today else (limits.EARLIEST_BANK_DATE, date.max)
     with collector.paused():
+        try:
+            return _Reader(text, newline, _Dates(first, last)).read(encoding)
+        except _Untidy:
+            pass
+        # Spaces or tabs to remove somewhere: the text is tidied whole and read again.
+        text = _tidy(text, newline)
         return _Reader(text, newline, _Dates(first, last)).read(encoding)
 
 
@@ -276,7 +249,7 @@ def parse_date(text: str) -> date:
     return date(int(year), int(month), int(day))
 
 
-# --- helpers -----------------------------------------------------------------------------
+# --- the text ----------------------------------------------------------------------------
 
 
 def _is_digits(text: str) -> bool:
@@ -323,32 +296,33 @@ def _unify_newlines(text: str) -> tuple[str, str]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), "\n"
 
 
-def _is_regular_block(block: str, newline: str) -> bool:
-    """Whether every line of `block` is as `_canonical_line` would leave it.
+def _is_tidy(block: str, newline: str) -> bool:
+    """Whether every line of `block` is as `_tidy_line` leaves it.
 
     A few searches clear almost every block; a suspect one (a purpose such as "x = y")
     is then checked line by line.
     """
-    before_newline, after_newline, before_equals, after_equals = _LOOSE_SPACES[newline]
     if not (
         "\t" in block
         or block[:1] == " "
         or block[-1:] == " "
-        or before_newline in block
-        or after_newline in block
-        or before_equals in block
-        or after_equals in block
+        # A text with CRLF has no lone CR or LF, so half of its newline is enough.
+        or " " + newline[0] in block
+        or newline[-1] + " " in block
+        or " =" in block
+        or "= " in block
     ):
         return True
-    return all(line == _canonical_line(line) for line in block.split(newline))
+    return all(line == _tidy_line(line) for line in block.split(newline))
 
 
-def _canonical(text: str, newline: str) -> str:
-    """The text with spaces and tabs removed around each line and around its first "="."""
-    return newline.join(map(_canonical_line, text.split(newline)))
+def _tidy(text: str, newline: str) -> str:
+    """The text with spaces and tabs removed around each line and its first "="; line
+    numbers stay."""
+    return newline.join(map(_tidy_line, text.split(newline)))
 
 
-def _canonical_line(line: str) -> str:
+def _tidy_line(line: str) -> str:
     key, sep, value = line.strip(_EDGE_WHITESPACE).partition("=")
     if not sep:
         return key
@@ -359,6 +333,20 @@ def _shorten(line: str, limit: int = 60) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def _body_dict(body: str) -> dict[str, str]:
+    # A body comes from a text with one newline style, so its own newline tells which.
+    newline = "\r\n" if "\r\n" in body else "\r" if "\r" in body else "\n"
+    raw: dict[str, str] = {}
+    for line in body.split(newline):
+        key, sep, value = line.partition("=")
+        if sep:
+            raw[key] = value
+    return raw
+
+
+# --- values ------------------------------------------------------------------------------
+
+
 class _Dates(dict):
     """Dates parsed so far by their text, and the window they must lie in."""
 
@@ -366,6 +354,10 @@ class _Dates(dict):
         super().__init__()
         self.first = first
         self.last = last
+
+
+class _Untidy(Exception):
+    """A line read has spaces or tabs to remove: the whole text is tidied and read again."""
 
 
 class _FieldError(Exception):
@@ -388,7 +380,7 @@ def _required(raw: dict[str, str], key: str) -> str:
 
 
 def _amount(raw: dict[str, str], key: str) -> int | None:
-    value = raw.get(key, "")
+    value = raw.get(key)
     return _parse_amount_of(value, key) if value else None
 
 
@@ -424,8 +416,47 @@ def _window(dates: _Dates) -> str:
     return f"допустимо с {dates.first:%d.%m.%Y} по {dates.last:%d.%m.%Y}"
 
 
-def _build_document(kind: str, section: _Section, dates: _Dates) -> Document:
-    raw = section.raw
+# --- sections ----------------------------------------------------------------------------
+
+
+class _Section(NamedTuple):
+    """Where a section is: `number` is its opening line, its `count` lines are at
+    `start:end` in the text, and the next line starts at `after`."""
+
+    number: int
+    start: int
+    end: int
+    count: int
+    after: int
+
+
+class _Layout(NamedTuple):
+    """The keys of a document section in their order, as one compiled pattern.
+
+    A pattern of the keys, each followed by "=" and a value up to the line end, reads a
+    whole section in one match. A section it matches is one `_Reader._section`, the
+    reference, reads to the same keys and values: every line a key and a value, none
+    empty, stray or untidy (a value starts and ends with neither space nor tab), the
+    keys distinct, no other section opening inside, the end marker closing it. Any other
+    section is read line by line.
+    """
+
+    pattern: re.Pattern[str]
+    keys: tuple[str, ...]
+    # From the match's end back to the end of the section's lines.
+    tail: int
+
+
+def _compile_layout(keys: tuple[str, ...], newline: str) -> _Layout:
+    line_end = re.escape(newline)
+    value = r"((?![ \t])[^\r\n]*+(?<![ \t]))"
+    lines = "".join(f"{re.escape(key)}={value}{line_end}" for key in keys)
+    pattern = re.compile(f"{lines}{re.escape(DOCUMENT_END)}{line_end}")
+    return _Layout(pattern, keys, len(DOCUMENT_END) + 2 * len(newline))
+
+
+def _document(kind: str, raw: dict[str, str], section: _Section, text: str, dates: _Dates) -> Document:
+    """The one place a Document is built, from its section's keys and values."""
     get = raw.get
     number = _required(raw, "Номер")
     doc_date = _date(_required(raw, "Дата"), "Дата", dates)
@@ -438,37 +469,34 @@ def _build_document(kind: str, section: _Section, dates: _Dates) -> Document:
     purpose = get("НазначениеПлатежа")
     if purpose is None:
         purpose = " ".join(filter(None, map(get, _PURPOSE_PARTS)))
-    # Positional, in the order of the fields: 21 keyword arguments cost some 5 % of the
-    # whole parse. The round-trip tests compare every field, so a slip shows at once.
     return Document(
-        kind,
-        number,
-        doc_date,
-        amount,
-        get("ПлательщикСчет") or get("ПлательщикРасчСчет", ""),
-        get("Плательщик") or get("Плательщик1", ""),
-        get("ПлательщикИНН", ""),
-        get("ПлательщикКПП", ""),
-        get("ПлательщикБИК", ""),
-        get("ПлательщикБанк1", ""),
-        get("ПолучательСчет") or get("ПолучательРасчСчет", ""),
-        get("Получатель") or get("Получатель1", ""),
-        get("ПолучательИНН", ""),
-        get("ПолучательКПП", ""),
-        get("ПолучательБИК", ""),
-        get("ПолучательБанк1", ""),
-        _date(get("ДатаСписано", ""), "ДатаСписано", dates),
-        _date(get("ДатаПоступило", ""), "ДатаПоступило", dates),
-        purpose,
-        section.number,
-        section.body,
-        0,
-        len(section.body),
+        kind=kind,
+        number=number,
+        date=doc_date,
+        amount=amount,
+        payer_account=get("ПлательщикСчет") or get("ПлательщикРасчСчет", ""),
+        payer_name=get("Плательщик") or get("Плательщик1", ""),
+        payer_inn=get("ПлательщикИНН", ""),
+        payer_kpp=get("ПлательщикКПП", ""),
+        payer_bik=get("ПлательщикБИК", ""),
+        payer_bank=get("ПлательщикБанк1", ""),
+        payee_account=get("ПолучательСчет") or get("ПолучательРасчСчет", ""),
+        payee_name=get("Получатель") or get("Получатель1", ""),
+        payee_inn=get("ПолучательИНН", ""),
+        payee_kpp=get("ПолучательКПП", ""),
+        payee_bik=get("ПолучательБИК", ""),
+        payee_bank=get("ПолучательБанк1", ""),
+        date_debited=_date(get("ДатаСписано", ""), "ДатаСписано", dates),
+        date_credited=_date(get("ДатаПоступило", ""), "ДатаПоступило", dates),
+        purpose=purpose,
+        line=section.number,
+        file_text=text,
+        start=section.start,
+        end=section.end,
     )
 
 
-def _build_account_section(section: _Section, dates: _Dates) -> AccountSection:
-    raw = section.raw
+def _account_section(raw: dict[str, str], section: _Section, dates: _Dates) -> AccountSection:
     account = raw.get("РасчСчет", "")
     if not account:
         raise _FieldError("РасчСчет", "в секции СекцияРасчСчет нет поля РасчСчет")
@@ -485,284 +513,145 @@ def _build_account_section(section: _Section, dates: _Dates) -> AccountSection:
     )
 
 
-class _Section(NamedTuple):
-    """A section read from the text: `number` is its opening line, `body` the lines
-    between the markers, `raw` their keys and values."""
-
-    number: int
-    body: str
-    lines: list[str]
-    raw: dict[str, str]
-    next_pos: int
-
-
-class _Layout(NamedTuple):
-    """The keys of a document section in their order, as one compiled pattern.
-
-    Banks write every document of a kind with the same keys in the same order, so a
-    pattern of those keys, each followed by "=" and a value up to the line end, reads a
-    whole section in one match: every line is then a key and a value, none is empty or
-    stray, no other section opens inside, and the end marker closes it, just as the
-    line-by-line reading would have found. A section that does not match takes the
-    ordinary path.
-    """
-
-    pattern: re.Pattern[str]
-    # Group numbers of the kind and of `_LAYOUT_FIELDS`; a key missing from the layout
-    # points at the empty group at the pattern's end.
-    groups: tuple[int, ...]
-    # Lines from the opening one to the one after the end marker.
-    span: int
-    # From the match's end back to the end of the section's body.
-    tail: int
-
-
-def _compile_layout(keys: tuple[str, ...], newline: str) -> _Layout:
-    line_end = re.escape(newline)
-    # A value up to the line end, with no space or tab at either edge: a line that would
-    # need `_canonical_line` does not match.
-    value = r"((?![ \t])[^\r\n]*+(?<![ \t]))"
-    lines = "".join(f"{line_end}{re.escape(key)}={value}" for key in keys)
-    pattern = re.compile(
-        f"{re.escape(DOCUMENT_START)}={value}{lines}{line_end}{re.escape(DOCUMENT_END)}{line_end}()"
-    )
-    empty = len(keys) + 2
-    # Keys do not repeat in a layout (see `_Reader._learn_layout`).
-    group_of = {key: number for number, key in enumerate(keys, 2)}
-    groups = (1, *(group_of.get(key, empty) for key in _LAYOUT_FIELDS))
-    return _Layout(pattern, groups, len(keys) + 2, len(DOCUMENT_END) + 2 * len(newline))
-
-
 class _Reader:
-    """One pass over the text, a section at a time.
-
-    A section's end marker is found with `str.find`, and its body is split and read in a
-    tight loop; the careful path runs only for a section with empty or stray lines. Line
-    numbers are counted, not searched for: a section adds its body's lines plus two.
-
-    Spaces and tabs at line edges and around the "=" are checked where the text is read:
-    a line or section with them has the rest of the text rewritten by `_canonical` (line
-    numbers stay), and is read again. Files rarely have them, and a search of the whole
-    file for them would cost a sixth of the parse.
-    """
+    """One pass over the text: a line at a time between sections, a section at a time
+    inside them. Line numbers are counted, not searched for. Every line is checked to be
+    tidy where it is read (see `parse_statement`)."""
 
     def __init__(self, text: str, newline: str, dates: _Dates) -> None:
         self.text = text
         self.newline = newline
         self.dates = dates
-        # An end marker is searched for with the newline before it: it starts a line.
-        self.probes = {end: newline + end for end in _SECTION_OF_END}
-        # Document layouts: the ones tried, most recently matched first; every one seen,
-        # with the number of sightings until it is compiled.
-        self.layouts: list[_Layout] = []
-        self.seen: dict[tuple[str, ...], _Layout | int] = {}
-        self.compiled = 0
-        self.layout_hits = 0
-        self.layout_misses = 0
-        self.layouts_given_up = False
-        # Whether the text from some line on has been rewritten: everything is regular.
-        self.canonical = False
+        # Per kind of document, the keys of the last one read line by line, and their
+        # layout once compiled.
+        self.kinds: dict[str, tuple[tuple[str, ...] | None, _Layout | None]] = {}
+        self.layout_keys = _LAYOUT_KEYS
 
     def read(self, encoding: str) -> Statement:
-        newline = self.newline
+        text, newline, dates = self.text, self.newline, self.dates
         header: dict[str, str] = {}
         accounts: list[str] = []
         account_sections: list[AccountSection] = []
         documents: list[Document] = []
         pos, number = self._after_signature()
-        while pos <= len(self.text):
+        while pos <= len(text):
             eol, line = self._line(pos)
             key, sep, value = line.partition("=")
-            section = None
             if sep and key == DOCUMENT_START:
-                run_end, run_number = self._document_run(pos, number, documents)
-                if run_end != pos:
-                    pos, number = run_end, run_number
-                    continue
-                section = self._section(number, eol + len(newline), DOCUMENT_END)
-                documents.append(self._convert(_build_document, section, value))
-                self._learn_layout(section)
+                section, raw = self._document_section(value, number, eol + len(newline))
+                try:
+                    documents.append(_document(value, raw, section, text, dates))
+                except _FieldError as error:
+                    raise self._at_key(section, error) from None
             elif line == ACCOUNT_START:
-                section = self._section(number, eol + len(newline), ACCOUNT_END)
-                account_sections.append(self._convert(_build_account_section, section))
+                section, raw = self._section(number, eol + len(newline), ACCOUNT_END)
+                try:
+                    account_sections.append(_account_section(raw, section, dates))
+                except _FieldError as error:
+                    raise self._at_key(section, error) from None
             elif line == FILE_END:
                 self._check_rest(eol, number)
                 self._check_characters(pos)
                 _check_periods(account_sections, documents)
                 return Statement(encoding, header, accounts, account_sections, documents)
-            elif sep and not documents and not account_sections:
-                header[key] = value
-                if key == "РасчСчет":
-                    accounts.append(value)
-            elif line:
-                raise _stray(line, number, sep)
-            if section is None:
-                pos, number = eol + len(newline), number + 1
             else:
-                pos, number = section.next_pos, section.number + len(section.lines) + 2
+                if sep and not documents and not account_sections:
+                    header[key] = value
+                    if key == "РасчСчет":
+                        accounts.append(value)
+                elif line:
+                    raise _stray(line, number, sep)
+                pos, number = eol + len(newline), number + 1
+                continue
+            pos, number = section.after, number + section.count + 2
         raise StatementError("файл оборван: нет строки КонецФайла", self._last_line())
 
-    def _document_run(self, pos: int, number: int, documents: list[Document]) -> tuple[int, int]:
-        """Documents from `pos` on that match a known layout: where they end, and the
-        number of the line there. Stops at the first section that matches none."""
-        if not self.layouts:
-            return pos, number
-        text, dates, append = self.text, self.dates, documents.append
-        layout = self.layouts[0]
-        first = len(documents)
-        while True:
-            match = layout.pattern.match(text, pos)
-            if match is None:
-                self.layout_hits += len(documents) - first
-                first = len(documents)
-                layout = self._switch_layout(pos)
-                if layout is None:
-                    return pos, number
-                match = layout.pattern.match(text, pos)
-            (
-                kind,
-                doc_number,
-                day,
-                total,
-                payer_account,
-                payer_account_alt,
-                payer_name,
-                payer_name_alt,
-                payer_inn,
-                payer_kpp,
-                payer_bik,
-                payer_bank,
-                payee_account,
-                payee_account_alt,
-                payee_name,
-                payee_name_alt,
-                payee_inn,
-                payee_kpp,
-                payee_bik,
-                payee_bank,
-                debited,
-                credited,
-                purpose,
-            ) = match.group(*layout.groups)
-            end = match.end()
-            whole, _, cents = total.partition(".")
-            try:
-                doc_date, date_debited, date_credited = dates[day], dates[debited], dates[credited]
-            except KeyError:
-                doc_date = None  # a date not yet seen: the ordinary path reads and keeps it
-            if (
-                doc_date is None
-                or not doc_number
-                or len(cents) != 2
-                or not (whole.isdigit() and cents.isdigit() and total.isascii())
-                or len(whole) >= limits.MAX_AMOUNT_DIGITS
-            ):
-                # Anything but the usual '134400.00' and known dates, including every
-                # error, is left to the ordinary builder.
-                append(self._document_of(match, layout, number, kind))
-            else:
-                # Positional, in the order of the fields, as in `_build_document`.
-                append(
-                    Document(
-                        kind,
-                        doc_number,
-                        doc_date,
-                        int(whole) * 100 + int(cents),
-                        payer_account or payer_account_alt,
-                        payer_name or payer_name_alt,
-                        payer_inn,
-                        payer_kpp,
-                        payer_bik,
-                        payer_bank,
-                        payee_account or payee_account_alt,
-                        payee_name or payee_name_alt,
-                        payee_inn,
-                        payee_kpp,
-                        payee_bik,
-                        payee_bank,
-                        date_debited,
-                        date_credited,
-                        purpose,
-                        number,
-                        text,
-                        match.end(1) + len(self.newline),
-                        end - layout.tail,
-                    )
-                )
-            pos, number = end, number + layout.span
+    def _document_section(
+        self, kind: str, number: int, start: int
+    ) -> tuple[_Section, dict[str, str]]:
+        """A document's section, and its keys and values.
 
-    def _document_of(
-        self, match: re.Match[str], layout: _Layout, number: int, kind: str
-    ) -> Document:
-        """A document matched by a layout, built (or refused) by the ordinary builder."""
-        body = self.text[match.end(1) + len(self.newline) : match.end() - layout.tail]
-        lines = body.split(self.newline) if body else []
-        raw = _read_fast(lines)
-        assert raw is not None  # a layout matches clean sections only
-        return self._convert(_build_document, _Section(number, body, lines, raw, match.end()), kind)
+        Read with the layout of its kind if there is one and it matches; else line by
+        line. Two documents of a kind in a row read line by line with the same keys make
+        that the layout of the kind.
+        """
+        keys, layout = self.kinds.get(kind, (None, None))
+        match = layout.pattern.match(self.text, start) if layout else None
+        if match:
+            section = _Section(number, start, match.end() - layout.tail, len(layout.keys), match.end())
+            return section, dict(zip(layout.keys, match.groups(), strict=True))
+        section, raw = self._section(number, start, DOCUMENT_END)
+        if len(raw) != section.count:  # an empty line or a key twice: no layout
+            return section, raw
+        if tuple(raw) != keys:
+            if kind in self.kinds or len(self.kinds) < _LAYOUT_KINDS:
+                self.kinds[kind] = (tuple(raw), None)
+        elif layout is None and len(keys) <= self.layout_keys:
+            self.layout_keys -= len(keys)
+            self.kinds[kind] = (keys, _compile_layout(keys, self.newline))
+        return section, raw
 
-    def _switch_layout(self, pos: int) -> _Layout | None:
-        """Another tried layout that matches at `pos`, moved to the front; or None."""
-        layouts = self.layouts
-        self.layout_misses += 1
-        if self.layout_misses > 2 * self.layout_hits + 64:
-            self._give_up_layouts()
-            return None
-        for index in range(1, len(layouts)):
-            if layouts[index].pattern.match(self.text, pos):
-                layouts.insert(0, layouts.pop(index))
-                return layouts[0]
-            self.layout_misses += 1
-        return None
+    def _section(self, number: int, start: int, end_marker: str) -> tuple[_Section, dict[str, str]]:
+        """The lines from `start` up to the line `end_marker`, as keys and values.
 
-    def _give_up_layouts(self) -> None:
-        """Read the rest of the file the ordinary way: layouts cost more than they save."""
-        self.layouts.clear()
-        self.seen.clear()
-        self.layouts_given_up = True
+        Empty lines are skipped; a line without "=", or one that opens or ends another
+        section, is refused: the section was not closed where it should have been.
+        """
+        text, newline = self.text, self.newline
+        marker = self._find_line(end_marker, start)
+        end = marker - len(newline) if marker >= 0 else len(text)
+        body = text[start:end]
+        # An untidy end marker is not found as one: its section runs on over it.
+        if not _is_tidy(body, newline):
+            raise _Untidy
+        lines = body.split(newline) if end >= start else []
+        raw: dict[str, str] = {}
+        for line in lines:
+            key, sep, value = line.partition("=")
+            if sep and key != DOCUMENT_START:
+                raw[key] = value
+            elif line:
+                # The first line refused: an equal line before it would have been too.
+                raise self._refused(line, number, number + lines.index(line) + 1, end_marker)
+        if marker < 0:
+            raise StatementError(
+                f"файл оборван: секция {_SECTION_OF_END[end_marker]} из строки {number} не "
+                f"закрыта строкой {end_marker}, нет КонецФайла",
+                self._last_line(),
+            )
+        after = marker + len(end_marker) + len(newline)
+        return _Section(number, start, max(start, end), len(lines), after), raw
 
-    def _learn_layout(self, section: _Section) -> None:
-        """Note the layout of a document read the ordinary way; compile it when it
-        comes again, so the documents after it take the layout path."""
-        raw = section.raw
-        if self.layouts_given_up:
-            return
-        # Empty lines (or a repeated key) make the count differ: such a section is rare.
-        if len(raw) != len(section.lines) or not all(map(raw.__contains__, _LAYOUT_REQUIRED)):
-            return
-        keys = tuple(raw)
-        known = self.seen.get(keys, 0)
-        if isinstance(known, int):
-            if known == 0 and len(self.seen) >= _LAYOUTS_NOTED:
-                self._give_up_layouts()
-                return
-            if known == 0 or self.compiled >= _LAYOUTS_COMPILED:
-                self.seen[keys] = known + 1
-                return
-            known = self.seen[keys] = _compile_layout(keys, self.newline)
-            self.compiled += 1
-        if known not in self.layouts:
-            self.layouts.insert(0, known)
-            del self.layouts[_LAYOUTS_TRIED:]
+    def _at_key(self, section: _Section, error: _FieldError) -> StatementError:
+        """The error at the line of its key. Errors are rare, so the line is looked up
+        only now; the last occurrence wins, as it does in the dict. A missing key is
+        reported at the section's first line."""
+        lines = self.text[section.start : section.end].split(self.newline)
+        for offset in range(len(lines), 0, -1):
+            key, sep, _ = lines[offset - 1].partition("=")
+            if sep and key == error.key:
+                return StatementError(error.message, section.number + offset)
+        return StatementError(error.message, section.number)
 
-    def _line_end(self, pos: int) -> int:
-        eol = self.text.find(self.newline, pos)
-        return len(self.text) if eol < 0 else eol
+    def _find_line(self, line: str, start: int) -> int:
+        """Start of the first line from `start` on that is exactly `line`, or -1."""
+        text, newline = self.text, self.newline
+        # The newline before `start` may precede it; the last line has none after it.
+        found = text.find(f"{newline}{line}{newline}", start - len(newline))
+        if found >= 0:
+            return found + len(newline)
+        last = len(text) - len(line)
+        return last if last >= start and text.endswith(newline + line) else -1
 
     def _line(self, pos: int) -> tuple[int, str]:
-        """End and text of the line at `pos`, made regular first if it is not."""
-        eol = self._line_end(pos)
+        """End and text of the line at `pos`."""
+        eol = self.text.find(self.newline, pos)
+        if eol < 0:
+            eol = len(self.text)
         line = self.text[pos:eol]
-        if not self.canonical and not _is_regular_block(line, self.newline):
-            self._canonicalise_from(pos)
-            eol = self._line_end(pos)
-            line = self.text[pos:eol]
+        if not _is_tidy(line, self.newline):
+            raise _Untidy
         return eol, line
-
-    def _canonicalise_from(self, pos: int) -> None:
-        """Rewrite the text from the line at `pos` on, once; the lines before are regular."""
-        self.text = self.text[:pos] + _canonical(self.text[pos:], self.newline)
-        self.canonical = True
 
     def _after_signature(self) -> tuple[int, int]:
         """Position and number of the line after the signature, which must come first."""
@@ -779,72 +668,17 @@ class _Reader:
             pos, number = eol + len(self.newline), number + 1
         raise StatementError("файл пуст: это не выписка 1CClientBankExchange", 1)
 
-    def _section(self, number: int, body_start: int, end_marker: str) -> _Section:
-        end = self._find_line(end_marker, body_start)
-        if not self.canonical and body_start < len(self.text):
-            # Up to the end marker found, or to the end of the text: an irregular marker
-            # line is not found as one, so its section runs on over it.
-            stop = end - len(self.newline) if end >= 0 else len(self.text)
-            if not _is_regular_block(self.text[body_start:stop], self.newline):
-                self._canonicalise_from(body_start)
-                return self._section(number, body_start, end_marker)
-        if end < 0:
-            rest = self.text[body_start:] if body_start <= len(self.text) else ""
-            self._read_careful(number, rest.split(self.newline), end_marker, closed=False)
-        body = self.text[body_start : end - len(self.newline)] if end > body_start else ""
-        lines = body.split(self.newline) if body else []
-        raw = _read_fast(lines)
-        if raw is None:
-            raw = self._read_careful(number, lines, end_marker, closed=True)
-        return _Section(number, body, lines, raw, end + len(end_marker) + len(self.newline))
-
-    def _find_line(self, marker: str, start: int) -> int:
-        """Start of the first line from `start` on that is exactly `marker`, or -1."""
-        probe = self.probes[marker]
-        at = start - len(self.newline)  # the newline before `start` may precede the marker
-        while (found := self.text.find(probe, at)) >= 0:
-            after = found + len(probe)
-            if after == len(self.text) or self.text.startswith(self.newline, after):
-                return found + len(self.newline)
-            at = found + 1
-        return -1
-
-    def _read_careful(
-        self, number: int, lines: list[str], end_marker: str, *, closed: bool
-    ) -> dict[str, str]:
-        """A section line by line: empty lines skipped, stray and structural ones refused."""
+    @staticmethod
+    def _refused(line: str, number: int, at: int, end_marker: str) -> StatementError:
         name = _SECTION_OF_END[end_marker]
-        raw: dict[str, str] = {}
-        for offset, line in enumerate(lines, 1):
-            if not line:
-                continue
-            key, sep, value = line.partition("=")
-            if (sep and key == DOCUMENT_START) or line in _MARKERS:
-                raise StatementError(
-                    f"секция {name} из строки {number} не закрыта строкой {end_marker}: "
-                    f"встретилась строка «{_shorten(line)}»",
-                    number + offset,
-                )
-            if not sep:
-                raise StatementError(
-                    f"строка без «=» в секции {name} из строки {number}: «{_shorten(line)}»",
-                    number + offset,
-                )
-            raw[key] = value
-        if not closed:
-            raise StatementError(
-                f"файл оборван: секция {name} из строки {number} не закрыта строкой "
-                f"{end_marker}, нет КонецФайла",
-                self._last_line(),
+        key, sep, _ = line.partition("=")
+        if line in _MARKERS or (sep and key == DOCUMENT_START):
+            return StatementError(
+                f"секция {name} из строки {number} не закрыта строкой {end_marker}: "
+                f"встретилась строка «{_shorten(line)}»",
+                at,
             )
-        return raw
-
-    def _convert(self, build: Callable[..., _Built], section: _Section, *args: Any) -> _Built:
-        """Build a dataclass from a section, turning a bad value into a StatementError."""
-        try:
-            return build(*args, section, self.dates)
-        except _FieldError as error:
-            raise StatementError(error.message, _key_line(section, error.key)) from None
+        return StatementError(f"строка без «=» в секции {name} из строки {number}: «{_shorten(line)}»", at)
 
     def _check_characters(self, end: int) -> None:
         """No NUL before КонецФайла (after it, padding is allowed): the database could not
@@ -862,13 +696,23 @@ class _Reader:
         for offset, line in enumerate(rest[1:], 1):
             if line.strip(_FILE_PADDING):
                 raise StatementError(
-                    f"данные после КонецФайла: «{_shorten(_canonical_line(line))}»",
+                    f"данные после КонецФайла: «{_shorten(_tidy_line(line))}»",
                     number + offset,
                 )
 
     def _last_line(self) -> int:
         """Number of the last non-empty line, where a truncated file stops."""
         return self.text.rstrip("\r\n").count(self.newline) + 1
+
+
+def _stray(line: str, number: int, sep: str) -> StatementError:
+    if line in (DOCUMENT_END, ACCOUNT_END):
+        message = f"строка «{line}» без начала секции"
+    elif sep:
+        message = f"строка вне секции: «{_shorten(line)}»"
+    else:
+        message = f"непонятная строка вне секции: «{_shorten(line)}»"
+    return StatementError(message, number)
 
 
 def _check_periods(sections: list[AccountSection], documents: list[Document]) -> None:
@@ -916,46 +760,3 @@ def _period_error(document: Document, period: tuple[date, date]) -> None:
                 f"{first:%d.%m.%Y}–{last:%d.%m.%Y}",
                 document.line,
             )
-
-
-def _body_dict(body: str) -> dict[str, str]:
-    # A body comes from a text with one newline style, so its own newline tells which.
-    newline = "\r\n" if "\r\n" in body else "\r" if "\r" in body else "\n"
-    raw: dict[str, str] = {}
-    for line in body.split(newline):
-        key, sep, value = line.partition("=")
-        if sep:
-            raw[key] = value
-    return raw
-
-
-def _read_fast(lines: list[str]) -> dict[str, str] | None:
-    """Keys and values of a clean section body; None when it needs the careful path."""
-    raw: dict[str, str] = {}
-    for line in lines:
-        key, sep, value = line.partition("=")
-        if not sep:
-            return None  # an empty line, a stray one or a marker: the careful path judges
-        raw[key] = value
-    # Another section opening inside this one means this one was never closed.
-    return None if DOCUMENT_START in raw else raw
-
-
-def _key_line(section: _Section, key: str) -> int:
-    # Errors are rare, so the line of a key is looked up only now; the last occurrence
-    # wins, as it does in the dict. A missing key is reported at the section's first line.
-    for offset in range(len(section.lines), 0, -1):
-        line_key, sep, _ = section.lines[offset - 1].partition("=")
-        if sep and line_key == key:
-            return section.number + offset
-    return section.number
-
-
-def _stray(line: str, number: int, sep: str) -> StatementError:
-    if line in (DOCUMENT_END, ACCOUNT_END):
-        message = f"строка «{line}» без начала секции"
-    elif sep:
-        message = f"строка вне секции: «{_shorten(line)}»"
-    else:
-        message = f"непонятная строка вне секции: «{_shorten(line)}»"
-    return StatementError(message, number)
