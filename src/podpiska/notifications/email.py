@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django_tasks import task
 
-from podpiska.core import clock
+from podpiska.core import bulk, clock
 from podpiska.notifications.models import EmailMessage
 
 logger = logging.getLogger(__name__)
@@ -74,8 +74,6 @@ def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> li
     notifies thousands (a statement import) writes its rows with one statement and
     renders nothing while it holds its locks. The language is the caller's.
     """
-    from podpiska.core import bulk
-
     now = clock.now()
     language = translation.get_language() or settings.LANGUAGE_CODE
     rows = []
@@ -90,9 +88,40 @@ def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> li
             }
         )
     ids = bulk.insert(EmailMessage, rows)
-    if ids:
-        transaction.on_commit(lambda: _enqueue_send_many(ids))
+    send_after_commit(ids)
     return ids
+
+
+def queue_emails_later_sql(source: str, *, template: str, address: str, context: str) -> tuple[str, dict]:
+    """`queue_emails_later` for PostgreSQL as one `INSERT … SELECT … RETURNING id`, for a
+    statement that has the letters' rows at hand: one letter per row of `source` (a
+    FROM clause) to `address`, with `context` (SQL expressions over `source`: text, and
+    jsonb of the same data `queue_emails_later` is given). The caller runs it and hands
+    the ids to `send_after_commit`; `source` leaves out empty addresses."""
+    now = clock.now()
+    sql, params = bulk.insert_select(
+        EmailMessage,
+        {
+            "to": f"jsonb_build_array(lower(btrim({address})))",
+            "template": "%(email_template)s",
+            "context": f"{context} || jsonb_build_object('language', %(email_language)s::text)",
+            "created_at": "%(email_now)s",
+            "next_attempt_at": "%(email_now)s",
+        },
+        source,
+    )
+    return f"{sql} RETURNING id", {
+        **params,
+        "email_template": template,
+        "email_language": translation.get_language() or settings.LANGUAGE_CODE,
+        "email_now": now,
+    }
+
+
+def send_after_commit(message_ids: list[int]) -> None:
+    """Enqueue the sending of messages written in this transaction once it commits."""
+    if message_ids:
+        transaction.on_commit(lambda: _enqueue_send_many(message_ids))
 
 
 # Letters are registered with `register_letter` by the app whose records they show
@@ -146,8 +175,11 @@ def _attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
 
 def _enqueue_send_many(message_ids: list[int]) -> None:
     try:
-        for start in range(0, len(message_ids), SEND_TASK_SIZE):
-            send_emails_task.enqueue(message_ids[start : start + SEND_TASK_SIZE])
+        # One transaction for all the tasks: a tick that queued ten thousand letters
+        # commits twenty task rows once, not twenty times.
+        with transaction.atomic():
+            for start in range(0, len(message_ids), SEND_TASK_SIZE):
+                send_emails_task.enqueue(message_ids[start : start + SEND_TASK_SIZE])
     except Exception:
         logger.exception("could not enqueue %s e-mails; the tick will send them", len(message_ids))
 

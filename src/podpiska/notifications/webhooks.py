@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 import httpx
 from django.db import transaction
 
-from podpiska.core import clock
+from podpiska.core import bulk, clock
+from podpiska.core.lookups import array_literal
 from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -47,8 +48,6 @@ def enqueue_many(
 ) -> list[int]:
     """One event per (organization, data), delivered to each of `endpoints`; written
     with one COPY on PostgreSQL (a tick or an import writes thousands). Returns ids."""
-    from podpiska.core import bulk
-
     return bulk.insert(WebhookDelivery, delivery_rows(event, items, endpoints))
 
 
@@ -82,6 +81,49 @@ def delivery_rows(
             for endpoint in endpoints
         )
     return rows
+
+
+def takers(events: list[str]) -> list[tuple[str, int]]:
+    """(event, endpoint id) for each of `events` and each active endpoint that takes it."""
+    endpoints = active_endpoints()
+    return [(event, endpoint.pk) for event in events for endpoint in endpoints if takes(endpoint, event)]
+
+
+def enqueue_sql(source: str, endpoints: list[tuple[str, int]]) -> tuple[str, dict]:
+    """`enqueue_many` for PostgreSQL as one `INSERT … SELECT` (without RETURNING), for a
+    statement that has the events at hand: `source` (a FROM clause) gives one event a
+    row as (organization_id, inn, event, data jsonb); `endpoints` are `takers`. The
+    payload is `delivery_rows`' own, and one event has one id at every endpoint."""
+    now = clock.now()
+    payload = (
+        "jsonb_build_object('id', ev.event_id, 'event', ev.event, "
+        "'created_at', %(webhook_created_at)s::text, "
+        "'organization', jsonb_build_object('id', ev.organization_id, 'inn', ev.inn), "
+        "'data', ev.data)"
+    )
+    sql, params = bulk.insert_select(
+        WebhookDelivery,
+        {
+            "endpoint_id": "t.endpoint_id",
+            "event": "ev.event",
+            "event_id": "ev.event_id",
+            "payload": payload,
+            "next_attempt_at": "%(webhook_now)s",
+            "created_at": "%(webhook_now)s",
+        },
+        # OFFSET 0 keeps the events a subquery of their own, read once as the outer side
+        # of the join: each event draws its id once, whatever the number of endpoints.
+        f"(SELECT *, replace(gen_random_uuid()::text, '-', '') AS event_id FROM {source} OFFSET 0) AS ev "
+        "CROSS JOIN LATERAL (SELECT endpoint_id FROM unnest(%(webhook_events)s::text[], "
+        "%(webhook_endpoints)s::bigint[]) AS t(event, endpoint_id) WHERE t.event = ev.event) AS t",
+    )
+    return sql, {
+        **params,
+        "webhook_created_at": now.isoformat(),
+        "webhook_now": now,
+        "webhook_events": array_literal([event for event, _ in endpoints]),
+        "webhook_endpoints": array_literal([pk for _, pk in endpoints]),
+    }
 
 
 # --- Sending --------------------------------------------------------------------------

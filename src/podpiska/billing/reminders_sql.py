@@ -1,0 +1,294 @@
+"""The coverage step of the tick on PostgreSQL: one statement a batch of due checks.
+
+`coverage_rule.evaluate` states the rule in Python (SQLite runs it). Turning ten thousand
+organizations' rows into objects and the outcome back into rows cost a busy tick most of
+its time, so on PostgreSQL the database applies the same rule to every due organization
+at once and writes what follows from it in the same statement; no row passes through
+Python:
+
+1. the timelines of the due organizations: the end of each unbroken coverage (the rule
+   of `timeline.chain_end`, as a running maximum over the periods in order of start),
+   its last day and today in the organization's time zone (`AT TIME ZONE`), the offset
+   due (`coverage_rule.due_offset`), the next check (`coverage_rule.next_check`), the
+   subscriptions that ended with nothing after them;
+2. the claims, by `INSERT … ON CONFLICT DO NOTHING RETURNING` in one order, as
+   `reminders.claim` makes them: the unique constraint lets one worker insert each
+   claim, and only the rows this statement inserted go on;
+3. from the claimed rows only: the letters (`email.queue_emails_later_sql`), the webhook
+   rows (`webhooks.enqueue_sql`), then the next checks, unless the version moved.
+
+What the rule reads from elsewhere comes from its one place: who gets reminders
+(`rule.reminded_memberships`) and which renewal awaits payment
+(`warnings.pending_renewals`), as their querysets' SQL; the last day to pay by bank
+transfer (`warnings.last_day_to_pay_by_transfer`, the production calendar) for each
+last day a due reminder can have. tests/notifications/test_reminders_sql_pg.py applies
+`evaluate` and this statement to the same timelines and fails on any difference.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from podpiska.accounts.models import Organization
+from podpiska.billing import coverage_rule as rule
+from podpiska.billing.warnings import last_day_to_pay_by_transfer, pending_renewals
+from podpiska.core.bulk import query_sql
+from podpiska.core.lookups import array_literal
+from podpiska.notifications import email, webhooks
+from podpiska.notifications.models import ReminderCheck, ReminderSent
+from podpiska.subscriptions.models import Subscription
+
+EXPIRING = "subscription.expiring"
+ENDED = "subscription.ended"
+
+
+def _isoformat(instant: str) -> str:
+    """`datetime.isoformat()` of an instant read in UTC, as the claims' keys and the
+    events' data write it: no fraction of a second when it is zero."""
+    return (
+        f"replace(to_char({instant} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), "
+        "'.000000', '') || '+00:00'"
+    )
+
+
+def _iso_date(day: str) -> str:
+    return f"to_char({day}, 'YYYY-MM-DD')"
+
+
+def _local_midnight(day: str, zone: str) -> str:
+    """`timeline.local_midnight`: the start of `day` in `zone`. Where clocks are put back
+    at midnight, midnight comes twice: Python takes the first, PostgreSQL the second. The
+    offset in force a day before is the first one's, when it gives midnight back."""
+    naive = f"({day})::timestamp"
+    second = f"({naive} AT TIME ZONE {zone})"
+    day_before = f"({second} - interval '1 day')"
+    first = (
+        f"(({naive} - ({day_before} AT TIME ZONE {zone} - {day_before} AT TIME ZONE 'UTC')) "
+        "AT TIME ZONE 'UTC')"
+    )
+    return f"CASE WHEN {first} AT TIME ZONE {zone} = {naive} THEN {first} ELSE {second} END"
+
+
+def _due_offset(days_left: str, offsets: list[int]) -> str:
+    """`coverage_rule.due_offset` given the days from today to the last day: the smallest
+    offset that is not less, while the coverage lasts."""
+    whens = " ".join(f"WHEN {days_left} <= {int(days)} THEN {int(days)}" for days in sorted(offsets))
+    return f"CASE WHEN {days_left} < 0 THEN NULL {whens} END"
+
+
+def _next_check(end: str, final_day: str, days_left: str, zone: str, offsets: list[int]) -> str:
+    """`coverage_rule.next_check` for a coverage that lasts: the start of the first offset's
+    day after today (the largest offset below the days left), or the end if sooner."""
+    if not offsets:
+        return end
+    whens = " ".join(
+        f"WHEN {days_left} > {int(days)} THEN {int(days)}" for days in sorted(offsets, reverse=True)
+    )
+    day = f"{final_day} - CASE {whens} END"
+    return f"LEAST({end}, {_local_midnight(day, zone)})"
+
+
+def evaluation(checks: list[tuple[int, int]], now: datetime, offsets: list[int]) -> tuple[str, dict]:
+    """The CTEs `evaluated` (one row a due organization: version, INN, today, end of
+    coverage and its key, tariff in force, last day, offset due, next check) and `ended`
+    (the subscriptions that ended with nothing after them), and their parameters."""
+    quote = connection.ops.quote_name
+    organizations = quote(Organization._meta.db_table)
+    subscriptions = quote(Subscription._meta.db_table)
+    sql = f"""
+    checks AS (
+        SELECT * FROM unnest(%(organizations)s::bigint[], %(versions)s::bigint[])
+            AS c(organization_id, version)
+    ),
+    organizations AS (
+        SELECT c.organization_id, c.version, o.inn, o.timezone AS zone,
+               (%(now)s AT TIME ZONE o.timezone)::date AS today
+        FROM checks c JOIN {organizations} o ON o.id = c.organization_id
+    ),
+    recent AS MATERIALIZED (
+        SELECT s.organization_id, s.id, s.starts_at, s.ends_at, s.tariff_name
+        FROM {subscriptions} s
+        WHERE s.organization_id IN (SELECT organization_id FROM checks)
+          AND s.ends_at > %(now)s - %(lookback)s
+    ),
+    reaching AS (
+        -- Each period lasting beyond now, with how far the ones before it reach: the
+        -- first that starts beyond that opens a gap, and the coverage ends there.
+        SELECT organization_id, id, starts_at, ends_at, tariff_name,
+               max(ends_at) OVER (PARTITION BY organization_id ORDER BY starts_at, id
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+        FROM recent WHERE ends_at > %(now)s
+    ),
+    coverage AS (
+        SELECT organization_id,
+               CASE WHEN min(starts_at) <= %(now)s
+                    THEN coalesce(min(reach) FILTER (WHERE starts_at > reach), max(ends_at))
+               END AS ends_at,
+               min(starts_at) FILTER (WHERE starts_at > %(now)s) AS next_start,
+               coalesce((array_agg(tariff_name ORDER BY starts_at, id)
+                         FILTER (WHERE starts_at <= %(now)s))[1], '') AS tariff_name
+        FROM reaching GROUP BY organization_id
+    ),
+    dated AS (
+        SELECT o.*, v.ends_at, v.next_start, v.tariff_name,
+               ((v.ends_at - interval '1 microsecond') AT TIME ZONE o.zone)::date AS last_day
+        FROM organizations o LEFT JOIN coverage v USING (organization_id)
+    ),
+    evaluated AS MATERIALIZED (
+        SELECT organization_id, version, inn, today, ends_at, tariff_name, last_day,
+               {_isoformat("ends_at")} AS subject_key,
+               {_due_offset("(last_day - today)", offsets)} AS offset_days,
+               CASE WHEN ends_at IS NULL THEN next_start
+                    ELSE {_next_check("ends_at", "last_day", "(last_day - today)", "zone", offsets)}
+               END AS next_check
+        FROM dated
+    ),
+    ended AS (
+        SELECT r.organization_id, o.inn, r.id, r.tariff_name, {_isoformat("r.ends_at")} AS subject_key
+        FROM recent r JOIN organizations o USING (organization_id)
+        WHERE r.ends_at <= %(now)s AND NOT EXISTS (
+            SELECT FROM recent p WHERE p.organization_id = r.organization_id
+              AND p.starts_at <= r.ends_at AND r.ends_at < p.ends_at)
+    )"""
+    return sql, {
+        "organizations": array_literal([org_id for org_id, _ in checks]),
+        "versions": array_literal([version for _, version in checks]),
+        "now": now,
+        "lookback": rule.ENDED_EVENT_LOOKBACK,
+    }
+
+
+def evaluate(checks: list[tuple[int, int]], now: datetime, offsets: list[int]) -> rule.Coverage:
+    """What `evaluation` finds, read back as `coverage_rule.evaluate` returns it (for the
+    tests that hold the two to one rule)."""
+    sql, params = evaluation(checks, now, offsets)
+    found = rule.Coverage({}, {}, {}, [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {sql} SELECT e.organization_id, e.version, o.timezone, e.ends_at, e.subject_key, "
+            "e.offset_days, e.tariff_name, e.next_check FROM evaluated e "
+            f"JOIN {connection.ops.quote_name(Organization._meta.db_table)} o ON o.id = e.organization_id",
+            params,
+        )
+        for org_id, version, zone, end, key, offset, tariff_name, next_check in cursor.fetchall():
+            found.zones[org_id] = zone
+            found.schedule.append((org_id, version, next_check))
+            found.ended[org_id] = []
+            if offset is not None:
+                found.expiring[org_id] = (end, key, offset, tariff_name)
+        cursor.execute(
+            f"WITH {sql} SELECT n.organization_id, s.id, s.starts_at, s.ends_at, s.tariff_name "
+            f"FROM ended n JOIN {connection.ops.quote_name(Subscription._meta.db_table)} s ON s.id = n.id "
+            "ORDER BY s.organization_id, s.starts_at",
+            params,
+        )
+        for org_id, *subscription in cursor.fetchall():
+            found.ended[org_id].append(tuple(subscription))
+    return found
+
+
+def _pay_by_calendar(now: datetime, offsets: list[int]) -> tuple[list[str], list[str]]:
+    """The last day to pay by bank transfer for every last day a due reminder can have:
+    from today to the largest offset ahead, today taken a day either side of UTC's."""
+    first = now.astimezone(UTC).date() - timedelta(days=1)
+    days = [first + timedelta(days=n) for n in range(max(offsets, default=0) + 3)]
+    return [day.isoformat() for day in days], [last_day_to_pay_by_transfer(day).isoformat() for day in days]
+
+
+def statement(checks: list[tuple[int, int]], now: datetime, offsets: list[int]) -> tuple[str, dict]:
+    """The statement of one batch and its parameters; it returns the reminders claimed
+    and the ids of the letters written."""
+    evaluated, params = evaluation(checks, now, offsets)
+    quote = connection.ops.quote_name
+    claims = quote(ReminderSent._meta.db_table)
+    checks_table = quote(ReminderCheck._meta.db_table)
+    recipients = query_sql(
+        rule.reminded_memberships().order_by().values("organization_id", address=F("user__email"))
+    )
+    awaiting = query_sql(pending_renewals().order_by().values("organization_id"))
+    letters, letter_params = email.queue_emails_later_sql(
+        f"""claimed c JOIN evaluated e USING (organization_id)
+            JOIN ({recipients}) r USING (organization_id)
+            WHERE c.kind = '{rule.KIND_EXPIRY}' AND btrim(r.address) <> ''
+            ORDER BY c.organization_id, r.address""",
+        template="expiry_reminder",
+        address="r.address",
+        context=f"""jsonb_build_object(
+            'organization_id', e.organization_id, 'ends_at', e.subject_key,
+            'offset_days', e.offset_days, 'days_left', e.last_day - e.today,
+            'tariff_name', e.tariff_name,
+            'awaiting_payment', e.organization_id IN (SELECT organization_id FROM ({awaiting}) a),
+            'today', {_iso_date("e.today")})""",
+    )
+    deliveries, delivery_params = webhooks.enqueue_sql(
+        f"""(SELECT e.organization_id, e.inn, '{EXPIRING}' AS event, jsonb_build_object(
+                'ends_at', e.subject_key, 'last_day', {_iso_date("e.last_day")},
+                'pay_by_bank_transfer', p.pay_by, 'days_left', e.last_day - e.today) AS data
+             FROM claimed c JOIN evaluated e USING (organization_id)
+             LEFT JOIN pay_by p ON p.last_day = e.last_day
+             WHERE c.kind = '{rule.KIND_EXPIRING_EVENT}'
+             UNION ALL
+             SELECT n.organization_id, n.inn, '{ENDED}', jsonb_build_object(
+                'subscription_id', n.id, 'tariff_name', n.tariff_name, 'ended_at', n.subject_key)
+             FROM claimed c JOIN ended n USING (organization_id, subject_key)
+             WHERE c.kind = '{rule.KIND_ENDED_EVENT}') AS published""",
+        webhooks.takers([EXPIRING, ENDED]),
+    )
+    days, pay_by = _pay_by_calendar(now, offsets)
+    sql = f"""
+    WITH {evaluated},
+    pay_by AS (
+        SELECT * FROM unnest(%(calendar_days)s::date[], %(calendar_pay_by)s::text[]) AS p(last_day, pay_by)
+    ),
+    wanted AS (
+        SELECT organization_id, '{rule.KIND_EXPIRY}' AS kind, subject_key, offset_days
+        FROM evaluated WHERE offset_days IS NOT NULL
+        UNION ALL
+        SELECT organization_id, '{rule.KIND_EXPIRING_EVENT}', subject_key, 0
+        FROM evaluated WHERE offset_days IS NOT NULL
+        UNION ALL
+        SELECT organization_id, '{rule.KIND_ENDED_EVENT}', subject_key, 0 FROM ended
+    ),
+    claimed AS (
+        -- In one order: two workers inserting the same claims wait for each other in it.
+        INSERT INTO {claims} (organization_id, kind, subject_key, offset_days, sent_at)
+        SELECT organization_id, kind, subject_key, offset_days, %(now)s FROM wanted
+        ORDER BY organization_id, kind, subject_key, offset_days
+        ON CONFLICT (organization_id, kind, subject_key, offset_days) DO NOTHING
+        RETURNING organization_id, kind, subject_key
+    ),
+    letters AS ({letters}),
+    deliveries AS ({deliveries} RETURNING id),
+    rescheduled AS (
+        -- Unless the timeline changed since it was read (the version moved): then the
+        -- check stays due and the next tick reads the new timeline.
+        UPDATE {checks_table} AS rc SET due_at = e.next_check FROM evaluated e
+        WHERE rc.organization_id = e.organization_id AND rc.version = e.version
+    )
+    -- The claims, read first, are all made before any check row is locked (the update,
+    -- read by nothing, runs when the rest is done): every worker takes its locks in
+    -- that order, so two workers never wait for each other in a circle.
+    SELECT (SELECT count(*) FROM claimed WHERE kind = '{rule.KIND_EXPIRY}'),
+           (SELECT coalesce(array_agg(id), '{{}}') FROM letters),
+           (SELECT count(*) FROM deliveries)"""
+    return sql, {
+        **params,
+        **letter_params,
+        **delivery_params,
+        "calendar_days": array_literal(days),
+        "calendar_pay_by": array_literal(pay_by),
+    }
+
+
+def check_coverage(checks: list[tuple[int, int]], now: datetime, offsets: list[int]) -> int:
+    """`reminders._check_coverage` on PostgreSQL; returns the reminders sent."""
+    sql, params = statement(checks, now, offsets)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The statement is big enough for the planner to compile it to machine code
+        # (JIT), which takes seconds to spare milliseconds: not for this statement.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, params)
+        reminded, letter_ids, _ = cursor.fetchone()
+        email.send_after_commit(letter_ids)
+    return reminded
