@@ -56,18 +56,18 @@ def _iso_date(day: str) -> str:
     return f"to_char({day}, 'YYYY-MM-DD')"
 
 
-def _local_midnight(day: str, zone: str) -> str:
-    """`timeline.local_midnight`: the start of `day` in `zone`. Where clocks are put back
+def _local_midnight(day: str, as_postgres: str, zone: str) -> str:
+    """`timeline.local_midnight` of the date `day` in `zone`, given `as_postgres`, what
+    PostgreSQL makes of it (`day::timestamp AT TIME ZONE zone`). Where clocks are put back
     at midnight, midnight comes twice: Python takes the first, PostgreSQL the second. The
     offset in force a day before is the first one's, when it gives midnight back."""
     naive = f"({day})::timestamp"
-    second = f"({naive} AT TIME ZONE {zone})"
-    day_before = f"({second} - interval '1 day')"
+    day_before = f"({as_postgres} - interval '1 day')"
     first = (
         f"(({naive} - ({day_before} AT TIME ZONE {zone} - {day_before} AT TIME ZONE 'UTC')) "
         "AT TIME ZONE 'UTC')"
     )
-    return f"CASE WHEN {first} AT TIME ZONE {zone} = {naive} THEN {first} ELSE {second} END"
+    return f"CASE WHEN {first} AT TIME ZONE {zone} = {naive} THEN {first} ELSE {as_postgres} END"
 
 
 def _due_offset(days_left: str, offsets: list[int]) -> str:
@@ -77,16 +77,14 @@ def _due_offset(days_left: str, offsets: list[int]) -> str:
     return f"CASE WHEN {days_left} < 0 THEN NULL {whens} END"
 
 
-def _next_check(end: str, final_day: str, days_left: str, zone: str, offsets: list[int]) -> str:
-    """`coverage_rule.next_check` for a coverage that lasts: the start of the first offset's
-    day after today (the largest offset below the days left), or the end if sooner."""
-    if not offsets:
-        return end
+def _next_offset_day(final_day: str, days_left: str, offsets: list[int]) -> str:
+    """The first offset's day after today (of the largest offset below the days left),
+    where `coverage_rule.next_check` looks next; NULL when none is left."""
     whens = " ".join(
-        f"WHEN {days_left} > {int(days)} THEN {int(days)}" for days in sorted(offsets, reverse=True)
+        f"WHEN {days_left} > {int(days)} THEN {final_day} - {int(days)}"
+        for days in sorted(offsets, reverse=True)
     )
-    day = f"{final_day} - CASE {whens} END"
-    return f"LEAST({end}, {_local_midnight(day, zone)})"
+    return f"CASE {whens} END" if offsets else "NULL::date"
 
 
 def evaluation(checks: list[tuple[int, int]], now: datetime, offsets: list[int]) -> tuple[str, dict]:
@@ -130,19 +128,28 @@ def evaluation(checks: list[tuple[int, int]], now: datetime, offsets: list[int])
                          FILTER (WHERE starts_at <= %(now)s))[1], '') AS tariff_name
         FROM reaching GROUP BY organization_id
     ),
-    dated AS (
+    -- Each stage is materialized: a column used many times below is worked out once.
+    dated AS MATERIALIZED (
         SELECT o.*, v.ends_at, v.next_start, v.tariff_name,
                ((v.ends_at - interval '1 microsecond') AT TIME ZONE o.zone)::date AS last_day
         FROM organizations o LEFT JOIN coverage v USING (organization_id)
     ),
+    counted AS MATERIALIZED (
+        SELECT *, last_day - today AS days_left,
+               {_next_offset_day("last_day", "(last_day - today)", offsets)} AS next_day
+        FROM dated
+    ),
+    placed AS MATERIALIZED (
+        SELECT *, next_day::timestamp AT TIME ZONE zone AS next_midnight FROM counted
+    ),
     evaluated AS MATERIALIZED (
         SELECT organization_id, version, inn, today, ends_at, tariff_name, last_day,
                {_isoformat("ends_at")} AS subject_key,
-               {_due_offset("(last_day - today)", offsets)} AS offset_days,
+               {_due_offset("days_left", offsets)} AS offset_days,
                CASE WHEN ends_at IS NULL THEN next_start
-                    ELSE {_next_check("ends_at", "last_day", "(last_day - today)", "zone", offsets)}
+                    ELSE LEAST(ends_at, {_local_midnight("next_day", "next_midnight", "zone")})
                END AS next_check
-        FROM dated
+        FROM placed
     ),
     ended AS (
         SELECT r.organization_id, o.inn, r.id, r.tariff_name, {_isoformat("r.ends_at")} AS subject_key
@@ -211,17 +218,22 @@ def statement(checks: list[tuple[int, int]], now: datetime, offsets: list[int]) 
         f"""claimed c JOIN evaluated e USING (organization_id)
             JOIN ({recipients}) r USING (organization_id)
             WHERE c.kind = '{rule.KIND_EXPIRY}' AND btrim(r.address) <> ''
-            ORDER BY c.organization_id, r.address""",
+            ORDER BY c.organization_id, r.address COLLATE "C"
+        """,
         template="expiry_reminder",
         address="r.address",
-        context=f"""jsonb_build_object(
-            'organization_id', e.organization_id, 'ends_at', e.subject_key,
-            'offset_days', e.offset_days, 'days_left', e.last_day - e.today,
-            'tariff_name', e.tariff_name,
-            'awaiting_payment', e.organization_id IN (SELECT organization_id FROM ({awaiting}) a),
-            'today', {_iso_date("e.today")})""",
+        data={
+            "organization_id": "e.organization_id",
+            "ends_at": "e.subject_key",
+            "offset_days": "e.offset_days",
+            "days_left": "e.last_day - e.today",
+            "tariff_name": "e.tariff_name",
+            "awaiting_payment": f"e.organization_id IN (SELECT organization_id FROM ({awaiting}) a)",
+            "today": _iso_date("e.today"),
+        },
     )
     deliveries, delivery_params = webhooks.enqueue_sql(
+        "deliveries",
         f"""(SELECT e.organization_id, e.inn, '{EXPIRING}' AS event, jsonb_build_object(
                 'ends_at', e.subject_key, 'last_day', {_iso_date("e.last_day")},
                 'pay_by_bank_transfer', p.pay_by, 'days_left', e.last_day - e.today) AS data
@@ -254,12 +266,12 @@ def statement(checks: list[tuple[int, int]], now: datetime, offsets: list[int]) 
         -- In one order: two workers inserting the same claims wait for each other in it.
         INSERT INTO {claims} (organization_id, kind, subject_key, offset_days, sent_at)
         SELECT organization_id, kind, subject_key, offset_days, %(now)s FROM wanted
-        ORDER BY organization_id, kind, subject_key, offset_days
+        ORDER BY organization_id, kind COLLATE "C", subject_key COLLATE "C", offset_days
         ON CONFLICT (organization_id, kind, subject_key, offset_days) DO NOTHING
         RETURNING organization_id, kind, subject_key
     ),
     letters AS ({letters}),
-    deliveries AS ({deliveries} RETURNING id),
+    {deliveries},
     rescheduled AS (
         -- Unless the timeline changed since it was read (the version moved): then the
         -- check stays due and the next tick reads the new timeline.

@@ -92,19 +92,20 @@ def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> li
     return ids
 
 
-def queue_emails_later_sql(source: str, *, template: str, address: str, context: str) -> tuple[str, dict]:
+def queue_emails_later_sql(source: str, *, template: str, address: str, data: dict[str, str]) -> tuple[str, dict]:
     """`queue_emails_later` for PostgreSQL as one `INSERT … SELECT … RETURNING id`, for a
     statement that has the letters' rows at hand: one letter per row of `source` (a
-    FROM clause) to `address`, with `context` (SQL expressions over `source`: text, and
-    jsonb of the same data `queue_emails_later` is given). The caller runs it and hands
-    the ids to `send_after_commit`; `source` leaves out empty addresses."""
+    FROM clause) to `address`, its context the keys of `data` with the values of their
+    SQL expressions over `source`. The caller runs it and hands the ids to
+    `send_after_commit`; `source` leaves out empty addresses."""
     now = clock.now()
+    pairs = ", ".join(f"'{key}', {expression}" for key, expression in data.items())
     sql, params = bulk.insert_select(
         EmailMessage,
         {
             "to": f"jsonb_build_array(lower(btrim({address})))",
             "template": "%(email_template)s",
-            "context": f"{context} || jsonb_build_object('language', %(email_language)s::text)",
+            "context": f"jsonb_build_object({pairs}, 'language', %(email_language)s::text)",
             "created_at": "%(email_now)s",
             "next_attempt_at": "%(email_now)s",
         },

@@ -89,34 +89,37 @@ def takers(events: list[str]) -> list[tuple[str, int]]:
     return [(event, endpoint.pk) for event in events for endpoint in endpoints if takes(endpoint, event)]
 
 
-def enqueue_sql(source: str, endpoints: list[tuple[str, int]]) -> tuple[str, dict]:
-    """`enqueue_many` for PostgreSQL as one `INSERT … SELECT` (without RETURNING), for a
-    statement that has the events at hand: `source` (a FROM clause) gives one event a
-    row as (organization_id, inn, event, data jsonb); `endpoints` are `takers`. The
-    payload is `delivery_rows`' own, and one event has one id at every endpoint."""
+def enqueue_sql(name: str, source: str, endpoints: list[tuple[str, int]]) -> tuple[str, dict]:
+    """`enqueue_many` for PostgreSQL, for a statement that has the events at hand:
+    `source` (a FROM clause) gives one event a row as (organization_id, inn, event, data
+    jsonb); `endpoints` are `takers`. Returns two CTEs for its WITH, and their
+    parameters: `<name>_events`, each event with its id and `delivery_rows`' payload,
+    materialized so that an event draws its id once; `<name>`, the `INSERT … RETURNING
+    id` of a delivery of each event to each endpoint that takes it."""
     now = clock.now()
-    payload = (
-        "jsonb_build_object('id', ev.event_id, 'event', ev.event, "
-        "'created_at', %(webhook_created_at)s::text, "
-        "'organization', jsonb_build_object('id', ev.organization_id, 'inn', ev.inn), "
-        "'data', ev.data)"
-    )
-    sql, params = bulk.insert_select(
+    insert, params = bulk.insert_select(
         WebhookDelivery,
         {
             "endpoint_id": "t.endpoint_id",
-            "event": "ev.event",
-            "event_id": "ev.event_id",
-            "payload": payload,
+            "event": "e.event",
+            "event_id": "e.event_id",
+            "payload": "e.payload",
             "next_attempt_at": "%(webhook_now)s",
             "created_at": "%(webhook_now)s",
         },
-        # OFFSET 0 keeps the events a subquery of their own, read once as the outer side
-        # of the join: each event draws its id once, whatever the number of endpoints.
-        f"(SELECT *, replace(gen_random_uuid()::text, '-', '') AS event_id FROM {source} OFFSET 0) AS ev "
-        "CROSS JOIN LATERAL (SELECT endpoint_id FROM unnest(%(webhook_events)s::text[], "
-        "%(webhook_endpoints)s::bigint[]) AS t(event, endpoint_id) WHERE t.event = ev.event) AS t",
+        f"{name}_events e JOIN unnest(%(webhook_events)s::text[], %(webhook_endpoints)s::bigint[]) "
+        "AS t(event, endpoint_id) USING (event)",
     )
+    sql = f"""{name}_events AS MATERIALIZED (
+        SELECT ev.event, ev.event_id, jsonb_build_object(
+            'id', ev.event_id, 'event', ev.event, 'created_at', %(webhook_created_at)s::text,
+            'organization', jsonb_build_object('id', ev.organization_id, 'inn', ev.inn),
+            'data', ev.data) AS payload
+        -- OFFSET 0: a subquery of its own, so its id is one value wherever it is read.
+        FROM (SELECT *, replace(gen_random_uuid()::text, '-', '') AS event_id
+              FROM {source} OFFSET 0) AS ev
+    ),
+    {name} AS ({insert} RETURNING id)"""
     return sql, {
         **params,
         "webhook_created_at": now.isoformat(),
