@@ -33,7 +33,7 @@ from django.db.models import F
 from podpiska.accounts.models import Organization
 from podpiska.billing import coverage_rule as rule
 from podpiska.billing.warnings import last_day_to_pay_by_transfer, pending_renewals
-from podpiska.core.bulk import query_sql
+from podpiska.core.bulk import json_object, query_sql
 from podpiska.core.lookups import array_literal
 from podpiska.notifications import email, webhooks
 from podpiska.notifications.models import ReminderCheck, ReminderSent
@@ -232,17 +232,23 @@ def statement(checks: list[tuple[int, int]], now: datetime, offsets: list[int]) 
             "today": _iso_date("e.today"),
         },
     )
+    expiring = json_object({
+        "ends_at": "e.subject_key",
+        "last_day": _iso_date("e.last_day"),
+        "pay_by_bank_transfer": "p.pay_by",
+        "days_left": "e.last_day - e.today",
+    })
+    ended = json_object(
+        {"subscription_id": "n.id", "tariff_name": "n.tariff_name", "ended_at": "n.subject_key"}
+    )
     deliveries, delivery_params = webhooks.enqueue_sql(
         "deliveries",
-        f"""(SELECT e.organization_id, e.inn, '{EXPIRING}' AS event, jsonb_build_object(
-                'ends_at', e.subject_key, 'last_day', {_iso_date("e.last_day")},
-                'pay_by_bank_transfer', p.pay_by, 'days_left', e.last_day - e.today) AS data
+        f"""(SELECT e.organization_id, e.inn, '{EXPIRING}' AS event, {expiring} AS data
              FROM claimed c JOIN evaluated e USING (organization_id)
              LEFT JOIN pay_by p ON p.last_day = e.last_day
              WHERE c.kind = '{rule.KIND_EXPIRING_EVENT}'
              UNION ALL
-             SELECT n.organization_id, n.inn, '{ENDED}', jsonb_build_object(
-                'subscription_id', n.id, 'tariff_name', n.tariff_name, 'ended_at', n.subject_key)
+             SELECT n.organization_id, n.inn, '{ENDED}', {ended}
              FROM claimed c JOIN ended n USING (organization_id, subject_key)
              WHERE c.kind = '{rule.KIND_ENDED_EVENT}') AS published""",
         webhooks.takers([EXPIRING, ENDED]),

@@ -99,13 +99,13 @@ def queue_emails_later_sql(source: str, *, template: str, address: str, data: di
     SQL expressions over `source`. The caller runs it and hands the ids to
     `send_after_commit`; `source` leaves out empty addresses."""
     now = clock.now()
-    pairs = ", ".join(f"'{key}', {expression}" for key, expression in data.items())
+    context = bulk.json_object({**data, "language": "%(email_language)s::text"})
     sql, params = bulk.insert_select(
         EmailMessage,
         {
             "to": f"jsonb_build_array(lower(btrim({address})))",
             "template": "%(email_template)s",
-            "context": f"jsonb_build_object({pairs}, 'language', %(email_language)s::text)",
+            "context": context,
             "created_at": "%(email_now)s",
             "next_attempt_at": "%(email_now)s",
         },

@@ -110,11 +110,15 @@ def enqueue_sql(name: str, source: str, endpoints: list[tuple[str, int]]) -> tup
         f"{name}_events e JOIN unnest(%(webhook_events)s::text[], %(webhook_endpoints)s::bigint[]) "
         "AS t(event, endpoint_id) USING (event)",
     )
+    payload = bulk.json_object({
+        "id": "ev.event_id",
+        "event": "ev.event",
+        "created_at": "%(webhook_created_at)s::text",
+        "organization": bulk.json_object({"id": "ev.organization_id", "inn": "ev.inn"}),
+        "data": "ev.data",
+    })
     sql = f"""{name}_events AS MATERIALIZED (
-        SELECT ev.event, ev.event_id, jsonb_build_object(
-            'id', ev.event_id, 'event', ev.event, 'created_at', %(webhook_created_at)s::text,
-            'organization', jsonb_build_object('id', ev.organization_id, 'inn', ev.inn),
-            'data', ev.data) AS payload
+        SELECT ev.event, ev.event_id, {payload} AS payload
         -- OFFSET 0: a subquery of its own, so its id is one value wherever it is read.
         FROM (SELECT *, replace(gen_random_uuid()::text, '-', '') AS event_id
               FROM {source} OFFSET 0) AS ev
