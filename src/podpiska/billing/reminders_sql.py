@@ -124,8 +124,8 @@ def evaluation(checks: list[tuple[int, int]], now: datetime, offsets: list[int])
                     THEN coalesce(min(reach) FILTER (WHERE starts_at > reach), max(ends_at))
                END AS ends_at,
                min(starts_at) FILTER (WHERE starts_at > %(now)s) AS next_start,
-               coalesce((array_agg(tariff_name ORDER BY starts_at, id)
-                         FILTER (WHERE starts_at <= %(now)s))[1], '') AS tariff_name
+               -- In force now: the one period that started (they never overlap).
+               coalesce(min(tariff_name) FILTER (WHERE starts_at <= %(now)s), '') AS tariff_name
         FROM reaching GROUP BY organization_id
     ),
     -- Each stage is materialized: a column used many times below is worked out once.

@@ -10,6 +10,7 @@ stopped mid-run leaves the unsent rows pending.
 """
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -120,9 +121,23 @@ def queue_emails_later_sql(source: str, *, template: str, address: str, data: di
 
 
 def send_after_commit(message_ids: list[int]) -> None:
-    """Enqueue the sending of messages written in this transaction once it commits."""
+    """Enqueue the sending of messages written in this transaction once it commits: a
+    task a run of consecutive ids, of at most SEND_TASK_SIZE (the letters one statement
+    wrote are one run). A task names its run by its first and last id: a list of
+    thousands of ids costs the task queue more to store than the letters' rows."""
     if message_ids:
-        transaction.on_commit(lambda: _enqueue_send_many(message_ids))
+        runs = _runs(sorted(message_ids))
+        transaction.on_commit(lambda: _enqueue_send_runs(runs))
+
+
+def _runs(message_ids: list[int]) -> list[tuple[int, int]]:
+    runs: list[list[int]] = []
+    for pk in message_ids:
+        if runs and pk == runs[-1][1] + 1 and pk - runs[-1][0] < SEND_TASK_SIZE:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    return [(first, last) for first, last in runs]
 
 
 # Letters are registered with `register_letter` by the app whose records they show
@@ -174,15 +189,15 @@ def _attachments(message: EmailMessage) -> list[tuple[str, bytes, str]]:
         return ATTACHMENTS[message.template](context)
 
 
-def _enqueue_send_many(message_ids: list[int]) -> None:
+def _enqueue_send_runs(runs: list[tuple[int, int]]) -> None:
     try:
         # One transaction for all the tasks: a tick that queued ten thousand letters
         # commits twenty task rows once, not twenty times.
-        with transaction.atomic():
-            for start in range(0, len(message_ids), SEND_TASK_SIZE):
-                send_emails_task.enqueue(message_ids[start : start + SEND_TASK_SIZE])
+        with transaction.atomic() if len(runs) > 1 else nullcontext():
+            for first, last in runs:
+                send_email_run_task.enqueue(first, last)
     except Exception:
-        logger.exception("could not enqueue %s e-mails; the tick will send them", len(message_ids))
+        logger.exception("could not enqueue %s runs of e-mails; the tick will send them", len(runs))
 
 
 def _enqueue_send(message_id: int) -> None:
@@ -292,5 +307,16 @@ def send_email_task(message_id: int) -> bool:
 
 @task()
 def send_emails_task(message_ids: list[int]) -> int:
-    """Send messages an action queued together; returns how many went out."""
+    """Send messages an action queued together; returns how many went out. (Tasks are
+    enqueued as `send_email_run_task` now; this one runs those queued before.)"""
+    return sum(send_message(message_id) for message_id in message_ids)
+
+
+@task()
+def send_email_run_task(first_id: int, last_id: int) -> int:
+    """Send the messages first_id … last_id, written together by one action; returns how
+    many went out."""
+    message_ids = (
+        EmailMessage.objects.filter(pk__range=(first_id, last_id)).order_by("pk").values_list("pk", flat=True)
+    )
     return sum(send_message(message_id) for message_id in message_ids)
