@@ -18,7 +18,7 @@ Python:
    rows (`webhooks.enqueue_sql`), then the next checks, unless the version moved.
 
 What the rule reads from elsewhere comes from its one place: who gets reminders
-(`rule.reminded_memberships`) and which renewal awaits payment
+(`coverage_rule.reminded_memberships`) and which renewal awaits payment
 (`warnings.pending_renewals`), as their querysets' SQL; the last day to pay by bank
 transfer (`warnings.last_day_to_pay_by_transfer`, the production calendar) for each
 last day a due reminder can have. tests/notifications/test_reminders_sql_pg.py applies
