@@ -62,7 +62,7 @@ def _local_midnight(day: str, as_postgres: str, zone: str) -> str:
     at midnight, midnight comes twice: Python takes the first, PostgreSQL the second. The
     offset in force a day before is the first one's, when it gives midnight back."""
     naive = f"({day})::timestamp"
-    day_before = f"({as_postgres} - interval '1 day')"
+    day_before = f"({as_postgres} - interval '24 hours')"
     first = (
         f"(({naive} - ({day_before} AT TIME ZONE {zone} - {day_before} AT TIME ZONE 'UTC')) "
         "AT TIME ZONE 'UTC')"
@@ -108,7 +108,7 @@ def evaluation(checks: list[tuple[int, int]], now: datetime, offsets: list[int])
         SELECT s.organization_id, s.id, s.starts_at, s.ends_at, s.tariff_name
         FROM {subscriptions} s
         WHERE s.organization_id IN (SELECT organization_id FROM checks)
-          AND s.ends_at > %(now)s - %(lookback)s
+          AND s.ends_at > %(now)s - %(lookback)s::interval
     ),
     reaching AS (
         -- Each period lasting beyond now, with how far the ones before it reach: the
@@ -162,7 +162,9 @@ def evaluation(checks: list[tuple[int, int]], now: datetime, offsets: list[int])
         "organizations": array_literal([org_id for org_id, _ in checks]),
         "versions": array_literal([version for _, version in checks]),
         "now": now,
-        "lookback": rule.ENDED_EVENT_LOOKBACK,
+        # In seconds: a lookback of days means as many 24 hours, whatever the session's
+        # time zone would make of «days».
+        "lookback": f"{int(rule.ENDED_EVENT_LOOKBACK.total_seconds())} seconds",
     }
 
 
