@@ -108,7 +108,7 @@ def test_staff_confirmation_is_one_transaction_of_few_statements(renewal, django
     ]
     letter = EmailMessage.objects.get()
     assert (letter.to, letter.template, letter.status) == (["owner@client.example"], "order_paid", "pending")
-    assert DBTaskResult.objects.filter(task_path__endswith="send_emails_task").count() == 1
+    assert DBTaskResult.objects.filter(task_path__endswith="send_email_run_task").count() == 1
 
     # The same document again: nothing more, and still one transaction (the order locked,
     # the insert that writes nothing, the payment recorded first looked up).

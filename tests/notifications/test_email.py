@@ -118,6 +118,35 @@ def test_queued_email_is_sent_by_the_task_after_commit(clock):
     assert EmailMessage.objects.get().status == "sent"
 
 
+def test_letters_queued_together_are_sent_by_a_task_a_run_of_ids(clock, settings, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    from podpiska.notifications import email
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    with django_capture_on_commit_callbacks(execute=True):
+        email.send_after_commit([7, 3, 4, 5, *range(10, 10 + email.SEND_TASK_SIZE + 2)])
+    runs = sorted(tuple(task.args_kwargs["args"]) for task in DBTaskResult.objects.all())
+    assert runs == [
+        (3, 5), (7, 7), (10, 9 + email.SEND_TASK_SIZE), (10 + email.SEND_TASK_SIZE, 11 + email.SEND_TASK_SIZE),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_task_sends_the_letters_of_its_run(clock):
+    from podpiska.notifications.email import send_email_run_task
+    from tests.factories import make_org
+
+    org = make_org()
+    _queue(3, org)  # sent already by the immediate backend after commit
+    ids = sorted(EmailMessage.objects.values_list("pk", flat=True))
+    EmailMessage.objects.update(status="pending", next_attempt_at=NOW)
+    mail.outbox.clear()
+    assert send_email_run_task.call(ids[0], ids[1]) == 2
+    assert len(mail.outbox) == 2
+    assert EmailMessage.objects.get(pk=ids[2]).status == "pending"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_rolled_back_action_emails_no_one(clock):
     from tests.factories import make_org

@@ -8,7 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 from tests.conftest import NOW
 
 BEFORE = [("notifications", "0005_h12_reminder_check")]
-AFTER = [("notifications", "0006_audited_pending_rows_have_a_time")]
+AFTER = [("notifications", "0006_pending_rows_have_a_time")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from podpiska.audit.models import AuditRecord
 from podpiska.billing.actions import expire_overdue_orders
+from podpiska.billing.coverage_rule import next_check
 from podpiska.billing.models import Order, OrderStatus
-from podpiska.billing.reminders import next_check, send_due_reminders
+from podpiska.billing.reminders import send_due_reminders
 from podpiska.notifications.email import send_due
 from podpiska.notifications.models import (
     ReminderCheck,

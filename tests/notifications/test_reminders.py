@@ -4,8 +4,9 @@ import pytest
 from django.core import mail
 
 from podpiska.accounts.models import Membership
+from podpiska.billing.coverage_rule import due_offset
 from podpiska.billing.models import Order
-from podpiska.billing.reminders import due_offset, send_due_reminders
+from podpiska.billing.reminders import send_due_reminders
 from podpiska.notifications.email import send_due
 from podpiska.notifications.models import (
     EmailMessage,

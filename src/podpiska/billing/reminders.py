@@ -7,20 +7,19 @@ exactly one of two concurrent workers insert a row, and only what this worker in
 is sent. So a reminder is never sent twice, and never recorded as sent without its
 e-mails.
 
-A reminder is due from its day (in the organization's time zone) until the end. A
-worker that was down catches up with only the most recent due offset: two days before
-the end it sends the 7-day reminder, never the stale 30-day one too.
+When a coverage reminder or event is due is `coverage_rule`'s to say.
 
 The tick works on sets, and only on what may be due: `ReminderCheck` says when each
 organization is next worth a look (the next offset's day, the end of its coverage), the
-database marks an organization due at once when its timeline changes, and one tick
-reads the timelines of all due organizations with one query, claims with one
-statement and writes the letters and webhook rows in bulk. A tick with nothing due
-reads an empty range of an index, whatever the number of customers.
+database marks an organization due at once when its timeline changes, and a tick
+evaluates all due organizations at once: on PostgreSQL one statement a batch reads the
+timelines, claims and writes the letters, webhook rows and next checks
+(`reminders_sql`); elsewhere one query reads the timelines, one statement claims and
+the letters and webhook rows are written in bulk. A tick with nothing due reads an
+empty range of an index, whatever the number of customers.
 """
 
 import logging
-from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,67 +28,40 @@ from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef
 from django.db.models.functions import Cast
 
-from podpiska.accounts.models import Membership, Organization
-from podpiska.billing.warnings import expiry_facts, organizations_with_pending_renewal
+from podpiska.accounts.models import Organization
+from podpiska.billing import reminders_sql
+from podpiska.billing.coverage_rule import (
+    KIND_ENDED_EVENT,
+    KIND_EXPIRING_EVENT,
+    KIND_EXPIRY,
+    Coverage,
+    evaluate,
+    reminded_memberships,
+    reminder_offsets,
+)
+from podpiska.billing.warnings import (
+    expiry_facts,
+    organizations_with_pending_renewal,
+)
 from podpiska.core import bulk, clock
 from podpiska.core.business_days import subtract_business_days
 from podpiska.core.money import format_rub
 from podpiska.notifications.email import queue_emails_later
 from podpiska.notifications.events import publish_many
 from podpiska.notifications.models import ReminderCheck, ReminderSent
-from podpiska.subscriptions.models import Subscription
-from podpiska.subscriptions.timeline import chain_end, last_day, local_midnight
+from podpiska.subscriptions.timeline import local_midnight
 
 logger = logging.getLogger(__name__)
 
-KIND_EXPIRY = "expiry"
-KIND_EXPIRING_EVENT = "event.expiring"
-KIND_ENDED_EVENT = "event.ended"
 KIND_INVOICE_DUE = "invoice_due"
 
-# How far back an ended coverage still gets its `subscription.ended` event, so a worker
-# that was down for a while catches up but a first run does not replay history.
-ENDED_EVENT_LOOKBACK = timedelta(days=7)
 # Organizations evaluated per transaction: a first run over a big customer base
 # commits as it goes instead of holding one huge transaction.
 CHECK_BATCH = 20_000
 
 
-def reminder_offsets() -> list[int]:
-    """Days before the last covered day, largest first (0 = on the last day)."""
-    return sorted({int(days) for days in settings.PODPISKA["REMINDER_OFFSETS"]}, reverse=True)
-
-
 def invoice_reminder_business_days() -> int:
     return int(settings.PODPISKA["INVOICE_REMINDER_BUSINESS_DAYS"])
-
-
-def due_offset(final_day: date, today: date, offsets: list[int]) -> int | None:
-    """The most recent offset whose day has come, while coverage lasts; else None."""
-    if today > final_day:
-        return None
-    due = [days for days in offsets if final_day - timedelta(days=days) <= today]
-    return min(due) if due else None
-
-
-def next_check(periods, now: datetime, tz: ZoneInfo, offsets: list[int]) -> datetime | None:
-    """The next instant something may fall due for a timeline of (starts_at, ends_at),
-    ordered by start: the day of the next offset, the end of coverage (its
-    `subscription.ended`), or the start of a later subscription; None for nothing."""
-    return _next_check(chain_end(periods, now), periods, now, tz, offsets, {})
-
-
-def _next_check(end, periods, now, tz, offsets, days: dict) -> datetime | None:
-    """`next_check` given the end of coverage; `days` keeps the offsets' instants of
-    each last day, shared by the many organizations whose coverage ends the same day."""
-    if end is None:
-        later = [starts_at for starts_at, _ in periods if starts_at > now]
-        return min(later) if later else None
-    final_day = last_day(end, tz)
-    key = (final_day, tz.key)
-    if key not in days:
-        days[key] = [local_midnight(final_day - timedelta(days=n), tz) for n in offsets]
-    return min([moment for moment in days[key] if moment > now] + [end])
 
 
 def recipients(organization) -> list[str]:
@@ -100,10 +72,8 @@ def recipients(organization) -> list[str]:
 def recipients_by_organization(organization_ids) -> dict[int, list[str]]:
     """`recipients` of many organizations with one query."""
     found: dict[int, list[str]] = {org_id: [] for org_id in organization_ids}
-    rows = Membership.objects.managers().filter(
-        organization_id__any_of=sorted(found),
-        user__is_active=True,
-        user__reminders_enabled=True,
+    rows = reminded_memberships().filter(
+        organization_id__any_of=sorted(found)
     ).values_list("organization_id", "user__email")
     for org_id, email in rows:
         found[org_id].append(email)
@@ -197,48 +167,18 @@ def _due_checks(now: datetime) -> list[tuple[int, int]]:
 
 
 def _check_coverage(checks: list[tuple[int, int]], now: datetime, offsets: list[int]) -> int:
-    """Evaluate the organizations whose check is due; returns the reminders sent."""
-    ids = [org_id for org_id, _ in checks]
-    zones = dict(Organization.objects.filter(pk__any_of=ids).values_list("pk", "timezone"))
-    timelines: dict[int, list[tuple]] = defaultdict(list)
-    for row in (
-        Subscription.objects.filter(
-            organization_id__any_of=ids, ends_at__gt=now - ENDED_EVENT_LOOKBACK
-        )
-        .order_by("organization_id", "starts_at")
-        .values_list("organization_id", "pk", "starts_at", "ends_at", "tariff_name")
-    ):
-        timelines[row[0]].append(row[1:])
+    """Evaluate the organizations whose check is due; returns the reminders sent.
 
-    # By organization: the end of coverage, its key (the instant as text), the offset
-    # due and the tariff in force.
-    expiring: dict[int, tuple[datetime, str, int, str]] = {}
-    ended: dict[int, list[tuple]] = {}
-    schedule: list[tuple[int, int, datetime | None]] = []
-    moments: dict = {}
-    for org_id, version in checks:
-        if org_id not in zones:
-            continue
-        tz = ZoneInfo(zones[org_id])
-        subscriptions = timelines.get(org_id, [])
-        periods = [(starts_at, ends_at) for _, starts_at, ends_at, _ in subscriptions]
-        end = chain_end(periods, now)
-        schedule.append((org_id, version, _next_check(end, periods, now, tz, offsets, moments)))
-        if end is not None:
-            offset = due_offset(last_day(end, tz), now.astimezone(tz).date(), offsets)
-            if offset is not None:
-                current = next(
-                    (name for _, s, e, name in subscriptions if s <= now < e), ""
-                )
-                expiring[org_id] = (end, end.isoformat(), offset, current)
-        # A coverage that ended, with nothing continuing it, gets `subscription.ended`.
-        ended[org_id] = [
-            subscription
-            for subscription in subscriptions
-            if subscription[2] <= now
-            and not any(s <= subscription[2] < e for s, e in periods)
-        ]
+    On PostgreSQL the database applies the rule and writes what follows from it in one
+    statement (`reminders_sql`); elsewhere `evaluate` applies it here."""
+    if connection.vendor == "postgresql":
+        return reminders_sql.check_coverage(checks, now, offsets)
+    return _send_coverage(evaluate(checks, now, offsets), now)
 
+
+def _send_coverage(found: Coverage, now: datetime) -> int:
+    """Claim, write the letters and webhook rows of `found`, store the next checks."""
+    expiring, ended, zones = found.expiring, found.ended, found.zones
     claims = []
     for org_id, (_, key, offset, _) in expiring.items():
         claims.append((org_id, KIND_EXPIRY, key, offset))
@@ -267,7 +207,7 @@ def _check_coverage(checks: list[tuple[int, int]], now: datetime, offsets: list[
                 if (org_id, KIND_ENDED_EVENT, e.isoformat(), 0) in claimed
             ],
         )
-    _reschedule(schedule)
+    _reschedule(found.schedule)
     return len(reminded)
 
 

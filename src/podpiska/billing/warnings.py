@@ -65,16 +65,20 @@ def has_pending_renewal(organization) -> bool:
     return organization.pk in organizations_with_pending_renewal([organization.pk])
 
 
-def organizations_with_pending_renewal(organization_ids) -> set[int]:
-    """Which of these organizations have ordered, but not paid, more time (not an add-on)."""
+def pending_renewals():
+    """Orders for more time (not an add-on) placed and not paid yet: the «ожидает оплаты»
+    of the warning and of the reminders."""
     from podpiska.billing.models import Order, OrderKind, OrderStatus
 
+    return Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT).exclude(kind=OrderKind.ADDON)
+
+
+def organizations_with_pending_renewal(organization_ids) -> set[int]:
+    """Which of these organizations have a `pending_renewals` order."""
     return set(
-        Order.objects.filter(
-            organization_id__any_of=sorted(organization_ids),
-            status=OrderStatus.AWAITING_PAYMENT,
-        )
-        .exclude(kind=OrderKind.ADDON)
+        pending_renewals()
+        .filter(organization_id__any_of=sorted(organization_ids))
+        .order_by()
         .values_list("organization_id", flat=True)
         .distinct()
     )

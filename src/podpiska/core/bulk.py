@@ -211,3 +211,57 @@ def insert_together(parts: list[tuple[type[Model], list[dict[str, Any]]]]) -> li
         for index, pk in cursor.fetchall():
             ids[index].append(pk)
     return [sorted(part) for part in ids]
+
+
+# --- rows the database builds from other rows: one statement, nothing through Python ---
+
+
+def insert_select(model: type[Model], values: dict[str, str], source: str) -> tuple[str, dict]:
+    """`INSERT INTO <model's table> (…) SELECT … FROM <source>` (PostgreSQL): `values`
+    maps attnames to SQL expressions over `source` (a FROM clause: a table, a CTE's
+    name, joins, WHERE and ORDER BY); every other column takes its default, bound as a
+    named parameter. Returns the SQL (without RETURNING) and those parameters, to be
+    run alone or as a CTE of a bigger statement."""
+    db = connections[model.objects.db]
+    meta = model._meta
+    defaults = _defaults(model)
+    quote = db.ops.quote_name
+    columns, expressions, params = [], [], {}
+    for field in meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if field.attname in values:
+            expression = values[field.attname]
+        elif field.attname in defaults:
+            name = f"{meta.db_table}__{field.attname}"
+            params[name] = field.get_db_prep_save(defaults[field.attname], db)
+            expression = f"%({name})s"
+        else:
+            raise ValueError(f"{meta.label}: no value for {field.attname}")
+        columns.append(quote(field.column))
+        expressions.append(expression)
+    unknown = set(values) - {field.attname for field in meta.concrete_fields}
+    if unknown:
+        raise ValueError(f"{meta.label}: no such columns {', '.join(sorted(unknown))}")
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(expressions)} FROM {source}"
+    )
+    return sql, params
+
+
+def json_object(fields: dict[str, str]) -> str:
+    """SQL of a jsonb object whose keys are those of `fields` and values their SQL
+    expressions: the object `jsonb_build_object` makes, made from a row (`to_jsonb`),
+    which costs the database a third less a row."""
+    columns = ", ".join(f"{expression} AS \"{key}\"" for key, expression in fields.items())
+    return f"(SELECT to_jsonb(o) FROM (SELECT {columns}) AS o)"
+
+
+def query_sql(queryset) -> str:
+    """A queryset's SQL with its values written in, to sit inside a bigger statement that
+    binds named parameters (its own `%` doubled): the rule the queryset states stays in
+    one place, the ORM's."""
+    db = connections[queryset.db]
+    sql, params = queryset.query.sql_with_params()
+    return db.ops.compose_sql(sql, params).replace("%", "%%")

@@ -11,6 +11,7 @@ send the same row at once and a worker stopped mid-run leaves the unsent rows pe
 """
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django_tasks import task
 
-from podpiska.core import clock
+from podpiska.core import bulk, clock
 from podpiska.notifications.models import EmailMessage
 from podpiska.notifications.outbox import requeue
 
@@ -74,8 +75,6 @@ def queue_emails_later(template: str, items: list[tuple[list[str], dict]]) -> li
     notifies thousands (a statement import) writes its rows with one statement and
     renders nothing while it holds its locks. The language is the caller's.
     """
-    from podpiska.core import bulk
-
     ids = bulk.insert(EmailMessage, letter_rows(template, items))
     send_when_committed(ids)
     return ids
@@ -110,13 +109,17 @@ def send_when_committed(message_ids: list[int]) -> None:
     """
     if not message_ids:
         return
+    runs = _runs(sorted(message_ids))
     if transaction.get_connection().in_atomic_block and _queue_is_this_database():
-        _enqueue(message_ids)
+        _enqueue(runs)
         return
 
     def enqueue_after_commit():
         try:
-            _enqueue(message_ids)
+            # One transaction for all the tasks: a tick that queued ten thousand letters
+            # commits twenty task rows once, not twenty times.
+            with transaction.atomic() if len(runs) > 1 else nullcontext():
+                _enqueue(runs)
         except Exception:
             # A broken queue must not break the request that committed the e-mails.
             logger.exception("could not enqueue %s e-mails; the tick will send them", len(message_ids))
@@ -130,9 +133,49 @@ def _queue_is_this_database() -> bool:
     return isinstance(send_emails_task.get_backend(), DatabaseBackend)
 
 
-def _enqueue(message_ids: list[int]) -> None:
-    for start in range(0, len(message_ids), SEND_TASK_SIZE):
-        send_emails_task.enqueue(message_ids[start : start + SEND_TASK_SIZE])
+def _enqueue(runs: list[tuple[int, int]]) -> None:
+    for first, last in runs:
+        send_email_run_task.enqueue(first, last)
+
+
+def queue_emails_later_sql(source: str, *, template: str, address: str, data: dict[str, str]) -> tuple[str, dict]:
+    """`queue_emails_later` for PostgreSQL as one `INSERT … SELECT … RETURNING id`, for a
+    statement that has the letters' rows at hand: one letter per row of `source` (a
+    FROM clause) to `address`, its context the keys of `data` with the values of their
+    SQL expressions over `source`. The caller runs it and hands the ids to
+    `send_when_committed`; `source` leaves out empty addresses."""
+    now = clock.now()
+    context = bulk.json_object({**data, "language": "%(email_language)s::text"})
+    sql, params = bulk.insert_select(
+        EmailMessage,
+        {
+            "to": f"jsonb_build_array(lower(btrim({address})))",
+            "template": "%(email_template)s",
+            "context": context,
+            "created_at": "%(email_now)s",
+            "next_attempt_at": "%(email_now)s",
+        },
+        source,
+    )
+    return f"{sql} RETURNING id", {
+        **params,
+        "email_template": template,
+        "email_language": translation.get_language() or settings.LANGUAGE_CODE,
+        "email_now": now,
+    }
+
+
+def _runs(message_ids: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive ids, of at most SEND_TASK_SIZE: a task names its run by its
+    first and last id (the letters one statement wrote are one run), as a list of
+    thousands of ids costs the task queue more to store than the letters' rows."""
+    runs: list[list[int]] = []
+    for pk in message_ids:
+        if runs and pk == runs[-1][1] + 1 and pk - runs[-1][0] < SEND_TASK_SIZE:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    return [(first, last) for first, last in runs]
 
 
 # Letters are registered with `register_letter` by the app whose records they show
@@ -259,5 +302,16 @@ def send_email_task(message_id: int) -> bool:
 
 @task()
 def send_emails_task(message_ids: list[int]) -> int:
-    """Send messages an action queued together; returns how many went out."""
+    """Send messages an action queued together; returns how many went out. (Tasks are
+    enqueued as `send_email_run_task` now; this one runs those queued before.)"""
+    return sum(send_message(message_id) for message_id in message_ids)
+
+
+@task()
+def send_email_run_task(first_id: int, last_id: int) -> int:
+    """Send the messages first_id … last_id, written together by one action; returns how
+    many went out."""
+    message_ids = (
+        EmailMessage.objects.filter(pk__range=(first_id, last_id)).order_by("pk").values_list("pk", flat=True)
+    )
     return sum(send_message(message_id) for message_id in message_ids)

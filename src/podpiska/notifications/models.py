@@ -137,7 +137,14 @@ class WebhookDelivery(OutboxItem):
     DONE, DONE_AT = Status.DELIVERED, "delivered_at"
     REQUEUE_ACTION = "notifications.webhook_resend"
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("адрес"))
+    # Not a constraint the database checks at every commit (a tick or an import writes
+    # thousands of deliveries at once, and the check looked the endpoint up for each):
+    # endpoints are never deleted, only switched off, and Django would delete the
+    # deliveries with one.
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False,
+        verbose_name=_("адрес"),
+    )
     event = models.CharField(_("событие"), max_length=50)
     event_id = models.CharField(_("id события"), max_length=64)
     payload = models.JSONField(_("тело"))

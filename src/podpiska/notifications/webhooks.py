@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 import httpx
 from django.db import transaction
 
-from podpiska.core import clock
+from podpiska.core import bulk, clock
+from podpiska.core.lookups import array_literal
 from podpiska.notifications.models import WebhookDelivery, WebhookEndpoint
 from podpiska.notifications.outbox import requeue
 
@@ -48,8 +49,6 @@ def enqueue_many(
 ) -> list[int]:
     """One event per (organization, data), delivered to each of `endpoints`; written
     with one COPY on PostgreSQL (a tick or an import writes thousands). Returns ids."""
-    from podpiska.core import bulk
-
     return bulk.insert(WebhookDelivery, delivery_rows(event, items, endpoints))
 
 
@@ -83,6 +82,56 @@ def delivery_rows(
             for endpoint in endpoints
         )
     return rows
+
+
+def takers(events: list[str]) -> list[tuple[str, int]]:
+    """(event, endpoint id) for each of `events` and each active endpoint that takes it."""
+    endpoints = active_endpoints()
+    return [(event, endpoint.pk) for event in events for endpoint in endpoints if takes(endpoint, event)]
+
+
+def enqueue_sql(name: str, source: str, endpoints: list[tuple[str, int]]) -> tuple[str, dict]:
+    """`enqueue_many` for PostgreSQL, for a statement that has the events at hand:
+    `source` (a FROM clause) gives one event a row as (organization_id, inn, event, data
+    jsonb); `endpoints` are `takers`. Returns two CTEs for its WITH, and their
+    parameters: `<name>_events`, each event with its id and `delivery_rows`' payload,
+    materialized so that an event draws its id once; `<name>`, the `INSERT … RETURNING
+    id` of a delivery of each event to each endpoint that takes it."""
+    now = clock.now()
+    insert, params = bulk.insert_select(
+        WebhookDelivery,
+        {
+            "endpoint_id": "t.endpoint_id",
+            "event": "e.event",
+            "event_id": "e.event_id",
+            "payload": "e.payload",
+            "next_attempt_at": "%(webhook_now)s",
+            "created_at": "%(webhook_now)s",
+        },
+        f"{name}_events e JOIN unnest(%(webhook_events)s::text[], %(webhook_endpoints)s::bigint[]) "
+        "AS t(event, endpoint_id) USING (event)",
+    )
+    payload = bulk.json_object({
+        "id": "ev.event_id",
+        "event": "ev.event",
+        "created_at": "%(webhook_created_at)s::text",
+        "organization": bulk.json_object({"id": "ev.organization_id", "inn": "ev.inn"}),
+        "data": "ev.data",
+    })
+    sql = f"""{name}_events AS MATERIALIZED (
+        SELECT ev.event, ev.event_id, {payload} AS payload
+        -- OFFSET 0: a subquery of its own, so its id is one value wherever it is read.
+        FROM (SELECT *, replace(gen_random_uuid()::text, '-', '') AS event_id
+              FROM {source} OFFSET 0) AS ev
+    ),
+    {name} AS ({insert} RETURNING id)"""
+    return sql, {
+        **params,
+        "webhook_created_at": now.isoformat(),
+        "webhook_now": now,
+        "webhook_events": array_literal([event for event, _ in endpoints]),
+        "webhook_endpoints": array_literal([pk for _, pk in endpoints]),
+    }
 
 
 # --- Sending --------------------------------------------------------------------------
