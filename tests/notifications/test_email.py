@@ -125,7 +125,7 @@ def test_letters_queued_together_are_sent_by_a_task_a_run_of_ids(clock, settings
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     with django_capture_on_commit_callbacks(execute=True):
-        email.send_after_commit([7, 3, 4, 5, *range(10, 10 + email.SEND_TASK_SIZE + 2)])
+        email.send_when_committed([7, 3, 4, 5, *range(10, 10 + email.SEND_TASK_SIZE + 2)])
     runs = sorted(tuple(task.args_kwargs["args"]) for task in DBTaskResult.objects.all())
     assert runs == [
         (3, 5), (7, 7), (10, 9 + email.SEND_TASK_SIZE), (10 + email.SEND_TASK_SIZE, 11 + email.SEND_TASK_SIZE),
@@ -187,4 +187,4 @@ def test_with_the_database_queue_the_task_commits_with_the_letters_or_not_at_all
     with transaction.atomic():
         [message_id] = queue_emails_later("order_paid", [(["a@example.com"], {"order_id": 1})])
     [queued] = DBTaskResult.objects.all()
-    assert queued.task_path.endswith("send_emails_task") and queued.args_kwargs["args"] == [[message_id]]
+    assert queued.task_path.endswith("send_email_run_task") and queued.args_kwargs["args"] == [message_id, message_id]
