@@ -13,6 +13,13 @@ the UPDATEs of its period queue behind each other), and `spread_ratio_to_bare_dj
 each client on an organization of its own. `gunicorn` gives both again with the app
 served as in production (gunicorn, production settings, `quota_wsgi.py`), beside the
 bare view served the same way.
+
+The bare view touches no database (under the demo settings of the threaded server its
+requests, like every request, read the demo clock's marker row; under production
+settings nothing). A spending request must at least check a key and write a row, so
+the same figures are also given against a bare view that makes one trivial database
+round trip (`SELECT 1`): `…_to_bare_db`, the floor of a Django view that needs the
+database at all. The headline figures stay those against the bare view.
 """
 
 import logging
@@ -43,10 +50,18 @@ CLIENTS = 32
 REQUESTS_PER_CLIENT = 40
 LIMIT = 2_000  # demand is about 2 560 rows (rows 1..3 per request): some must be refused
 BARE_PATH = "/bench/bare-json"
+BARE_DB_PATH = "/bench/bare-db-json"
 
 
 @csrf_exempt  # as the API views are: authenticated by a key, not a cookie
 def bare_json(request):
+    return JsonResponse({"export_id": 1, "rows": 1, "remaining": 1})
+
+
+@csrf_exempt
+def bare_db_json(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
     return JsonResponse({"export_id": 1, "rows": 1, "remaining": 1})
 
 
@@ -183,10 +198,17 @@ def run(report: dict) -> None:
     def bare(http, n, i):
         return http.post(BARE_PATH, json={"rows": 1, "field_set": "basic"}, headers=headers)
 
-    class BenchUrls:
-        """The project's URLs plus the baseline view, mounted only for this run."""
+    def bare_db(http, n, i):
+        return http.post(BARE_DB_PATH, json={"rows": 1, "field_set": "basic"}, headers=headers)
 
-        urlpatterns = [path(BARE_PATH.lstrip("/"), bare_json), path("", include(settings.ROOT_URLCONF))]
+    class BenchUrls:
+        """The project's URLs plus the baseline views, mounted only for this run."""
+
+        urlpatterns = [
+            path(BARE_PATH.lstrip("/"), bare_json),
+            path(BARE_DB_PATH.lstrip("/"), bare_db_json),
+            path("", include(settings.ROOT_URLCONF)),
+        ]
 
     db_settings = connections.settings["default"]
     conn_max_age = db_settings.get("CONN_MAX_AGE", 0)
@@ -198,6 +220,7 @@ def run(report: dict) -> None:
             api = _load(server.base_url, export)
             spread_load = _load(server.base_url, export_spread)
             baseline = _load(server.base_url, bare)
+            db_baseline = _load(server.base_url, bare_db)
     finally:
         db_settings["CONN_MAX_AGE"] = conn_max_age
 
@@ -219,7 +242,10 @@ def run(report: dict) -> None:
         accepted_rows=api["accepted_rows"],
         overspent_rows=overspent,
         accepted_vs_used_mismatch=mismatch,
-        server_errors=api["server_errors"] + spread_load["server_errors"] + baseline["server_errors"],
+        server_errors=(
+            api["server_errors"] + spread_load["server_errors"] + baseline["server_errors"]
+            + db_baseline["server_errors"]
+        ),
         status_counts=api["status_counts"],
         consume_rps=round(api["rps"], 1),
         consume_p50_ms=api["p50_ms"],
@@ -232,7 +258,10 @@ def run(report: dict) -> None:
             round(spread_load["rps"] / baseline["rps"], 3) if baseline["rps"] else None
         ),
         spread_status_counts=spread_load["status_counts"],
-        client_errors=api["errors"] + spread_load["errors"] + baseline["errors"],
+        bare_db_rps=round(db_baseline["rps"], 1),
+        ratio_to_bare_db=_ratio(api, db_baseline),
+        spread_ratio_to_bare_db=_ratio(spread_load, db_baseline),
+        client_errors=api["errors"] + spread_load["errors"] + baseline["errors"] + db_baseline["errors"],
     )
     assert not report["client_errors"], report["client_errors"]
     assert api["requests"] == CLIENTS * REQUESTS_PER_CLIENT
@@ -240,6 +269,10 @@ def run(report: dict) -> None:
     assert report["server_errors"] == 0, f"{report['server_errors']} answers 5xx"
     assert period.used == LIMIT, "demand exceeded the limit, so all of it was spent"
     assert spread_load["status_counts"] == {201: CLIENTS * REQUESTS_PER_CLIENT}
+
+
+def _ratio(load: dict, baseline: dict) -> float | None:
+    return round(load["rps"] / baseline["rps"], 3) if baseline["rps"] else None
 
 
 GUNICORN_WORKERS = 4
@@ -307,12 +340,16 @@ def _gunicorn_figures(headers: dict, stamp: int) -> dict | None:
         spread_load = _load(base_url, spend(spread))
         bare = _load(
             base_url,
-            lambda http, n, i: http.post("/bench/bare-json", json={"rows": 1}, headers=headers),
+            lambda http, n, i: http.post(BARE_PATH, json={"rows": 1}, headers=headers),
+        )
+        bare_db = _load(
+            base_url,
+            lambda http, n, i: http.post(BARE_DB_PATH, json={"rows": 1}, headers=headers),
         )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    errors = hot_load["server_errors"] + spread_load["server_errors"] + bare["server_errors"]
+    errors = sum(load["server_errors"] for load in (hot_load, spread_load, bare, bare_db))
     spent = QuotaPeriod.objects.get(organization=hot).used
     return {
         # Every row the hot organization's answers accepted is spent, no more.
@@ -323,7 +360,10 @@ def _gunicorn_figures(headers: dict, stamp: int) -> dict | None:
         "bare_django_rps": round(bare["rps"], 1),
         "hot_ratio_to_bare_django": round(hot_load["rps"] / bare["rps"], 3),
         "spread_ratio_to_bare_django": round(spread_load["rps"] / bare["rps"], 3),
+        "bare_db_rps": round(bare_db["rps"], 1),
+        "hot_ratio_to_bare_db": _ratio(hot_load, bare_db),
+        "spread_ratio_to_bare_db": _ratio(spread_load, bare_db),
         "server_errors": errors,
         "status_counts": {**hot_load["status_counts"]},
-        "client_errors": hot_load["errors"] + spread_load["errors"] + bare["errors"],
+        "client_errors": hot_load["errors"] + spread_load["errors"] + bare["errors"] + bare_db["errors"],
     }

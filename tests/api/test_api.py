@@ -89,6 +89,20 @@ def test_a_paid_terms_export_reads_key_organization_and_period_with_one_query(
     assert sum("quota" in q["sql"] and q["sql"].startswith("SELECT") for q in queries) == 1
 
 
+@pytest.mark.postgres
+def test_on_a_persistent_connection_the_export_statements_are_prepared(api, paid_org, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    bodies = [consume(api, paid_org, rows=1, idem=f"p-{n}").json() for n in range(3)]
+    assert [body["used"] for body in bodies] == [9_991, 9_992, 9_993]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert sum(s.startswith("SELECT") and "api_apikey" in s and "quotaperiod" in s for s in prepared) == 1
+    assert sum(s.startswith("WITH spent AS") for s in prepared) == 1
+
+
 def test_over_the_limit_is_refused_whole_with_what_remains(api, paid_org):
     response = consume(api, paid_org, rows=11)
     assert response.status_code == 409

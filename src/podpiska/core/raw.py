@@ -42,10 +42,13 @@ def cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator:
                 # threshold never reached, only statements asked to be are prepared.
                 driver.prepare_threshold = ONLY_WHEN_ASKED
             wrapper.cursor = _ServerBoundCursor(driver)
-            # While queries are logged (DEBUG, counted in tests) they are only bound by
-            # the server: Django's log reads the SQL of the last statement sent, which
-            # psycopg does not keep for a prepared one.
-            wrapper.cursor.prepare = not connection.queries_logged
+            # Only bound by the server, not prepared: on a connection closed after the
+            # request (CONN_MAX_AGE 0) preparing would cost a round trip and save none;
+            # while queries are logged (DEBUG, counted in tests) Django's log reads the
+            # SQL of the last statement sent, which psycopg does not keep for a prepared one.
+            wrapper.cursor.prepare = (
+                connection.settings_dict["CONN_MAX_AGE"] != 0 and not connection.queries_logged
+            )
         yield wrapper
 
 
