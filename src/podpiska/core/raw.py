@@ -33,22 +33,29 @@ def cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator:
     The cursor is still Django's wrapper (errors, query logging, counting in tests).
     """
     connection = connections[using]
-    with connection.cursor() as wrapper:
-        if connection.vendor == "postgresql":
-            driver = connection.connection
-            if driver.prepare_threshold is None:
-                # Django turns preparing off for the whole connection. Its own cursors
-                # bind on the client and never prepare whatever this says; with a
-                # threshold never reached, only statements asked to be are prepared.
-                driver.prepare_threshold = ONLY_WHEN_ASKED
-            wrapper.cursor = _ServerBoundCursor(driver)
-            # Only bound by the server, not prepared: on a connection closed after the
-            # request (CONN_MAX_AGE 0) preparing would cost a round trip and save none;
-            # while queries are logged (DEBUG, counted in tests) Django's log reads the
-            # SQL of the last statement sent, which psycopg does not keep for a prepared one.
-            wrapper.cursor.prepare = (
-                connection.settings_dict["CONN_MAX_AGE"] != 0 and not connection.queries_logged
-            )
+    if connection.vendor != "postgresql":
+        with connection.cursor() as wrapper:
+            yield wrapper
+        return
+    # What `connection.cursor()` does, with our cursor in place of Django's own.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    driver = connection.connection
+    if driver.prepare_threshold is None:
+        # Django turns preparing off for the whole connection. Its own cursors bind on
+        # the client and never prepare whatever this says; with a threshold never
+        # reached, only statements asked to be are prepared.
+        driver.prepare_threshold = ONLY_WHEN_ASKED
+    with connection.wrap_database_errors:
+        bound = _ServerBoundCursor(driver)
+    # Only bound by the server, not prepared: on a connection closed after the request
+    # (CONN_MAX_AGE 0) preparing would cost a round trip and save none; while queries
+    # are logged (DEBUG, counted in tests) Django's log reads the SQL of the last
+    # statement sent, which psycopg does not keep for a prepared one.
+    bound.prepare = connection.settings_dict["CONN_MAX_AGE"] != 0 and not connection.queries_logged
+    connection.validate_thread_sharing()
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(bound) as wrapper:
         yield wrapper
 
 
