@@ -1,5 +1,6 @@
 """The host-product API over HTTP (Django's test client, real database)."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -101,6 +102,27 @@ def test_on_a_persistent_connection_the_export_statements_are_prepared(api, paid
         prepared = [statement for (statement,) in cursor.fetchall()]
     assert sum(s.startswith("SELECT") and "api_apikey" in s and "quotaperiod" in s for s in prepared) == 1
     assert sum(s.startswith("WITH spent AS") for s in prepared) == 1
+
+
+def test_the_api_passes_by_the_pages_middleware_and_keeps_the_security_headers(api, paid_org, settings):
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    response = api.client.post(
+        exports_url(paid_org), data=json.dumps({"rows": 1, "field_set": "basic"}),
+        content_type="application/json", secure=True,
+        headers={"Authorization": f"Bearer {api.raw_key}", "Idempotency-Key": "h"},
+    )
+    assert response.status_code == 201
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert response["X-Content-Type-Options"] == "nosniff" and response["X-Frame-Options"] == "DENY"
+    assert response["Content-Language"] == "ru"
+    # No session, signed-in person or current organization is made for a key's request.
+    request = response.wsgi_request
+    assert not any(hasattr(request, name) for name in ("session", "user", "_messages", "organization"))
+    # The language cookie still chooses the language; the pages keep their middleware.
+    api.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert api.get(f"/api/v1/organizations/{paid_org.pk}/entitlements")["Content-Language"] == "en"
+    page = api.client.get("/login/").wsgi_request
+    assert all(hasattr(page, name) for name in ("session", "user", "_messages", "organization"))
 
 
 def test_over_the_limit_is_refused_whole_with_what_remains(api, paid_org):

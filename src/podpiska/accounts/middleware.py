@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from podpiska.accounts.current import current_membership
+from podpiska.core.http import is_api
 
 
 class CurrentOrganizationMiddleware:
@@ -10,6 +11,8 @@ class CurrentOrganizationMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if is_api(request):  # acts for the organization in its path, by its key
+            return self.get_response(request)
         request.membership = SimpleLazyObject(lambda: current_membership(request))
         request.organization = SimpleLazyObject(
             lambda: request.membership.organization if request.membership else None
