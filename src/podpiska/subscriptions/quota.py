@@ -8,7 +8,10 @@ export, then `export_limit` (20) a month. Periods are rows of `QuotaPeriod`.
 Consumption is modelled on Sentry's quotas: check and count in one step (a conditional
 UPDATE on the period row), refund explicitly. Each consumption is an `ExportRecord`
 kept with its outcome and answer, and the unique (organization, idempotency_key) makes a
-repeated request return the first answer, also when the repeats race each other.
+repeated request return the first answer, also when the repeats race each other. On
+PostgreSQL a spending and its record are one statement (`_spend_and_record`); the API
+finds the period of a paid term in the statement that checks its key
+(`term_period_sql`). Both are hand-written SQL, prepared per connection (`core.raw`).
 
 Results and refusals are the domain's (`Spent`, `OverLimit`, `FieldSetMissing`,
 `QuotaRequestError` with a code); which HTTP status each becomes is decided in `api/`.
@@ -453,10 +456,12 @@ def _spend_and_record(record: dict) -> ExportRecord | None:
             return None
         export_id, body = found
         # The answer is the body as stored, so that a replay answers the same.
-        return ExportRecord(
+        export = ExportRecord(
             id=export_id, **record, accepted=True, outcome=ExportOutcome.SPENT,
             response_body=json.loads(body),
         )
+        export._state.adding, export._state.db = False, connection.alias  # it is the stored row
+        return export
     table = connection.ops.quote_name(QuotaPeriod._meta.db_table)
     limit_column = connection.ops.quote_name("limit")
     # No savepoint of its own inside the caller's transaction (`at_most_once` takes one).
