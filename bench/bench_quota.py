@@ -6,13 +6,22 @@ httpx.Client, POST exports for one organization whose limit is smaller than the
 demand. The baseline is a bare Django view returning JsonResponse, served by the same
 server through the same middleware in the same run, so the report gives the ratio
 (what the quota costs over Django's floor), not an absolute rate of a shared machine.
-It also counts what must be zero: rows spent beyond the limit and 5xx answers.
+It also counts what must be zero: rows spent beyond the limit and 5xx answers. After a
+short untimed warm-up of the server, the baseline is measured before the loads and
+again after them, and the two averaged.
 
 Two figures: `ratio_to_bare_django`, all 32 clients on one organization (a hot row:
 the UPDATEs of its period queue behind each other), and `spread_ratio_to_bare_django`,
 each client on an organization of its own. `gunicorn` gives both again with the app
 served as in production (gunicorn, production settings, `quota_wsgi.py`), beside the
 bare view served the same way.
+
+The bare view touches no database (under the demo settings of the threaded server its
+requests, like every request, read the demo clock's marker row; under production
+settings nothing). A spending request must at least check a key and write a row, so
+the same figures are also given against a bare view that makes one trivial database
+round trip (`SELECT 1`): `…_to_bare_db`, the floor of a Django view that needs the
+database at all. The headline figures stay those against the bare view.
 """
 
 import logging
@@ -41,12 +50,22 @@ from podpiska.subscriptions.timeline import period_end
 
 CLIENTS = 32
 REQUESTS_PER_CLIENT = 40
+# Requests per client, not timed, before the first figure: no figure pays the start.
+WARM_UP = 5
 LIMIT = 2_000  # demand is about 2 560 rows (rows 1..3 per request): some must be refused
 BARE_PATH = "/bench/bare-json"
+BARE_DB_PATH = "/bench/bare-db-json"
 
 
 @csrf_exempt  # as the API views are: authenticated by a key, not a cookie
 def bare_json(request):
+    return JsonResponse({"export_id": 1, "rows": 1, "remaining": 1})
+
+
+@csrf_exempt
+def bare_db_json(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
     return JsonResponse({"export_id": 1, "rows": 1, "remaining": 1})
 
 
@@ -98,8 +117,8 @@ def _organization(n: int = 0, limit: int = LIMIT) -> Organization:
     return org
 
 
-def _load(base_url: str, make_request) -> dict:
-    """CLIENTS threads, each REQUESTS_PER_CLIENT requests on one keep-alive connection."""
+def _load(base_url: str, make_request, requests: int = REQUESTS_PER_CLIENT) -> dict:
+    """CLIENTS threads, each `requests` requests on one keep-alive connection."""
     barrier = threading.Barrier(CLIENTS + 1)
     statuses: list[int] = []
     latencies: list[float] = []
@@ -113,7 +132,7 @@ def _load(base_url: str, make_request) -> dict:
             with httpx.Client(base_url=base_url, timeout=30) as http:
                 http.get("/healthz", headers={"X-Forwarded-Proto": "https"})  # connect before timing
                 barrier.wait()
-                for i in range(REQUESTS_PER_CLIENT):
+                for i in range(requests):
                     started = time.perf_counter()
                     response = make_request(http, n, i)
                     mine_latency.append(time.perf_counter() - started)
@@ -183,10 +202,17 @@ def run(report: dict) -> None:
     def bare(http, n, i):
         return http.post(BARE_PATH, json={"rows": 1, "field_set": "basic"}, headers=headers)
 
-    class BenchUrls:
-        """The project's URLs plus the baseline view, mounted only for this run."""
+    def bare_db(http, n, i):
+        return http.post(BARE_DB_PATH, json={"rows": 1, "field_set": "basic"}, headers=headers)
 
-        urlpatterns = [path(BARE_PATH.lstrip("/"), bare_json), path("", include(settings.ROOT_URLCONF))]
+    class BenchUrls:
+        """The project's URLs plus the baseline views, mounted only for this run."""
+
+        urlpatterns = [
+            path(BARE_PATH.lstrip("/"), bare_json),
+            path(BARE_DB_PATH.lstrip("/"), bare_db_json),
+            path("", include(settings.ROOT_URLCONF)),
+        ]
 
     db_settings = connections.settings["default"]
     conn_max_age = db_settings.get("CONN_MAX_AGE", 0)
@@ -195,9 +221,12 @@ def run(report: dict) -> None:
     db_settings["CONN_MAX_AGE"] = 300
     try:
         with override_settings(ROOT_URLCONF=BenchUrls, ALLOWED_HOSTS=["127.0.0.1"]), Server() as server:
+            _load(server.base_url, bare_db, requests=WARM_UP)  # the server's threads and connections
+            before = _load(server.base_url, bare), _load(server.base_url, bare_db)
             api = _load(server.base_url, export)
             spread_load = _load(server.base_url, export_spread)
-            baseline = _load(server.base_url, bare)
+            baseline = _either_side(before[0], _load(server.base_url, bare))
+            db_baseline = _either_side(before[1], _load(server.base_url, bare_db))
     finally:
         db_settings["CONN_MAX_AGE"] = conn_max_age
 
@@ -219,12 +248,16 @@ def run(report: dict) -> None:
         accepted_rows=api["accepted_rows"],
         overspent_rows=overspent,
         accepted_vs_used_mismatch=mismatch,
-        server_errors=api["server_errors"] + spread_load["server_errors"] + baseline["server_errors"],
+        server_errors=(
+            api["server_errors"] + spread_load["server_errors"] + baseline["server_errors"]
+            + db_baseline["server_errors"]
+        ),
         status_counts=api["status_counts"],
         consume_rps=round(api["rps"], 1),
         consume_p50_ms=api["p50_ms"],
         consume_p95_ms=api["p95_ms"],
         bare_django_rps=round(baseline["rps"], 1),
+        bare_django_rps_before_after=baseline["runs_rps"],
         bare_django_p50_ms=baseline["p50_ms"],
         ratio_to_bare_django=round(api["rps"] / baseline["rps"], 3) if baseline["rps"] else None,
         spread_consume_rps=round(spread_load["rps"], 1),
@@ -232,7 +265,10 @@ def run(report: dict) -> None:
             round(spread_load["rps"] / baseline["rps"], 3) if baseline["rps"] else None
         ),
         spread_status_counts=spread_load["status_counts"],
-        client_errors=api["errors"] + spread_load["errors"] + baseline["errors"],
+        bare_db_rps=round(db_baseline["rps"], 1),
+        ratio_to_bare_db=_ratio(api, db_baseline),
+        spread_ratio_to_bare_db=_ratio(spread_load, db_baseline),
+        client_errors=api["errors"] + spread_load["errors"] + baseline["errors"] + db_baseline["errors"],
     )
     assert not report["client_errors"], report["client_errors"]
     assert api["requests"] == CLIENTS * REQUESTS_PER_CLIENT
@@ -240,6 +276,22 @@ def run(report: dict) -> None:
     assert report["server_errors"] == 0, f"{report['server_errors']} answers 5xx"
     assert period.used == LIMIT, "demand exceeded the limit, so all of it was spent"
     assert spread_load["status_counts"] == {201: CLIENTS * REQUESTS_PER_CLIENT}
+
+
+def _either_side(before: dict, after: dict) -> dict:
+    """A baseline measured before the loads and again after them, as one: what the shared
+    machine's load does over the run then weighs on the baseline as on the loads."""
+    return {
+        "rps": (before["rps"] + after["rps"]) / 2,
+        "runs_rps": [round(before["rps"], 1), round(after["rps"], 1)],
+        "p50_ms": after["p50_ms"],
+        "server_errors": before["server_errors"] + after["server_errors"],
+        "errors": before["errors"] + after["errors"],
+    }
+
+
+def _ratio(load: dict, baseline: dict) -> float | None:
+    return round(load["rps"] / baseline["rps"], 3) if baseline["rps"] else None
 
 
 GUNICORN_WORKERS = 4
@@ -303,16 +355,19 @@ def _gunicorn_figures(headers: dict, stamp: int) -> dict | None:
                 )
             return request
 
+        def bare_view(path):
+            return lambda http, n, i: http.post(path, json={"rows": 1}, headers=headers)
+
+        _load(base_url, bare_view(BARE_DB_PATH), requests=WARM_UP)  # the workers and their connections
+        before = _load(base_url, bare_view(BARE_PATH)), _load(base_url, bare_view(BARE_DB_PATH))
         hot_load = _load(base_url, spend([hot]))
         spread_load = _load(base_url, spend(spread))
-        bare = _load(
-            base_url,
-            lambda http, n, i: http.post("/bench/bare-json", json={"rows": 1}, headers=headers),
-        )
+        bare = _either_side(before[0], _load(base_url, bare_view(BARE_PATH)))
+        bare_db = _either_side(before[1], _load(base_url, bare_view(BARE_DB_PATH)))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    errors = hot_load["server_errors"] + spread_load["server_errors"] + bare["server_errors"]
+    errors = sum(load["server_errors"] for load in (hot_load, spread_load, bare, bare_db))
     spent = QuotaPeriod.objects.get(organization=hot).used
     return {
         # Every row the hot organization's answers accepted is spent, no more.
@@ -321,9 +376,13 @@ def _gunicorn_figures(headers: dict, stamp: int) -> dict | None:
         "hot_rps": round(hot_load["rps"], 1),
         "spread_rps": round(spread_load["rps"], 1),
         "bare_django_rps": round(bare["rps"], 1),
+        "bare_django_rps_before_after": bare["runs_rps"],
         "hot_ratio_to_bare_django": round(hot_load["rps"] / bare["rps"], 3),
         "spread_ratio_to_bare_django": round(spread_load["rps"] / bare["rps"], 3),
+        "bare_db_rps": round(bare_db["rps"], 1),
+        "hot_ratio_to_bare_db": _ratio(hot_load, bare_db),
+        "spread_ratio_to_bare_db": _ratio(spread_load, bare_db),
         "server_errors": errors,
         "status_counts": {**hot_load["status_counts"]},
-        "client_errors": hot_load["errors"] + spread_load["errors"] + bare["errors"],
+        "client_errors": hot_load["errors"] + spread_load["errors"] + bare["errors"] + bare_db["errors"],
     }

@@ -1,8 +1,10 @@
 """The host-product API over HTTP (Django's test client, real database)."""
 
+import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
 from podpiska.api.keys import issue_key, revoke_key
 from podpiska.catalog.models import BASIC_FIELDS, EXTENDED_ONLY_FIELDS
@@ -75,15 +77,52 @@ def test_consume_spends_and_answers_remaining(api, paid_org):
     assert export.actor_label.startswith("api:ppk_") and export.idempotency_key == "k-1"
 
 
-def test_a_paid_terms_export_reads_key_organization_and_period_with_two_queries(
+def test_a_paid_terms_export_reads_key_organization_and_period_with_one_query(
     api, paid_org, django_assert_num_queries
 ):
     consume(api, paid_org, rows=1)  # the key's last use is written once a minute
-    # The key; the organization with its period in force; the spending and its record.
-    with django_assert_num_queries(4 + 2) as queries:  # + the savepoint and its release
+    # The key with the organization's period in force; the spending with its record (one
+    # statement on PostgreSQL, an UPDATE and an INSERT elsewhere).
+    spending = 1 if connection.vendor == "postgresql" else 2
+    with django_assert_num_queries(1 + spending + 2) as queries:  # + the savepoint and its release
         response = consume(api, paid_org, rows=2, idem="k-2")
     assert response.status_code == 201 and response.json()["used"] == 9_993
     assert sum("quota" in q["sql"] and q["sql"].startswith("SELECT") for q in queries) == 1
+
+
+@pytest.mark.postgres
+def test_on_a_persistent_connection_the_export_statements_are_prepared(api, paid_org, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    bodies = [consume(api, paid_org, rows=1, idem=f"p-{n}").json() for n in range(3)]
+    assert [body["used"] for body in bodies] == [9_991, 9_992, 9_993]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert sum(s.startswith("SELECT") and "api_apikey" in s and "quotaperiod" in s for s in prepared) == 1
+    assert sum(s.startswith("WITH spent AS") for s in prepared) == 1
+
+
+def test_the_api_passes_by_the_pages_middleware_and_keeps_the_security_headers(api, paid_org, settings):
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    response = api.client.post(
+        exports_url(paid_org), data=json.dumps({"rows": 1, "field_set": "basic"}),
+        content_type="application/json", secure=True,
+        headers={"Authorization": f"Bearer {api.raw_key}", "Idempotency-Key": "h"},
+    )
+    assert response.status_code == 201
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert response["X-Content-Type-Options"] == "nosniff" and response["X-Frame-Options"] == "DENY"
+    assert response["Content-Language"] == "ru"
+    # No session, signed-in person or current organization is made for a key's request.
+    request = response.wsgi_request
+    assert not any(hasattr(request, name) for name in ("session", "user", "_messages", "organization"))
+    # The language cookie still chooses the language; the pages keep their middleware.
+    api.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert api.get(f"/api/v1/organizations/{paid_org.pk}/entitlements")["Content-Language"] == "en"
+    page = api.client.get("/login/").wsgi_request
+    assert all(hasattr(page, name) for name in ("session", "user", "_messages", "organization"))
 
 
 def test_over_the_limit_is_refused_whole_with_what_remains(api, paid_org):

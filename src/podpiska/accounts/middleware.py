@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from podpiska.accounts.current import current_membership, memberships_of
+from podpiska.core.http import is_api
 
 
 class CurrentOrganizationMiddleware:
@@ -12,6 +13,8 @@ class CurrentOrganizationMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if is_api(request):  # acts for the organization in its path, by its key
+            return self.get_response(request)
         request.memberships = SimpleLazyObject(
             lambda: memberships_of(request.user) if request.user.is_authenticated else []
         )

@@ -14,7 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from podpiska.accounts.models import Organization
 from podpiska.api import schemas
-from podpiska.api.auth import ApiKeyAuth, OutOfScope, actor_label, check_scope
+from podpiska.api.auth import MAX_ID, ApiKeyAuth, OutOfScope, actor_label, check_scope
 from podpiska.api.entitlements import entitlements as read_entitlements
 from podpiska.api.refunds import refund_once
 from podpiska.core import clock, limits
@@ -22,8 +22,6 @@ from podpiska.subscriptions import quota
 
 logger = logging.getLogger(__name__)
 
-# Ids are 64-bit in the database; larger numbers are refused before any query.
-MAX_ID = 2**63 - 1
 INN_PATTERN = r"^\d{10}(\d{2})?$"
 # Printable ASCII only: the key is stored and compared as is.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]+$"
@@ -194,6 +192,7 @@ def entitlements_by_inn(request, inn: str = Path(..., pattern=INN_PATTERN)):
         "тот же ключ с другими параметрами — 422 `idempotency_key_reused`."
     ),
     operation_id="consume_exports",
+    auth=ApiKeyAuth(spending=True),
 )
 def consume_exports(
     request,
@@ -204,9 +203,8 @@ def consume_exports(
         pattern=IDEMPOTENCY_KEY_PATTERN,
     ),
 ):
-    at = clock.now()
-    # One query for the organization and its period in the common case (a paid term).
-    period = quota.term_period_in_force(organization_id, at)
+    # Read with the key in the common case (a paid term): one statement for both.
+    at, period = request.at, request.term_period
     if period is not None:
         organization = period.organization
         check_scope(request, organization)

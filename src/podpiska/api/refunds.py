@@ -38,7 +38,7 @@ def refund_once(
         return result.body
 
     return at_most_once(
-        RefundRequest.objects.filter(organization=organization, idempotency_key=idempotency_key),
+        RefundRequest, {"organization": organization, "idempotency_key": idempotency_key},
         {"export_id": export_id, "rows": rows},
         act=act,
         replay=lambda existing: existing.response_body,

@@ -2,6 +2,15 @@
 
 from django.utils.http import url_has_allowed_host_and_scheme
 
+# Where the host-product API is mounted (podpiska/urls.py).
+API_PATH = "/api/"
+
+
+def is_api(request) -> bool:
+    """A request to the host-product API: authenticated by its key, answered in JSON. It
+    has no session, signed-in person, flash messages or current organization."""
+    return request.path_info.startswith(API_PATH)
+
 
 def is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"

@@ -55,16 +55,18 @@ INSTALLED_APPS = [
     "podpiska.jobs",
 ]
 
+# Sessions, sign-in, messages and the current organization are the pages' own: the
+# host-product API (/api/) passes by them (core.middleware.PagesOnly).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "podpiska.core.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "podpiska.core.middleware.AuthenticationMiddleware",
     # After authentication: a signed-in person's stored language comes first.
     "podpiska.core.locale.ChosenLanguageMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "podpiska.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "podpiska.core.middleware.TestClockMiddleware",
     "podpiska.accounts.middleware.CurrentOrganizationMiddleware",

@@ -12,6 +12,15 @@ if not SECRET_KEY:  # noqa: F405
 if "DATABASE_URL" not in os.environ:
     raise ImproperlyConfigured("DATABASE_URL must be set in the environment")
 
+# Persistent database connections: a request opening its own costs a new PostgreSQL
+# backend (milliseconds), and the statements of the API's export route are prepared
+# once per connection (core/raw.py). Each server thread keeps one. A health check
+# before each request's first query (DB_CONN_HEALTH_CHECKS=1) costs every request a
+# round trip; without it a connection the server dropped fails the one request that
+# finds it, and is then replaced.
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "600"))  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS")  # noqa: F405
+
 # Whatever the environment says, production never runs the sandbox or the movable clock.
 PODPISKA = {**PODPISKA, "ALLOW_TEST_CLOCK": False, "DEMO_DATABASE": "marker"}  # noqa: F405
 

@@ -8,16 +8,18 @@ its record, its work rolls back with it, and it replays the winner's answer.
 """
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TypeVar
 
-from django.db import IntegrityError, transaction
-from django.db.models import Model, QuerySet
+from django.db import IntegrityError, router, transaction
+from django.db.models import Model
 
 T = TypeVar("T")
 
 
 def at_most_once(
-    keyed: QuerySet,
+    model: type[Model],
+    key: dict,
     fingerprint: dict,
     *,
     act: Callable[[], T],
@@ -25,24 +27,36 @@ def at_most_once(
     refuse: Callable[[Model], Exception],
     look_first: bool = False,
     lost_race: tuple[type[Exception], ...] = (IntegrityError,),
+    atomic: bool = True,
 ) -> T:
     """`act()` in a transaction, or the answer of the earlier request under the key.
 
-    `keyed`: the records under this key (at most one). `look_first`: look the key up
+    `model` and `key`: where the record under this key is (at most one; looked up only
+    when needed, the query is not even built otherwise). `look_first`: look the key up
     before acting — worth a query only where acting is costly to undo. `lost_race`:
     the errors a concurrent request with this key may cause us; when one is raised and
     an earlier record exists, that record answers, otherwise the error stands.
+    `atomic=False`: `act()` writes its record together with its work in one statement
+    (or one transaction of its own), so no transaction is opened around it — in
+    autocommit that saves two round trips. Inside a caller's transaction it still runs
+    in a savepoint, so that losing the race leaves the caller's transaction usable.
     """
-    if look_first and (earlier := keyed.first()) is not None:
+    if look_first and (earlier := _earlier(model, key)) is not None:
         return _replay(earlier, fingerprint, replay, refuse)
+    using = router.db_for_write(model)
+    in_transaction = transaction.get_connection(using).in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=using) if atomic or in_transaction else nullcontext():
             return act()
     except lost_race:
-        earlier = keyed.first()
+        earlier = _earlier(model, key)
         if earlier is None:
             raise
         return _replay(earlier, fingerprint, replay, refuse)
+
+
+def _earlier(model: type[Model], key: dict) -> Model | None:
+    return model._default_manager.filter(**key).first()
 
 
 def _replay(earlier, fingerprint: dict, replay, refuse):

@@ -8,12 +8,17 @@ export, then `export_limit` (20) a month. Periods are rows of `QuotaPeriod`.
 Consumption is modelled on Sentry's quotas: check and count in one step (a conditional
 UPDATE on the period row), refund explicitly. Each consumption is an `ExportRecord`
 kept with its outcome and answer, and the unique (organization, idempotency_key) makes a
-repeated request return the first answer, also when the repeats race each other.
+repeated request return the first answer, also when the repeats race each other. On
+PostgreSQL a spending and its record are one statement (`_spend_and_record`); the API
+finds the period of a paid term in the statement that checks its key
+(`term_period_sql`). Both are hand-written SQL, prepared per connection (`core.raw`).
 
 Results and refusals are the domain's (`Spent`, `OverLimit`, `FieldSetMissing`,
 `QuotaRequestError` with a code); which HTTP status each becomes is decided in `api/`.
 """
 
+import functools
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -22,10 +27,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from podpiska.accounts.models import Organization
 from podpiska.audit.changes import audited_update
 from podpiska.audit.log import record
 from podpiska.catalog.models import FieldSet, LimitReset, Tariff, field_set_covers
-from podpiska.core import limits
+from podpiska.core import limits, raw
 from podpiska.core.money import group_thousands, ru_plural
 from podpiska.notifications.events import publish
 from podpiska.subscriptions.idempotency import at_most_once
@@ -111,23 +117,56 @@ def has_ever_exported(organization, before: datetime) -> bool:
 
 def term_period_in_force(organization_id: int, at: datetime) -> QuotaPeriod | None:
     """The common case read with one query: the period row of a paid subscription in
-    force at `at` that counts per term, with its organization. None otherwise (the
-    free tariff, monthly limits, a period not created yet): `current_period` decides.
+    force at `at` that counts per term, with its organization (only its id loaded). None
+    otherwise (the free tariff, monthly limits, a period not created yet):
+    `current_period` decides.
 
     The row is the one `period_spec` names — it starts when its subscription starts
-    and belongs to it — so no rule is computed here, only looked up.
+    and belongs to it — so no rule is computed here, only looked up. Written in SQL:
+    every export asks it, and building the query would cost more than running it (the
+    API reads it in the statement that checks the key: `term_period_sql`).
     """
+    with raw.cursor() as cursor:
+        cursor.execute(term_period_sql(), term_period_params(organization_id, at))
+        row = cursor.fetchone()
+    return term_period_from(row)
+
+
+def term_period_params(organization_id: int, at: datetime) -> dict:
+    """The named parameters of `term_period_sql`."""
+    return {
+        "organization_id": organization_id,
+        "at": connection.ops.adapt_datetimefield_value(at),
+        "term": LimitReset.TERM.value,
+    }
+
+
+def term_period_from(values) -> QuotaPeriod | None:
+    """The period of a `term_period_sql` row (None for no row, or a joined one of NULLs)."""
+    if values is None or values[0] is None:
+        return None
+    period = raw.instance(QuotaPeriod, values[: raw.width(QuotaPeriod)])
+    # Spending needs nothing of the organization but its id; any other field loads
+    # on first use, as with `.only("id")`.
+    period.organization = Organization.from_db(connection.alias, ["id"], [period.organization_id])
+    return period
+
+
+@functools.cache
+def term_period_sql() -> str:
+    """`term_period_in_force` as a SELECT, to run or to join (its row is read back by
+    `term_period_from`)."""
+    quote = connection.ops.quote_name
+    period, subscription = (quote(model._meta.db_table) for model in (QuotaPeriod, Subscription))
+    # Found from the organization's own periods (its index by start), latest first: the
+    # subscription's bounds equal the period's, so `at` falls in the period too.
     return (
-        QuotaPeriod.objects.select_related("organization")
-        .filter(
-            organization_id=organization_id,
-            subscription__starts_at__lte=at,
-            subscription__ends_at__gt=at,
-            subscription__limit_reset=LimitReset.TERM,
-            starts_at=F("subscription__starts_at"),
-            ends_at=F("subscription__ends_at"),
-        )
-        .first()
+        f"SELECT {raw.columns(QuotaPeriod, 'p')} FROM {period} p "
+        f"JOIN {subscription} s ON s.id = p.subscription_id "
+        "WHERE p.organization_id = %(organization_id)s "
+        "AND p.starts_at <= %(at)s AND p.ends_at > %(at)s "
+        "AND s.limit_reset = %(term)s AND s.starts_at = p.starts_at AND s.ends_at = p.ends_at "
+        "ORDER BY p.starts_at DESC LIMIT 1"
     )
 
 
@@ -335,7 +374,7 @@ def consume(
     """
     _check_request(rows, field_set, idempotency_key)
     return at_most_once(
-        ExportRecord.objects.filter(organization=organization, idempotency_key=idempotency_key),
+        ExportRecord, {"organization": organization, "idempotency_key": idempotency_key},
         {"rows": rows, "field_set": field_set},
         act=lambda: _consume_once(
             organization, rows, field_set, idempotency_key, actor_label, at, period
@@ -346,6 +385,9 @@ def consume(
         # record (and rolling back our spending with it) is what is right under
         # concurrency anyway.
         look_first=False,
+        # Each write of `_consume_once` stands alone: the spending with its record in one
+        # statement (`_spend_and_record`), or a refusal's record alone.
+        atomic=False,
     )
 
 
@@ -354,66 +396,125 @@ def _consume_once(
 ) -> ConsumeResult:
     # `period`: the caller already found it with `term_period_in_force`.
     period = period or current_period(organization, at)
-    accepted = False
+    record = {
+        "organization": organization, "period": period, "idempotency_key": idempotency_key,
+        "rows": rows, "field_set": field_set, "actor_label": actor_label[:200], "created_at": at,
+    }
     if not field_set_covers(period.field_set, field_set):
-        outcome = ExportOutcome.FIELD_SET_MISSING
-        body = {
+        return _result(_record(record, ExportOutcome.FIELD_SET_MISSING, {
             "code": "field_set_not_included",
             "message": _("Набор полей «%(wanted)s» не входит в тариф организации; доступен «%(have)s».")
             % {"wanted": FieldSet(field_set).label, "have": FieldSet(period.field_set).label},
             "field_set": period.field_set,
-        }
-    else:
-        accepted, used, limit = _spend(period.pk, rows)
-        if accepted:
-            outcome = ExportOutcome.SPENT
-            body = {"rows": rows, "field_set": field_set, "limit": limit, "used": used,
-                    "remaining": max(limit - used, 0)}
-        else:
-            outcome = ExportOutcome.OVER_LIMIT
-            remaining = max(limit - used, 0)
-            body = {
-                "code": "limit_exceeded",
-                "message": _("Лимит выгрузки исчерпан: запрошено %(asked)s, осталось %(left)s.")
-                % {"asked": _rows_phrase(rows), "left": _rows_phrase(remaining)},
-                "remaining": remaining,
-            }
-    export = ExportRecord.objects.create(
-        organization=organization,
-        period=period,
-        idempotency_key=idempotency_key,
-        rows=rows,
-        field_set=field_set,
-        accepted=accepted,
-        outcome=outcome,
-        response_body=body,
-        actor_label=actor_label[:200],
-        created_at=at,
-    )
-    return _result(export)
+        }))
+    if (export := _spend_and_record(record)) is not None:
+        return _result(export)
+    used, limit = _usage(period.pk)
+    remaining = max(limit - used, 0)
+    return _result(_record(record, ExportOutcome.OVER_LIMIT, {
+        "code": "limit_exceeded",
+        "message": _("Лимит выгрузки исчерпан: запрошено %(asked)s, осталось %(left)s.")
+        % {"asked": _rows_phrase(rows), "left": _rows_phrase(remaining)},
+        "remaining": remaining,
+    }))
 
 
-def _spend(period_id: int, rows: int) -> tuple[bool, int, int]:
-    """Check and count in one statement; (accepted, used, limit) after it.
+def _record(record: dict, outcome: str, body: dict) -> ExportRecord:
+    """A consumption that spent nothing, kept with its answer (one INSERT)."""
+    return ExportRecord.objects.create(**record, accepted=False, outcome=outcome, response_body=body)
+
+
+def _spent_body(rows: int, field_set: str, limit: int, used: int) -> dict:
+    return {"rows": rows, "field_set": field_set, "limit": limit, "used": used,
+            "remaining": max(limit - used, 0)}
+
+
+def _spend_and_record(record: dict) -> ExportRecord | None:
+    """Check and count, and keep the record of it, as one; None when the period has not
+    the record's rows left (nothing is written then).
 
     The row lock the UPDATE takes serialises concurrent exports of one organization,
     and PostgreSQL re-checks the condition on the row as it is after the wait, so the
-    sum spent never passes the limit. `used <= limit - rows` cannot overflow.
+    sum spent never passes the limit. `used <= limit - rows` cannot overflow. A record
+    refused by the unique idempotency key takes the spending back with it.
+
+    On PostgreSQL both are one statement, which in autocommit is a transaction of its
+    own: the period row is locked only while the server runs it and commits, never
+    across a round trip to this process (with many clients on one organization that
+    wait is what they queue on). Elsewhere (SQLite) they are two in a transaction.
     """
+    rows, period_id = record["rows"], record["period"].pk
+    if connection.vendor == "postgresql":
+        with raw.cursor() as cursor:
+            cursor.execute(_spend_and_record_sql(), {
+                "rows": rows, "period_id": period_id, "organization_id": record["organization"].pk,
+                "idempotency_key": record["idempotency_key"], "field_set": record["field_set"],
+                "outcome": ExportOutcome.SPENT.value, "actor_label": record["actor_label"],
+                "created_at": record["created_at"],
+            })
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        export_id, body = found
+        # The answer is the body as stored, so that a replay answers the same.
+        export = ExportRecord(
+            id=export_id, **record, accepted=True, outcome=ExportOutcome.SPENT,
+            response_body=json.loads(body),
+        )
+        export._state.adding, export._state.db = False, connection.alias  # it is the stored row
+        return export
     table = connection.ops.quote_name(QuotaPeriod._meta.db_table)
     limit_column = connection.ops.quote_name("limit")
-    with connection.cursor() as cursor:
+    # No savepoint of its own inside the caller's transaction (`at_most_once` takes one).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET used = used + %s WHERE id = %s AND used <= {limit_column} - %s "
             f"RETURNING used, {limit_column}",
             [rows, period_id, rows],
         )
         row = cursor.fetchone()
-        if row is not None:
-            return True, row[0], row[1]
-        cursor.execute(f"SELECT used, {limit_column} FROM {table} WHERE id = %s", [period_id])
-        used, limit = cursor.fetchone()
-        return False, used, limit
+        if row is None:
+            return None
+        used, limit = row
+        return ExportRecord.objects.create(
+            **record, accepted=True, outcome=ExportOutcome.SPENT,
+            response_body=_spent_body(rows, record["field_set"], limit, used),
+        )
+
+
+@functools.cache
+def _spend_and_record_sql() -> str:
+    """The conditional UPDATE and the INSERT of its record in one PostgreSQL statement;
+    the stored body is `_spent_body`'s, built by the server from what the UPDATE returns."""
+    quote = connection.ops.quote_name
+    export = ExportRecord._meta
+    columns = ", ".join(quote(export.get_field(name).column) for name in (
+        "organization", "period", "idempotency_key", "rows", "refunded_rows", "field_set",
+        "accepted", "outcome", "response_body", "actor_label", "created_at",
+    ))
+    return f"""WITH spent AS (
+    UPDATE {quote(QuotaPeriod._meta.db_table)} SET used = used + %(rows)s
+    WHERE id = %(period_id)s AND used <= "limit" - %(rows)s
+    RETURNING used, "limit"
+)
+INSERT INTO {quote(export.db_table)} ({columns})
+SELECT %(organization_id)s, %(period_id)s, %(idempotency_key)s, %(rows)s, 0, %(field_set)s, true,
+    %(outcome)s,
+    jsonb_build_object(
+        'rows', %(rows)s::integer, 'field_set', %(field_set)s::varchar,
+        'limit', "limit", 'used', used, 'remaining', greatest("limit" - used, 0)
+    ),
+    %(actor_label)s, %(created_at)s
+FROM spent
+RETURNING id, response_body::text"""
+
+
+def _usage(period_id: int) -> tuple[int, int]:
+    """(used, limit) of the period as committed now (after a refused spending)."""
+    table = connection.ops.quote_name(QuotaPeriod._meta.db_table)
+    with raw.cursor() as cursor:
+        cursor.execute(f'SELECT used, "limit" FROM {table} WHERE id = %s', [period_id])
+        return cursor.fetchone()
 
 
 def _result(export: ExportRecord, replayed: bool = False) -> ConsumeResult:
