@@ -24,21 +24,21 @@ round trip (`SELECT 1`): `…_to_bare_db`, the floor of a Django view that needs
 database at all. The headline figures stay those against the bare view.
 """
 
+import importlib.util
 import logging
 import statistics
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from django.conf import settings
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
 from django.db import connection, connections
-from django.http import JsonResponse
 from django.test.utils import override_settings
 from django.urls import include, path
-from django.views.decorators.csrf import csrf_exempt
 
 from podpiska.accounts.models import Organization
 from podpiska.api.keys import issue_key
@@ -53,20 +53,16 @@ REQUESTS_PER_CLIENT = 40
 # Requests per client, not timed, before the first figure: no figure pays the start.
 WARM_UP = 5
 LIMIT = 2_000  # demand is about 2 560 rows (rows 1..3 per request): some must be refused
-BARE_PATH = "/bench/bare-json"
-BARE_DB_PATH = "/bench/bare-db-json"
+
+def _load_bare_views():
+    spec = importlib.util.spec_from_file_location("bare_views", Path(__file__).with_name("bare_views.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-@csrf_exempt  # as the API views are: authenticated by a key, not a cookie
-def bare_json(request):
-    return JsonResponse({"export_id": 1, "rows": 1, "remaining": 1})
-
-
-@csrf_exempt
-def bare_db_json(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"export_id": 1, "rows": 1, "remaining": 1})
+bare_views = _load_bare_views()
+BARE_PATH, BARE_DB_PATH = bare_views.BARE_PATH, bare_views.BARE_DB_PATH
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -209,8 +205,7 @@ def run(report: dict) -> None:
         """The project's URLs plus the baseline views, mounted only for this run."""
 
         urlpatterns = [
-            path(BARE_PATH.lstrip("/"), bare_json),
-            path(BARE_DB_PATH.lstrip("/"), bare_db_json),
+            *bare_views.urlpatterns(),
             path("", include(settings.ROOT_URLCONF)),
         ]
 
@@ -307,7 +302,6 @@ def _gunicorn_figures(headers: dict, stamp: int) -> dict | None:
     import socket
     import subprocess
     import sys
-    from pathlib import Path
 
     if importlib.util.find_spec("gunicorn") is None:
         return None

@@ -9,29 +9,10 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podpiska.settings.production")
 application = get_wsgi_application()
 
+import bare_views  # noqa: E402 - gunicorn runs with --chdir bench/
 from django.conf import settings  # noqa: E402 - after the application sets Django up
-from django.db import connection  # noqa: E402
-from django.http import JsonResponse  # noqa: E402
 from django.urls import include, path  # noqa: E402
-from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 
-
-@csrf_exempt  # as the API views are: authenticated by a key, not a cookie
-def bare_json(request):
-    return JsonResponse({"export_id": 1, "rows": 1, "remaining": 1})
-
-
-@csrf_exempt
-def bare_db_json(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"export_id": 1, "rows": 1, "remaining": 1})
-
-
-urlpatterns = [
-    path("bench/bare-json", bare_json),
-    path("bench/bare-db-json", bare_db_json),
-    path("", include("podpiska.urls")),
-]
+urlpatterns = [*bare_views.urlpatterns(), path("", include("podpiska.urls"))]
 # Read by Django at every request: this module's URLs, the project's under them.
 settings.ROOT_URLCONF = __name__
